@@ -1,0 +1,295 @@
+/* FlightData protobuf wire format, written and read by hand: the generator and
+ * ingest handle every message, so neither allocates nor copies more than once. */
+#include "codec.h"
+
+#include "error.h"
+#include "timefmt.h"
+
+#include <string.h>
+
+enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
+
+static size_t put_varint(uint8_t *p, uint64_t v) {
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+static size_t put_string(uint8_t *p, unsigned field, const char *s) {
+    size_t len = strlen(s);
+    if (len == 0)
+        return 0;
+    size_t n = put_varint(p, (uint64_t)field << 3 | WT_LEN);
+    n += put_varint(p + n, len);
+    memcpy(p + n, s, len);
+    return n + len;
+}
+
+static size_t put_double(uint8_t *p, unsigned field, double v) {
+    uint64_t bits;
+    if (v == 0.0) /* proto3 omits zero; protobuf-c treats -0.0 as zero too */
+        return 0;
+    memcpy(&bits, &v, 8);
+    p[0] = (uint8_t)(field << 3 | WT_I64);
+    for (int i = 0; i < 8; i++)
+        p[1 + i] = (uint8_t)(bits >> (8 * i));
+    return 9;
+}
+
+static size_t put_int32(uint8_t *p, unsigned field, int32_t v) {
+    if (v == 0)
+        return 0;
+    p[0] = (uint8_t)(field << 3 | WT_VARINT);
+    /* int32 negatives are sign-extended to 64 bits on the wire */
+    return 1 + put_varint(p + 1, (uint64_t)(int64_t)v);
+}
+
+size_t sky_flight_encode(const sky_flight_t *f, uint8_t *out, size_t cap) {
+    uint8_t loc[18], meta[4 * (2 + SKY_META_MAX)];
+    size_t loc_len = 0, meta_len = 0;
+    if (f->has_location) {
+        loc_len += put_double(loc, 1, f->latitude);
+        loc_len += put_double(loc + loc_len, 2, f->longitude);
+    }
+    if (f->has_metadata) {
+        meta_len += put_string(meta, 1, f->airline);
+        meta_len += put_string(meta + meta_len, 2, f->flight_number);
+        meta_len += put_string(meta + meta_len, 3, f->departure_airport);
+        meta_len += put_string(meta + meta_len, 4, f->arrival_airport);
+    }
+    size_t need = 2 + strlen(f->flight_id) + 20 + loc_len + 2 * 11 + 2 + strlen(f->timestamp) +
+                  3 + meta_len;
+    if (need > cap)
+        return 0;
+    size_t n = put_string(out, 1, f->flight_id);
+    if (f->has_location) {
+        out[n++] = 2 << 3 | WT_LEN;
+        n += put_varint(out + n, loc_len);
+        memcpy(out + n, loc, loc_len);
+        n += loc_len;
+    }
+    n += put_int32(out + n, 3, f->altitude);
+    n += put_int32(out + n, 4, f->airspeed);
+    n += put_string(out + n, 5, f->timestamp);
+    if (f->has_metadata) {
+        out[n++] = 6 << 3 | WT_LEN;
+        n += put_varint(out + n, meta_len);
+        memcpy(out + n, meta, meta_len);
+        n += meta_len;
+    }
+    return n;
+}
+
+typedef struct reader {
+    const uint8_t *p, *end;
+} reader_t;
+
+static int get_varint(reader_t *r, uint64_t *v) {
+    uint64_t acc = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+        if (r->p >= r->end)
+            return -1;
+        uint8_t b = *r->p++;
+        acc |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) {
+            *v = acc;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int skip_field(reader_t *r, unsigned wt) {
+    uint64_t v;
+    switch (wt) {
+    case WT_VARINT: return get_varint(r, &v);
+    case WT_I64:
+        if (r->end - r->p < 8)
+            return -1;
+        r->p += 8;
+        return 0;
+    case WT_I32:
+        if (r->end - r->p < 4)
+            return -1;
+        r->p += 4;
+        return 0;
+    case WT_LEN:
+        if (get_varint(r, &v) || v > (uint64_t)(r->end - r->p))
+            return -1;
+        r->p += v;
+        return 0;
+    default: return -1;
+    }
+}
+
+/* Reads a length-delimited field body into *body. */
+static int get_bytes(reader_t *r, reader_t *body) {
+    uint64_t len;
+    if (get_varint(r, &len) || len > (uint64_t)(r->end - r->p))
+        return -1;
+    body->p = r->p;
+    body->end = r->p + len;
+    r->p += len;
+    return 0;
+}
+
+static int copy_str(const reader_t *b, char *dst, size_t dstsz, const char *name, char *errstr,
+                    size_t errsz) {
+    size_t len = (size_t)(b->end - b->p);
+    if (len >= dstsz)
+        return sky_err(errstr, errsz, SKY_EINVAL, "%s longer than %zu bytes", name, dstsz - 1);
+    if (memchr(b->p, '\0', len))
+        return sky_err(errstr, errsz, SKY_EINVAL, "%s contains a NUL byte", name);
+    memcpy(dst, b->p, len);
+    dst[len] = '\0';
+    return 0;
+}
+
+static int get_double(reader_t *r, double *out) {
+    if (r->end - r->p < 8)
+        return -1;
+    uint64_t bits = 0;
+    for (int i = 0; i < 8; i++)
+        bits |= (uint64_t)r->p[i] << (8 * i);
+    r->p += 8;
+    memcpy(out, &bits, 8);
+    return 0;
+}
+
+#define TRUNC(what) sky_err(errstr, errsz, SKY_EINVAL, "does not decode: %s truncated or malformed", what)
+#define WRONG_TYPE(what) sky_err(errstr, errsz, SKY_EINVAL, "does not decode: %s has the wrong wire type", what)
+
+static int decode_location(reader_t *r, sky_flight_t *f, char *errstr, size_t errsz) {
+    while (r->p < r->end) {
+        uint64_t tag;
+        if (get_varint(r, &tag))
+            return TRUNC("location");
+        unsigned field = (unsigned)(tag >> 3), wt = tag & 7;
+        if (field == 1 || field == 2) {
+            if (wt != WT_I64)
+                return WRONG_TYPE(field == 1 ? "latitude" : "longitude");
+            if (get_double(r, field == 1 ? &f->latitude : &f->longitude))
+                return TRUNC("location");
+        } else if (field == 0 || skip_field(r, wt)) {
+            return TRUNC("location");
+        }
+    }
+    return 0;
+}
+
+static int decode_metadata(reader_t *r, sky_flight_t *f, char *errstr, size_t errsz) {
+    static const char *const names[] = {"metadata.airline", "metadata.flight_number",
+                                        "metadata.departure_airport", "metadata.arrival_airport"};
+    char *dst[] = {f->airline, f->flight_number, f->departure_airport, f->arrival_airport};
+    while (r->p < r->end) {
+        uint64_t tag;
+        if (get_varint(r, &tag))
+            return TRUNC("metadata");
+        unsigned field = (unsigned)(tag >> 3), wt = tag & 7;
+        if (field >= 1 && field <= 4) {
+            reader_t body;
+            if (wt != WT_LEN)
+                return WRONG_TYPE(names[field - 1]);
+            if (get_bytes(r, &body))
+                return TRUNC(names[field - 1]);
+            int rc = copy_str(&body, dst[field - 1], SKY_META_MAX, names[field - 1], errstr, errsz);
+            if (rc)
+                return rc;
+        } else if (field == 0 || skip_field(r, wt)) {
+            return TRUNC("metadata");
+        }
+    }
+    return 0;
+}
+
+static int decode_int32(reader_t *r, unsigned wt, int32_t *out, const char *name, char *errstr,
+                        size_t errsz) {
+    uint64_t v;
+    if (wt != WT_VARINT)
+        return WRONG_TYPE(name);
+    if (get_varint(r, &v))
+        return TRUNC(name);
+    *out = (int32_t)(uint32_t)v; /* protobuf truncates int32 varints to 32 bits */
+    return 0;
+}
+
+int sky_flight_decode(const void *buf, size_t len, sky_flight_t *f, char *errstr, size_t errsz) {
+    reader_t r = {buf, (const uint8_t *)buf + len};
+    memset(f, 0, sizeof *f);
+    while (r.p < r.end) {
+        uint64_t tag;
+        if (get_varint(&r, &tag))
+            return TRUNC("field tag");
+        unsigned field = (unsigned)(tag >> 3), wt = tag & 7;
+        reader_t body;
+        int rc = 0;
+        switch (field) {
+        case 1:
+        case 5:
+        case 2:
+        case 6:
+            if (wt != WT_LEN)
+                return WRONG_TYPE(field == 1 ? "flight_id" : field == 5 ? "timestamp"
+                                  : field == 2 ? "location" : "metadata");
+            if (get_bytes(&r, &body))
+                return TRUNC(field == 1 ? "flight_id" : field == 5 ? "timestamp"
+                             : field == 2 ? "location" : "metadata");
+            if (field == 1)
+                rc = copy_str(&body, f->flight_id, sizeof f->flight_id, "flight_id", errstr, errsz);
+            else if (field == 5)
+                rc = copy_str(&body, f->timestamp, sizeof f->timestamp, "timestamp", errstr, errsz);
+            else if (field == 2) {
+                f->has_location = true; /* proto3 merges repeated sub-messages */
+                rc = decode_location(&body, f, errstr, errsz);
+            } else {
+                f->has_metadata = true;
+                rc = decode_metadata(&body, f, errstr, errsz);
+            }
+            break;
+        case 3: rc = decode_int32(&r, wt, &f->altitude, "altitude", errstr, errsz); break;
+        case 4: rc = decode_int32(&r, wt, &f->airspeed, "airspeed", errstr, errsz); break;
+        default:
+            if (field == 0 || skip_field(&r, wt))
+                return TRUNC("unknown field");
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int sky_flight_validate(const sky_flight_t *f, int64_t *ts_ms, char *errstr, size_t errsz) {
+    int64_t ms;
+    if (f->flight_id[0] == '\0')
+        return sky_err(errstr, errsz, SKY_EINVAL, "flight_id is missing");
+    if (!f->has_location)
+        return sky_err(errstr, errsz, SKY_EINVAL, "location is missing");
+    if (!(f->latitude >= -90.0 && f->latitude <= 90.0))
+        return sky_err(errstr, errsz, SKY_EINVAL, "latitude %g out of range [-90, 90]",
+                       f->latitude);
+    if (!(f->longitude >= -180.0 && f->longitude <= 180.0))
+        return sky_err(errstr, errsz, SKY_EINVAL, "longitude %g out of range [-180, 180]",
+                       f->longitude);
+    if (f->altitude < SKY_ALT_MIN_FT || f->altitude > SKY_ALT_MAX_FT)
+        return sky_err(errstr, errsz, SKY_EINVAL, "altitude %d ft out of range [%d, %d]",
+                       (int)f->altitude, SKY_ALT_MIN_FT, SKY_ALT_MAX_FT);
+    if (f->airspeed < SKY_SPEED_MIN_KT || f->airspeed > SKY_SPEED_MAX_KT)
+        return sky_err(errstr, errsz, SKY_EINVAL, "airspeed %d kt out of range [%d, %d]",
+                       (int)f->airspeed, SKY_SPEED_MIN_KT, SKY_SPEED_MAX_KT);
+    int rc = sky_ts_parse(f->timestamp, strlen(f->timestamp), &ms, errstr, errsz);
+    if (rc)
+        return rc;
+    if (ts_ms)
+        *ts_ms = ms;
+    return 0;
+}
+
+int sky_flight_parse(const void *buf, size_t len, sky_flight_t *out, int64_t *ts_ms, char *errstr,
+                     size_t errstr_size) {
+    int rc = sky_flight_decode(buf, len, out, errstr, errstr_size);
+    return rc ? rc : sky_flight_validate(out, ts_ms, errstr, errstr_size);
+}

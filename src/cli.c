@@ -1,0 +1,130 @@
+/* Shared CLI plumbing: common options, logging, signals, status line. */
+#include "cli.h"
+
+#include "error.h"
+#include "log.h"
+#include "timefmt.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+volatile sig_atomic_t cli_stop;
+static int log_level = SKY_LOG_INFO;
+
+void cli_common_init(cli_common_t *c) {
+    memset(c, 0, sizeof *c);
+    c->topic = "flights";
+    c->tile38 = "127.0.0.1:9851";
+    c->pg = "";
+}
+
+void cli_common_free(cli_common_t *c) {
+    sky_kconf_free(&c->kafka);
+}
+
+static void stderr_logger(void *opaque, int level, const char *msg) {
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    (void)opaque;
+    fprintf(stderr, "skyload: %s: %s\n", names[level], msg);
+}
+
+void cli_log_init(void) {
+    sky_log_set(stderr_logger, NULL, log_level);
+}
+
+int cli_common_opt(cli_common_t *c, int opt, const char *arg) {
+    char err[512];
+    switch (opt) {
+    case 'b': c->kafka.brokers = arg; return 1;
+    case 't': c->topic = arg; return 1;
+    case 'X':
+        if (strcmp(arg, "list") == 0) {
+            sky_kconf_show_properties(stdout);
+            return -2;
+        }
+        if (sky_kconf_add(&c->kafka, arg, err, sizeof err)) {
+            fprintf(stderr, "skyload: %s\n", err);
+            return -1;
+        }
+        return 1;
+    case OPT_TILE38: c->tile38 = arg; return 1;
+    case OPT_PG: c->pg = arg; return 1;
+    case OPT_JSON: c->json = true; return 1;
+    case OPT_LOG_LEVEL: {
+        int lvl = sky_log_level_parse(arg);
+        if (lvl < 0) {
+            fprintf(stderr, "skyload: --log-level: \"%s\" is not error, warn, info or debug\n", arg);
+            return -1;
+        }
+        log_level = lvl;
+        cli_log_init();
+        return 1;
+    }
+    default: return 0;
+    }
+}
+
+void cli_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "skyload %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "skyload %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'skyload %s --help'.\n", cmd);
+    return 2;
+}
+
+static void on_signal(int sig) {
+    (void)sig;
+    if (cli_stop < 100)
+        cli_stop++;
+}
+
+void cli_install_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void cli_status_init(cli_status_t *s) {
+    s->enabled = isatty(STDERR_FILENO) && getenv("SKY_NO_STATUS") == NULL;
+    s->last_ns = 0;
+}
+
+void cli_status_update(cli_status_t *s, bool force, const char *fmt, ...) {
+    if (!s->enabled)
+        return;
+    int64_t now = sky_monotonic_ns();
+    if (!force && now - s->last_ns < 250000000)
+        return;
+    s->last_ns = now;
+    va_list ap;
+    fputs("\r\033[K", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fflush(stderr);
+}
+
+void cli_status_clear(cli_status_t *s) {
+    if (s->enabled) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+}

@@ -1,0 +1,78 @@
+/* What every skyload command shares: the common options, logging to stderr,
+ * signal handling and the terminal status line. CLI only: the library never prints. */
+#ifndef SKY_CLI_H
+#define SKY_CLI_H
+
+#include "kafka.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+
+typedef int(sky_cmd_fn)(int argc, char **argv);
+
+struct sky_cmd {
+    const char *name;
+    sky_cmd_fn *fn;
+    const char *summary;
+};
+
+/* Options accepted by every command (DESIGN.md "The command line"). */
+typedef struct cli_common {
+    sky_kconf_t kafka; /* -b and -X */
+    const char *topic; /* -t */
+    const char *tile38; /* --tile38 HOST:PORT */
+    const char *pg;     /* --pg CONNINFO ("" = libpq defaults and PG* variables) */
+    bool json;          /* --json */
+} cli_common_t;
+
+/* getopt_long ids for the long-only common options. */
+enum { OPT_TILE38 = 1000, OPT_PG, OPT_LOG_LEVEL, OPT_JSON, OPT_HELP, OPT_FIRST_CMD = 1100 };
+
+#define CLI_COMMON_SHORT "b:t:X:h"
+#define CLI_COMMON_LONG                                                                            \
+    {"brokers", required_argument, NULL, 'b'}, {"topic", required_argument, NULL, 't'},           \
+        {"tile38", required_argument, NULL, OPT_TILE38}, {"pg", required_argument, NULL, OPT_PG},  \
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},                                     \
+        {"json", no_argument, NULL, OPT_JSON}, {"help", no_argument, NULL, 'h'}
+
+#define CLI_COMMON_HELP                                                                            \
+    "Common options:\n"                                                                            \
+    "  -b, --brokers LIST     Kafka bootstrap servers (default 127.0.0.1:9092)\n"                 \
+    "  -t, --topic NAME       Kafka topic (default flights)\n"                                     \
+    "  -X KEY=VALUE           librdkafka property, passed through (-X list shows them all)\n"      \
+    "      --tile38 HOST:PORT Tile38 server (default 127.0.0.1:9851)\n"                            \
+    "      --pg CONNINFO      PostgreSQL conninfo; PG* variables and ~/.pgpass also work\n"        \
+    "      --log-level LEVEL  error, warn, info (default) or debug\n"                              \
+    "      --json             machine-readable output\n"                                           \
+    "  -h, --help             this help\n"
+
+void cli_common_init(cli_common_t *c);
+void cli_common_free(cli_common_t *c);
+/* Handles one common option. Returns 1 if handled, 0 if not a common option,
+ * -1 after printing an error (exit status 2), -2 when the command should exit 0
+ * (-X list printed). 'h' is not handled here: each command prints its own help. */
+int cli_common_opt(cli_common_t *c, int opt, const char *arg);
+
+/* Logging to stderr with the program name; level from --log-level. */
+void cli_log_init(void);
+/* Prints "skyload <cmd>: message" on stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reports an unknown option / missing argument with a hint; returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* SIGINT/SIGTERM counter: the first asks to stop cleanly, a second to hurry. */
+extern volatile sig_atomic_t cli_stop;
+void cli_install_signals(void);
+
+/* A status line on stderr, redrawn at most 4 times a second, only on a terminal. */
+typedef struct cli_status {
+    bool enabled;
+    int64_t last_ns;
+} cli_status_t;
+void cli_status_init(cli_status_t *s);
+void cli_status_update(cli_status_t *s, bool force, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cli_status_clear(cli_status_t *s);
+
+#endif
