@@ -1,0 +1,98 @@
+/* The synthetic traffic model: airports, airlines, aircraft types, routes and
+ * each flight's climb / cruise / descent / approach along the great circle.
+ * Everything is a pure function of (seed, flight index), so runs are
+ * deterministic and shards agree on every flight without talking. */
+#ifndef SKY_TRAFFIC_H
+#define SKY_TRAFFIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sky_traffic sky_traffic_t;
+
+/* Where flights may fly. All zero = the whole world. */
+typedef struct sky_region {
+    bool has_bbox;
+    double south, west, north, east; /* degrees; both airports of a route must be inside */
+    const char *const *airports;     /* ICAO codes; NULL or empty = every airport (in bbox) */
+    size_t nairports;
+    const char *const *routes;       /* "EGLL-LFPG" pairs; when set, only these routes fly */
+    size_t nroutes;
+} sky_region_t;
+
+typedef struct sky_traffic_params {
+    const char *data_dir; /* folder with airports.csv, airlines.csv, aircraft_types.csv */
+    uint64_t seed;
+    sky_region_t region;
+} sky_traffic_params_t;
+
+enum sky_phase { SKY_PHASE_CLIMB, SKY_PHASE_CRUISE, SKY_PHASE_DESCENT, SKY_PHASE_APPROACH,
+                 SKY_PHASE_LANDED };
+
+/* One flight, fully determined by (seed, index). Small and flat: the scheduler
+ * keeps one per airborne aircraft, so every byte counts (target <= 200 B). */
+typedef struct sky_flight_plan {
+    uint64_t index;        /* flight index within the run (0, 1, 2, ...) */
+    uint32_t dep, arr;     /* airport indices */
+    uint16_t type;         /* aircraft type index */
+    uint16_t airline;      /* airline index */
+    uint16_t number;       /* flight number 1..9999 */
+    int32_t cruise_ft;     /* cruise level in feet */
+    double dist_nm;        /* great-circle distance */
+    int64_t duration_ms;   /* departure (wheels up) to touchdown */
+    /* precomputed for fast position evaluation (unit vectors, profile breakpoints) */
+    double geo[8];
+    int32_t profile[8];
+} sky_flight_plan_t;
+
+typedef struct sky_position {
+    double lat, lon;   /* degrees */
+    int32_t alt_ft;    /* above mean sea level */
+    int32_t speed_kt;  /* airspeed as reported (the model has no wind: = ground speed) */
+    int phase;         /* enum sky_phase */
+} sky_position_t;
+
+/* Loads the data files; returns NULL with errstr ("airports.csv:12: ...") on error. */
+sky_traffic_t *sky_traffic_new(const sky_traffic_params_t *p, char *errstr, size_t errstr_size);
+void sky_traffic_destroy(sky_traffic_t *t); /* NULL is fine */
+
+/* Fills plan for flight `index` (route, type, airline, number, profile). Deterministic. */
+int sky_traffic_plan(const sky_traffic_t *t, uint64_t index, sky_flight_plan_t *plan,
+                     char *errstr, size_t errstr_size);
+/* Position t_ms after departure (0 <= t_ms <= duration_ms; clamps). Hot path: no allocation. */
+void sky_traffic_position(const sky_traffic_t *t, const sky_flight_plan_t *plan, int64_t t_ms,
+                          sky_position_t *pos);
+/* "BAW123" style flight_id stem and metadata, written into caller buffers. The
+ * unique flight_id of a run is "<airline ICAO><number>-<index in hex, 6+ digits>". */
+size_t sky_traffic_flight_id(const sky_traffic_t *t, const sky_flight_plan_t *plan, char *out,
+                             size_t outsz);
+const char *sky_traffic_airline_icao(const sky_traffic_t *t, const sky_flight_plan_t *plan);
+size_t sky_traffic_flight_number(const sky_traffic_t *t, const sky_flight_plan_t *plan, char *out,
+                                 size_t outsz); /* "BA123" (IATA airline code + number) */
+const char *sky_traffic_airport_icao(const sky_traffic_t *t, uint32_t airport);
+/* Airport lookup for scenarios and tests; returns the index or -1. */
+long sky_traffic_find_airport(const sky_traffic_t *t, const char *icao);
+void sky_traffic_airport_pos(const sky_traffic_t *t, uint32_t airport, double *lat, double *lon,
+                             int32_t *elev_ft);
+size_t sky_traffic_airport_count(const sky_traffic_t *t);
+
+/* Aircraft type figures, for the realism tests. */
+typedef struct sky_aircraft_type {
+    char icao[8];           /* "A320" */
+    char category[16];      /* narrowbody, widebody, regional, turboprop */
+    int32_t cruise_ft;      /* typical cruise level */
+    int32_t ceiling_ft;
+    double cruise_mach;
+    int32_t cruise_kt;      /* true airspeed at cruise */
+    int32_t climb_fpm[3];   /* below FL100, FL100-FL240, above FL240 */
+    int32_t descent_fpm;
+    int32_t climb_kt;       /* typical climb speed (IAS-ish, as reported) */
+    int32_t approach_kt;
+    int32_t touchdown_kt;
+    int32_t range_nm;
+} sky_aircraft_type_t;
+const sky_aircraft_type_t *sky_traffic_type(const sky_traffic_t *t, uint16_t type);
+size_t sky_traffic_type_count(const sky_traffic_t *t);
+
+#endif
