@@ -1,0 +1,141 @@
+/* Kafka clients against librdkafka's mock cluster (fast, in-process): headers,
+ * per-key partitioning, delivery accounting, consumer assignment and commits.
+ * The real broker is exercised by tests/e2e. */
+#include "error.h"
+#include "kafka.h"
+
+#include <librdkafka/rdkafka_mock.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+static rd_kafka_t *mock_rk;
+static char bootstraps[256];
+
+static int start_mock(void **state) {
+    (void)state;
+    char err[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "test.mock.num.brokers", "1", err, sizeof err);
+    mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (!mock_rk)
+        return -1;
+    rd_kafka_mock_cluster_t *mc = rd_kafka_handle_mock_cluster(mock_rk);
+    snprintf(bootstraps, sizeof bootstraps, "%s", rd_kafka_mock_cluster_bootstraps(mc));
+    return rd_kafka_mock_topic_create(mc, "flights", 6, 1) ? -1 : 0;
+}
+
+static int stop_mock(void **state) {
+    (void)state;
+    rd_kafka_destroy(mock_rk);
+    return 0;
+}
+
+static void test_producer_attaches_headers_and_keeps_a_key_on_one_partition(void **state) {
+    (void)state;
+    char err[512];
+    sky_kconf_t kc = {.brokers = bootstraps};
+    sky_producer_t *p = sky_producer_new(&kc, "flights", err, sizeof err);
+    assert_non_null(p);
+    static const char *const keys[] = {"AAA1", "BBB2", "CCC3", "DDD4"};
+    for (int seq = 0; seq < 50; seq++)
+        for (int k = 0; k < 4; k++)
+            assert_int_equal(sky_producer_send(p, keys[k], 4, "v", 1, "run-1", seq,
+                                               1000000000LL + seq, err, sizeof err), 0);
+    assert_int_equal(sky_producer_flush(p, 10000, err, sizeof err), 0);
+    sky_producer_stats_t st;
+    sky_producer_get_stats(p, &st);
+    assert_int_equal(st.produced, 200);
+    assert_int_equal(st.delivered, 200);
+    assert_int_equal(st.failed, 0);
+    assert_int_equal(sky_hist_count(sky_producer_ack_hist(p)), 200);
+    sky_producer_destroy(p);
+
+    sky_consumer_t *c = sky_consumer_new(&kc, NULL, err, sizeof err);
+    assert_non_null(c);
+    int nparts = 0;
+    assert_int_equal(sky_consumer_assign_all(c, "flights", RD_KAFKA_OFFSET_BEGINNING, &nparts, err,
+                                             sizeof err), 0);
+    assert_int_equal(nparts, 6);
+    int32_t part_of[4] = {-1, -1, -1, -1};
+    int64_t next_seq[4] = {0};
+    int got = 0;
+    for (int polls = 0; got < 200 && polls < 2000; polls++) {
+        rd_kafka_message_t *m = sky_consumer_poll(c, 100);
+        if (!m)
+            continue;
+        if (!m->err) {
+            int k = ((const char *)m->key)[0] - 'A';
+            int64_t seq, intended;
+            char run[32];
+            assert_int_equal(sky_msg_header_i64(m, SKY_HDR_SEQ, &seq), 0);
+            assert_int_equal(sky_msg_header_i64(m, SKY_HDR_INTENDED, &intended), 0);
+            assert_int_equal(sky_msg_header_str(m, SKY_HDR_RUN, run, sizeof run), 0);
+            assert_string_equal(run, "run-1");
+            assert_int_equal(intended, 1000000000LL + seq);
+            assert_int_equal(seq, next_seq[k]++); /* per-key order kept */
+            if (part_of[k] < 0)
+                part_of[k] = m->partition;
+            assert_int_equal(m->partition, part_of[k]);
+            assert_true(sky_msg_header_i64(m, "absent", &seq) < 0);
+            got++;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    assert_int_equal(got, 200);
+    sky_consumer_destroy(c);
+}
+
+static void test_bad_passthrough_property_is_a_usage_error(void **state) {
+    (void)state;
+    char err[512];
+    const char *props[] = {"no.such.property=1"};
+    sky_kconf_t kc = {.brokers = bootstraps, .props = props, .nprops = 1};
+    assert_null(sky_producer_new(&kc, "flights", err, sizeof err));
+    assert_non_null(strstr(err, "no.such.property"));
+    const char *props2[] = {"linger.ms"};
+    sky_kconf_t kc2 = {.brokers = bootstraps, .props = props2, .nprops = 1};
+    assert_null(sky_consumer_new(&kc2, "g", err, sizeof err));
+    assert_non_null(strstr(err, "expected key=value"));
+}
+
+static void test_offset_parse(void **state) {
+    (void)state;
+    int64_t off;
+    char err[128];
+    assert_int_equal(sky_parse_offset("beginning", &off, err, sizeof err), 0);
+    assert_int_equal(off, RD_KAFKA_OFFSET_BEGINNING);
+    assert_int_equal(sky_parse_offset("end", &off, err, sizeof err), 0);
+    assert_int_equal(off, RD_KAFKA_OFFSET_END);
+    assert_int_equal(sky_parse_offset("17", &off, err, sizeof err), 0);
+    assert_int_equal(off, 17);
+    assert_true(sky_parse_offset("-3", &off, err, sizeof err) < 0);
+    assert_true(sky_parse_offset("start", &off, err, sizeof err) < 0);
+}
+
+static void test_flush_times_out_when_no_broker_answers(void **state) {
+    (void)state;
+    char err[512];
+    const char *props[] = {"message.timeout.ms=60000"};
+    sky_kconf_t kc = {.brokers = "127.0.0.1:1", .props = props, .nprops = 1};
+    sky_producer_t *p = sky_producer_new(&kc, "flights", err, sizeof err);
+    assert_non_null(p);
+    assert_int_equal(sky_producer_send(p, "K", 1, "v", 1, NULL, 0, 0, err, sizeof err), 0);
+    assert_int_equal(sky_producer_flush(p, 300, err, sizeof err), SKY_ETIMEOUT);
+    assert_non_null(strstr(err, "1 records still unacknowledged"));
+    sky_producer_destroy(p);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_producer_attaches_headers_and_keeps_a_key_on_one_partition),
+        cmocka_unit_test(test_bad_passthrough_property_is_a_usage_error),
+        cmocka_unit_test(test_offset_parse),
+        cmocka_unit_test(test_flush_times_out_when_no_broker_answers),
+    };
+    return cmocka_run_group_tests(tests, start_mock, stop_mock);
+}

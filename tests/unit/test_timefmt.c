@@ -1,0 +1,124 @@
+/* Timestamps: every accepted form parses to the right instant, every malformed
+ * one is rejected with its reason, and formatting round-trips. */
+#include "timefmt.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+struct parse_row {
+    const char *text;
+    int64_t ms;         /* expected when reason is NULL */
+    const char *reason; /* substring of the error, NULL = valid */
+};
+
+static void test_timestamp_parse_table(void **state) {
+    (void)state;
+    static const struct parse_row rows[] = {
+        {"2026-11-25T10:00:05.000Z", 1795600805000LL, NULL},
+        {"2026-11-25T10:00:05Z", 1795600805000LL, NULL},
+        {"2026-11-25T10:00:05.123456789Z", 1795600805123LL, NULL},
+        {"2026-11-25T10:00:05.5Z", 1795600805500LL, NULL},
+        {"2026-11-25T11:00:05+01:00", 1795600805000LL, NULL},
+        {"2026-11-25T05:30:05-0430", 1795600805000LL, NULL},
+        {"2026-11-25T12:00:05+02", 1795600805000LL, NULL},
+        {"2026-11-25 10:00:05Z", 1795600805000LL, NULL},
+        {"1970-01-01T00:00:00Z", 0, NULL},
+        {"2024-02-29T00:00:00Z", 1709164800000LL, NULL},
+        {"1795600805", 1795600805000LL, NULL},
+        {"1795600805.25", 1795600805250LL, NULL},
+        {"1795600805250", 1795600805250LL, NULL},
+        {"0", 0, NULL},
+        {"2026-13-01T00:00:00Z", 0, "month out of range"},
+        {"2026-00-01T00:00:00Z", 0, "month out of range"},
+        {"2026-02-29T00:00:00Z", 0, "day out of range"},
+        {"2026-04-31T00:00:00Z", 0, "day out of range"},
+        {"2026-11-25T24:00:00Z", 0, "time of day out of range"},
+        {"2026-11-25T10:60:00Z", 0, "time of day out of range"},
+        {"2026-11-25T10:00:05", 0, "no time zone"},
+        {"2026-11-25", 0, "expected 'T'"},
+        {"2026-11-25T10:00:05.Z", 0, "empty fraction"},
+        {"2026-11-25T10:00:05Zjunk", 0, "unexpected text after the time zone"},
+        {"2026-11-25T10:00:05+25:00", 0, "UTC offset out of range"},
+        {"2026/11/25", 0, "not ISO 8601"},
+        {"", 0, "timestamp is empty"},
+        {"12ab", 0, "not ISO 8601"},
+        {"1795600805.", 0, "empty fraction"},
+        {"99999999999999999", 0, "number too large"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        int64_t ms = -1;
+        char err[256] = "";
+        int rc = sky_ts_parse(rows[i].text, strlen(rows[i].text), &ms, err, sizeof err);
+        if (!rows[i].reason && (rc || ms != rows[i].ms))
+            fail_msg("\"%s\": rc=%d ms=%lld err=%s, want %lld", rows[i].text, rc, (long long)ms,
+                     err, (long long)rows[i].ms);
+        if (rows[i].reason && (rc == 0 || !strstr(err, rows[i].reason)))
+            fail_msg("\"%s\": rc=%d err=\"%s\", want \"%s\"", rows[i].text, rc, err,
+                     rows[i].reason);
+    }
+}
+
+struct format_row {
+    int64_t ms;
+    sky_ts_format_t fmt;
+    const char *text;
+};
+
+static void test_timestamp_format_table(void **state) {
+    (void)state;
+    static const struct format_row rows[] = {
+        {1795600805000LL, SKY_TS_ISO8601, "2026-11-25T10:00:05.000Z"},
+        {1795600805123LL, SKY_TS_ISO8601, "2026-11-25T10:00:05.123Z"},
+        {0, SKY_TS_ISO8601, "1970-01-01T00:00:00.000Z"},
+        {-1, SKY_TS_ISO8601, "1969-12-31T23:59:59.999Z"},
+        {1709164800000LL, SKY_TS_ISO8601, "2024-02-29T00:00:00.000Z"},
+        {1795600805000LL, SKY_TS_EPOCH, "1795600805"},
+        {1795600805250LL, SKY_TS_EPOCH, "1795600805.250"},
+        {1795600805250LL, SKY_TS_EPOCH_MS, "1795600805250"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char out[SKY_TS_MAX];
+        size_t n = sky_ts_format(rows[i].ms, rows[i].fmt, out);
+        assert_int_equal(n, strlen(rows[i].text));
+        assert_string_equal(out, rows[i].text);
+    }
+}
+
+static void test_timestamp_roundtrips_every_format_over_years(void **state) {
+    (void)state;
+    static const sky_ts_format_t fmts[] = {SKY_TS_ISO8601, SKY_TS_EPOCH, SKY_TS_EPOCH_MS};
+    /* a prime step visits every month, day boundary and millisecond digit */
+    for (int64_t ms = 1000000000000LL; ms < 4102444800000LL; ms += 7919LL * 86400 * 13 + 977) {
+        for (size_t f = 0; f < 3; f++) {
+            char out[SKY_TS_MAX], err[128];
+            int64_t back;
+            size_t n = sky_ts_format(ms, fmts[f], out);
+            assert_int_equal(sky_ts_parse(out, n, &back, err, sizeof err), 0);
+            assert_int_equal(back, ms);
+        }
+    }
+}
+
+static void test_format_name_parse_rejects_unknown(void **state) {
+    (void)state;
+    sky_ts_format_t f;
+    char err[128];
+    assert_int_equal(sky_ts_format_parse("epoch-ms", &f, err, sizeof err), 0);
+    assert_int_equal(f, SKY_TS_EPOCH_MS);
+    assert_true(sky_ts_format_parse("rfc2822", &f, err, sizeof err) < 0);
+    assert_non_null(strstr(err, "rfc2822"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_timestamp_parse_table),
+        cmocka_unit_test(test_timestamp_format_table),
+        cmocka_unit_test(test_timestamp_roundtrips_every_format_over_years),
+        cmocka_unit_test(test_format_name_parse_rejects_unknown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
