@@ -242,7 +242,10 @@ static int parse_epoch(const char *s, size_t len, int64_t *out_ms, char *errstr,
     }
     if (p != end)
         return bad_ts(errstr, errsz, s, len, "not ISO 8601, epoch seconds or epoch milliseconds");
-    int64_t ms = (!has_frac && whole >= 100000000000LL) ? whole : whole * 1000 + frac_ms;
+    int is_ms = !has_frac && whole >= 100000000000LL;
+    if (!is_ms && whole > (INT64_MAX - 999) / 1000)
+        return bad_ts(errstr, errsz, s, len, "number too large");
+    int64_t ms = is_ms ? whole : whole * 1000 + frac_ms;
     *out_ms = neg ? -ms : ms;
     return 0;
 }
