@@ -44,7 +44,8 @@ int64_t sky_hist_bucket_high(size_t index) {
     if (index < LINEAR_LIMIT)
         return (int64_t)index;
     int shift = (int)((index - LINEAR_LIMIT) / SUB_COUNT) + 1;
-    return sky_hist_bucket_low(index) + ((int64_t)1 << shift) - 1;
+    uint64_t high = (uint64_t)sky_hist_bucket_low(index) + ((uint64_t)1 << shift) - 1;
+    return high > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)high;
 }
 
 sky_hist_t *sky_hist_new(void) {
