@@ -22,7 +22,8 @@ typedef struct sky_region {
 } sky_region_t;
 
 typedef struct sky_traffic_params {
-    const char *data_dir; /* folder with airports.csv, airlines.csv, aircraft_types.csv */
+    const char *data_dir; /* folder with airports.csv, airlines.csv, aircraft_types.csv;
+                             NULL = <source tree>/scenarios/data */
     uint64_t seed;
     sky_region_t region;
 } sky_traffic_params_t;
@@ -42,8 +43,11 @@ typedef struct sky_flight_plan {
     double dist_nm;        /* great-circle distance */
     int64_t duration_ms;   /* departure (wheels up) to touchdown */
     /* precomputed for fast position evaluation (unit vectors, profile breakpoints) */
-    double geo[8];
-    int32_t profile[8];
+    double geo[8];         /* great circle: departure unit vector, unit vector 90 deg along */
+    int32_t profile[8];    /* end of each profile segment, ms after departure (see profile.h) */
+    float seg_s[7];        /* along-track nm at the end of segments 0..6 */
+    uint16_t seg_v[9];     /* speed in kt at each segment boundary (0 = wheels up) */
+    int16_t dep_elev_ft, arr_elev_ft;
 } sky_flight_plan_t;
 
 typedef struct sky_position {
@@ -64,7 +68,9 @@ int sky_traffic_plan(const sky_traffic_t *t, uint64_t index, sky_flight_plan_t *
 void sky_traffic_position(const sky_traffic_t *t, const sky_flight_plan_t *plan, int64_t t_ms,
                           sky_position_t *pos);
 /* "BAW123" style flight_id stem and metadata, written into caller buffers. The
- * unique flight_id of a run is "<airline ICAO><number>-<index in hex, 6+ digits>". */
+ * unique flight_id of a run is "<airline ICAO><number>-<index in hex, 6+ digits>".
+ * sky_traffic_flight_id writes that unique id ("BAW123-00002a"), NUL-terminated
+ * (truncated to outsz), and returns its length (snprintf semantics). */
 size_t sky_traffic_flight_id(const sky_traffic_t *t, const sky_flight_plan_t *plan, char *out,
                              size_t outsz);
 const char *sky_traffic_airline_icao(const sky_traffic_t *t, const sky_flight_plan_t *plan);

@@ -1,0 +1,174 @@
+/* Builds and evaluates the eight-segment climb / cruise / descent / approach
+ * profile of one flight (see profile.h and docs/traffic-model.md). */
+#include "profile.h"
+
+#include <math.h>
+
+#define MS_PER_HOUR 3600000.0
+#define MS_PER_MIN 60000.0
+
+static double min_d(double a, double b) { return a < b ? a : b; }
+static double max_d(double a, double b) { return a > b ? a : b; }
+
+/* Altitude at each of the nine segment boundaries. */
+static void boundary_alts(int32_t cruise, int32_t dep, int32_t arr, double h[SKY_SEG_COUNT + 1]) {
+    h[0] = dep;
+    h[1] = max_d(dep, min_d(SKY_PROFILE_FL100_FT, cruise));
+    h[2] = max_d(h[1], min_d(SKY_PROFILE_FL240_FT, cruise));
+    h[3] = cruise;
+    h[4] = cruise;
+    h[6] = arr + SKY_PROFILE_GLIDE_FT;
+    h[5] = max_d(h[6], min_d(SKY_PROFILE_FL100_FT, cruise));
+    h[7] = arr + SKY_PROFILE_GLIDE_FT * (SKY_PROFILE_FINAL_NM / SKY_PROFILE_APPROACH_NM);
+    h[8] = arr;
+}
+
+int32_t sky_profile_min_cruise_ft(int32_t dep_elev_ft, int32_t arr_elev_ft) {
+    int32_t top = dep_elev_ft > arr_elev_ft + SKY_PROFILE_GLIDE_FT ? dep_elev_ft
+                                                                  : arr_elev_ft + SKY_PROFILE_GLIDE_FT;
+    top += 1000;
+    if (top < 4000)
+        top = 4000;
+    return (top + 999) / 1000 * 1000;
+}
+
+/* Speed at altitude h on a ramp from (h_lo, v_lo) to (h_hi, v_hi) through
+ * (FL100, v_mid) when FL100 lies strictly between them. */
+static double ramp_speed(double h, double h_lo, double v_lo, double v_mid, double h_hi,
+                         double v_hi) {
+    if (h_hi <= h_lo)
+        return v_hi;
+    if (h_lo < SKY_PROFILE_FL100_FT && SKY_PROFILE_FL100_FT < h_hi) {
+        if (h <= SKY_PROFILE_FL100_FT)
+            return v_lo + (v_mid - v_lo) * (h - h_lo) / (SKY_PROFILE_FL100_FT - h_lo);
+        return v_mid + (v_hi - v_mid) * (h - SKY_PROFILE_FL100_FT) / (h_hi - SKY_PROFILE_FL100_FT);
+    }
+    return v_lo + (v_hi - v_lo) * (h - h_lo) / (h_hi - h_lo);
+}
+
+/* True airspeed at a cruise level: the type's cruise TAS at its usual level,
+ * falling linearly to climb_kt at FL100 (lower levels fly slower). */
+static double cruise_speed(const sky_aircraft_type_t *type, int32_t cruise_ft) {
+    if (cruise_ft <= SKY_PROFILE_FL100_FT || type->cruise_ft <= SKY_PROFILE_FL100_FT)
+        return type->climb_kt;
+    double f = (double)(cruise_ft - SKY_PROFILE_FL100_FT) /
+               (type->cruise_ft - SKY_PROFILE_FL100_FT);
+    if (f > 1.0)
+        f = 1.0;
+    return type->climb_kt + (type->cruise_kt - type->climb_kt) * f;
+}
+
+static void boundary_speeds(const sky_aircraft_type_t *type, int32_t cruise, const double h[],
+                            uint16_t v[SKY_SEG_COUNT + 1]) {
+    double v_lift = type->touchdown_kt + SKY_PROFILE_LIFTOFF_EXTRA_KT;
+    double v_mid = type->climb_kt;
+    double v_cr = cruise_speed(type, cruise);
+    double v_app = min_d(type->approach_kt + 45.0, v_mid);
+    v[0] = (uint16_t)lrint(v_lift);
+    v[1] = (uint16_t)lrint(ramp_speed(h[1], h[0], v_lift, v_mid, cruise, v_cr));
+    v[2] = (uint16_t)lrint(ramp_speed(h[2], h[0], v_lift, v_mid, cruise, v_cr));
+    v[3] = v[4] = (uint16_t)lrint(v_cr);
+    v[5] = (uint16_t)lrint(ramp_speed(h[5], h[6], v_app, v_mid, cruise, v_cr));
+    v[6] = (uint16_t)lrint(v_app);
+    v[7] = (uint16_t)type->approach_kt;
+    v[8] = (uint16_t)type->touchdown_kt;
+}
+
+/* Segment durations in ms for everything but the cruise. */
+static void segment_times(const sky_aircraft_type_t *type, const double h[], const uint16_t v[],
+                          int64_t ms[SKY_SEG_COUNT]) {
+    double rate[SKY_SEG_COUNT] = {type->climb_fpm[0], type->climb_fpm[1], type->climb_fpm[2], 0,
+                                  type->descent_fpm,
+                                  type->descent_fpm * SKY_PROFILE_LOW_DESCENT, 0, 0};
+    for (int k = 0; k < SKY_SEG_COUNT; k++) {
+        if (rate[k] > 0)
+            ms[k] = llrint(fabs(h[k + 1] - h[k]) / rate[k] * MS_PER_MIN);
+    }
+    double app_nm = SKY_PROFILE_APPROACH_NM - SKY_PROFILE_FINAL_NM;
+    ms[SKY_SEG_APPROACH] = llrint(app_nm / ((v[6] + v[7]) * 0.5) * MS_PER_HOUR);
+    ms[SKY_SEG_FINAL] = llrint(SKY_PROFILE_FINAL_NM / ((v[7] + v[8]) * 0.5) * MS_PER_HOUR);
+    ms[SKY_SEG_CRUISE] = 0;
+}
+
+int sky_profile_build(sky_flight_plan_t *plan, const sky_aircraft_type_t *type, int32_t cruise_ft,
+                      double min_cruise_share) {
+    double h[SKY_SEG_COUNT + 1];
+    uint16_t v[SKY_SEG_COUNT + 1];
+    int64_t ms[SKY_SEG_COUNT];
+    double nm[SKY_SEG_COUNT], used = 0;
+
+    boundary_alts(cruise_ft, plan->dep_elev_ft, plan->arr_elev_ft, h);
+    boundary_speeds(type, cruise_ft, h, v);
+    segment_times(type, h, v, ms);
+    for (int k = 0; k < SKY_SEG_COUNT; k++) {
+        nm[k] = (v[k] + v[k + 1]) * 0.5 * ms[k] / MS_PER_HOUR;
+        used += nm[k];
+    }
+    double cruise_nm = plan->dist_nm - used;
+    if (cruise_nm < 0 || cruise_nm < min_cruise_share * plan->dist_nm)
+        return -1;
+    ms[SKY_SEG_CRUISE] = llrint(cruise_nm / v[3] * MS_PER_HOUR);
+    nm[SKY_SEG_CRUISE] = v[3] * (double)ms[SKY_SEG_CRUISE] / MS_PER_HOUR;
+
+    int64_t t = 0;
+    double s = 0;
+    for (int k = 0; k < SKY_SEG_COUNT; k++) {
+        t += ms[k];
+        s += nm[k];
+        plan->profile[k] = (int32_t)t;
+        if (k < SKY_SEG_COUNT - 1)
+            plan->seg_s[k] = (float)s;
+    }
+    for (int k = 0; k <= SKY_SEG_COUNT; k++)
+        plan->seg_v[k] = v[k];
+    plan->cruise_ft = cruise_ft;
+    plan->duration_ms = t;
+    return 0;
+}
+
+void sky_profile_eval(const sky_flight_plan_t *plan, int64_t t_ms, double *s_nm, int32_t *alt_ft,
+                      int32_t *speed_kt, int *phase) {
+    if (t_ms >= plan->duration_ms) {
+        *s_nm = plan->dist_nm;
+        *alt_ft = plan->arr_elev_ft;
+        *speed_kt = plan->seg_v[SKY_SEG_COUNT];
+        *phase = SKY_PHASE_LANDED;
+        return;
+    }
+    if (t_ms < 0)
+        t_ms = 0;
+    int k = 0;
+    for (int i = 0; i < SKY_SEG_COUNT - 1; i++) /* branch-free count of finished segments */
+        k += plan->profile[i] <= t_ms;
+    int64_t t0 = k ? plan->profile[k - 1] : 0;
+    double seg_ms = (double)(plan->profile[k] - t0);
+    double dt = (double)(t_ms - t0);
+    double f = dt / seg_ms;
+    double v0 = plan->seg_v[k], v = v0 + (plan->seg_v[k + 1] - v0) * f;
+    double s = (k ? plan->seg_s[k - 1] : 0.0) + (v0 + v) * 0.5 * dt / MS_PER_HOUR;
+    double alt;
+    if (k >= SKY_SEG_APPROACH) {
+        double to_go = plan->dist_nm - s;
+        alt = plan->arr_elev_ft + SKY_PROFILE_GLIDE_FT / SKY_PROFILE_APPROACH_NM * max_d(to_go, 0);
+        *phase = SKY_PHASE_APPROACH;
+    } else if (k == SKY_SEG_CRUISE) {
+        alt = plan->cruise_ft;
+        *phase = SKY_PHASE_CRUISE;
+    } else {
+        double h[SKY_SEG_COUNT + 1];
+        boundary_alts(plan->cruise_ft, plan->dep_elev_ft, plan->arr_elev_ft, h);
+        alt = h[k] + (h[k + 1] - h[k]) * f;
+        *phase = k < SKY_SEG_CRUISE ? SKY_PHASE_CLIMB : SKY_PHASE_DESCENT;
+    }
+    *s_nm = s;
+    *alt_ft = (int32_t)lrint(alt);
+    *speed_kt = (int32_t)lrint(v);
+}
+
+int32_t sky_profile_climb_limit_fpm(const sky_aircraft_type_t *type, int32_t alt_ft) {
+    if (alt_ft < SKY_PROFILE_FL100_FT)
+        return type->climb_fpm[0];
+    if (alt_ft < SKY_PROFILE_FL240_FT)
+        return type->climb_fpm[1];
+    return type->climb_fpm[2];
+}
