@@ -1,11 +1,223 @@
-/* PLACEHOLDER until the ingest command lands: replaced by its real implementation. */
+/* skyload ingest: run the pipeline behind the topic (Kafka -> Tile38 + PostgreSQL). */
+#include "cli.h"
 #include "commands.h"
+#include "error.h"
+#include "ingest.h"
+#include "parse.h"
+#include "schema.h"
 
+#include <libpq-fe.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char ingest_help[] =
+    "usage: skyload ingest [-t TOPIC] [-b BROKERS] [-g GROUP] [--tile38 HOST:PORT] [--pg CONNINFO]\n"
+    "                      [--init-schema] [--schema NAME] [--batch-rows N] [--batch-ms MS]\n"
+    "                      [--ttl S] [--dlq-topic T] [--metrics HOST:PORT] [--stats PATH] [-X k=v]\n\n"
+    "Consumes FlightData records as a member of a consumer group and stores each\n"
+    "batch in Tile38 (latest position per flight, never moving backwards) and in\n"
+    "PostgreSQL (every position exactly once), then commits the offsets. Records\n"
+    "that do not decode or validate go to the dead-letter topic. While a server is\n"
+    "down the partitions are paused and the batch retried. SIGTERM/SIGINT: store the\n"
+    "batch, commit, exit 0 (a second signal gives up on it); SIGUSR1: write --stats.\n\n"
+    "Options:\n"
+    "  -g, --group GROUP      consumer group (default skyload-ingest)\n"
+    "      --init-schema      create the PostgreSQL schema first (idempotent)\n"
+    "      --schema NAME      PostgreSQL schema (default public)\n"
+    "      --retention-days N keep N days of positions (default 30, 0 = forever)\n"
+    "      --batch-rows N     rows per batch (default 5000)\n"
+    "      --batch-ms MS      longest a batch waits, ms (default 200)\n"
+    "      --ttl S            Tile38 object expiry in seconds (default 120, 0 = none)\n"
+    "      --collection NAME  Tile38 collection (default flights)\n"
+    "      --dlq-topic T      dead-letter topic (default TOPIC.dlq)\n"
+    "      --metrics H:P      serve Prometheus metrics on http://H:P/metrics\n"
+    "      --stats PATH       write the ingest stats JSON on exit and on SIGUSR1\n"
+    "Passwords: use PGPASSWORD, PGPASSFILE or ~/.pgpass, never --pg.\n"
+    "\n" CLI_COMMON_HELP "\n"
+    "Examples:\n"
+    "  skyload ingest -t flights --init-schema --pg 'host=127.0.0.1 user=skyload dbname=skyload'\n"
+    "  skyload ingest -t flights --metrics 127.0.0.1:9464 --stats ingest.json\n";
+
+enum {
+    OPT_INIT = OPT_FIRST_CMD, OPT_SCHEMA, OPT_BATCH_ROWS, OPT_BATCH_MS, OPT_TTL, OPT_DLQ,
+    OPT_METRICS, OPT_STATS, OPT_RETENTION, OPT_COLLECTION
+};
+
+typedef struct ingest_opts {
+    cli_common_t common;
+    sky_ingest_config_t cfg;
+} ingest_opts_t;
+
+static volatile sig_atomic_t stats_requested;
+
+static void on_usr1(int sig) {
+    (void)sig;
+    stats_requested = 1;
+}
+
+/* argv is visible to every user of the machine: refuse a password in it. */
+static int check_no_password(const char *conninfo) {
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+    if (!opts) {
+        int rc = cli_usage_error("ingest", "--pg: %s", err ? err : "cannot parse");
+        PQfreemem(err);
+        return rc;
+    }
+    int rc = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+            rc = cli_usage_error("ingest", "--pg must not carry a password (it would show in ps); "
+                                           "use PGPASSWORD, PGPASSFILE or ~/.pgpass");
+    PQconninfoFree(opts);
+    return rc;
+}
+
+static int parse_int_opt(const char *arg, int64_t min, int64_t max, int *out, const char *what) {
+    char err[256];
+    int64_t v;
+    if (sky_parse_i64(arg, min, max, &v, what, err, sizeof err))
+        return cli_usage_error("ingest", "%s", err);
+    *out = (int)v;
+    return 0;
+}
+
+static int ingest_option(ingest_opts_t *o, int opt, const char *arg);
+
+static int parse_ingest_args(int argc, char **argv, ingest_opts_t *o) {
+    static const struct option longopts[] = {CLI_COMMON_LONG,
+                                             {"group", required_argument, NULL, 'g'},
+                                             {"init-schema", no_argument, NULL, OPT_INIT},
+                                             {"schema", required_argument, NULL, OPT_SCHEMA},
+                                             {"batch-rows", required_argument, NULL, OPT_BATCH_ROWS},
+                                             {"batch-ms", required_argument, NULL, OPT_BATCH_MS},
+                                             {"ttl", required_argument, NULL, OPT_TTL},
+                                             {"dlq-topic", required_argument, NULL, OPT_DLQ},
+                                             {"metrics", required_argument, NULL, OPT_METRICS},
+                                             {"stats", required_argument, NULL, OPT_STATS},
+                                             {"retention-days", required_argument, NULL,
+                                              OPT_RETENTION},
+                                             {"collection", required_argument, NULL,
+                                              OPT_COLLECTION},
+                                             {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "g:", longopts, NULL)) != -1) {
+        int rc = cli_common_opt(&o->common, opt, optarg);
+        if (rc == 1)
+            continue;
+        if (rc < 0)
+            return rc == -2 ? -2 : 2;
+        if (opt == 'h') {
+            fputs(ingest_help, stdout);
+            return -2;
+        }
+        switch (opt) {
+        case 'g': o->cfg.group = optarg; break;
+        case OPT_INIT: o->cfg.init_schema = true; break;
+        case OPT_SCHEMA: o->cfg.schema = optarg; break;
+        case OPT_BATCH_ROWS: rc = parse_int_opt(optarg, 1, 1000000, &o->cfg.batch_rows,
+                                                "--batch-rows"); break;
+        case OPT_BATCH_MS: rc = parse_int_opt(optarg, 1, 600000, &o->cfg.batch_ms,
+                                              "--batch-ms"); break;
+        case OPT_TTL: rc = parse_int_opt(optarg, 0, 100000000, &o->cfg.ttl_s, "--ttl"); break;
+        case OPT_RETENTION: rc = parse_int_opt(optarg, 0, 100000, &o->cfg.retention_days,
+                                               "--retention-days"); break;
+        default: rc = ingest_option(o, opt, optarg);
+        }
+        if (rc)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_usage_error("ingest", "unexpected argument \"%s\"", argv[optind]);
+    return 0;
+}
+
+static int ingest_option(ingest_opts_t *o, int opt, const char *arg) {
+    switch (opt) {
+    case OPT_DLQ: o->cfg.dlq_topic = arg; return 0;
+    case OPT_METRICS: o->cfg.metrics_addr = arg; return 0;
+    case OPT_STATS: o->cfg.stats_path = arg; return 0;
+    case OPT_COLLECTION: o->cfg.collection = arg; return 0;
+    default: return cli_usage_error("ingest", "unknown option");
+    }
+}
+
+/* Fills the config from the common options; 0 or an exit status. */
+static int finish_config(ingest_opts_t *o, char *host, size_t hostsz) {
+    char err[512];
+    sky_ingest_config_t *c = &o->cfg;
+    c->kafka = &o->common.kafka;
+    c->topic = o->common.topic;
+    c->pg_conninfo = o->common.pg;
+    if (sky_parse_hostport(o->common.tile38, host, hostsz, &c->tile38_port, "--tile38", err,
+                           sizeof err))
+        return cli_usage_error("ingest", "%s", err);
+    c->tile38_host = host;
+    if (c->schema && sky_schema_check_name(c->schema, err, sizeof err))
+        return cli_usage_error("ingest", "%s", err);
+    return check_no_password(c->pg_conninfo);
+}
+
+static void show_progress(void *opaque, const sky_ingest_snapshot_t *s) {
+    cli_status_update(opaque, false,
+                      "consumed %llu  pg %llu  tile38 %llu  stale %llu  dlq %llu  lag %lld  "
+                      "pending %lld%s",
+                      (unsigned long long)s->consumed, (unsigned long long)s->stored_pg,
+                      (unsigned long long)s->stored_tile38, (unsigned long long)s->stale_dropped,
+                      (unsigned long long)s->dlq, (long long)s->lag, (long long)s->pending,
+                      s->paused ? "  PAUSED (sink down)" : "");
+}
+
+static int run_ingest(ingest_opts_t *o) {
+    char err[512];
+    int code;
+    cli_status_t status;
+    cli_status_init(&status);
+    o->cfg.progress = show_progress;
+    o->cfg.progress_opaque = &status;
+    o->cfg.stats_request = &stats_requested;
+    sky_ingest_t *in = sky_ingest_new(&o->cfg, &code, err, sizeof err);
+    if (!in) {
+        cli_error("ingest", "%s", err);
+        return code;
+    }
+    int rc = sky_ingest_run(in, &cli_stop, err, sizeof err);
+    cli_status_clear(&status);
+    if (rc)
+        cli_error("ingest", "%s", err);
+    sky_ingest_snapshot_t s;
+    sky_ingest_snapshot(in, &s);
+    fprintf(stderr,
+            "skyload ingest: consumed %llu, stored pg %llu (duplicates %llu), tile38 %llu "
+            "(stale %llu), dlq %llu\n",
+            (unsigned long long)s.consumed, (unsigned long long)s.stored_pg,
+            (unsigned long long)s.duplicates_ignored, (unsigned long long)s.stored_tile38,
+            (unsigned long long)s.stale_dropped, (unsigned long long)s.dlq);
+    if (o->cfg.stats_path && sky_ingest_write_stats(in, o->cfg.stats_path, err, sizeof err)) {
+        cli_error("ingest", "%s", err);
+        rc = rc ? rc : SKY_EIO;
+    }
+    sky_ingest_destroy(in);
+    return rc;
+}
 
 int cmd_ingest(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "skyload ingest: not built yet\n");
-    return 2;
+    ingest_opts_t o;
+    memset(&o, 0, sizeof o);
+    cli_common_init(&o.common);
+    sky_ingest_config_init(&o.cfg);
+    char host[256];
+    int rc = parse_ingest_args(argc, argv, &o);
+    if (!rc)
+        rc = finish_config(&o, host, sizeof host);
+    if (rc) {
+        cli_common_free(&o.common);
+        return rc == -2 ? 0 : rc;
+    }
+    cli_install_signals();
+    signal(SIGUSR1, on_usr1);
+    rc = run_ingest(&o);
+    cli_common_free(&o.common);
+    return sky_exit_status(rc);
 }

@@ -1,0 +1,245 @@
+/* Tile38 client over hiredis. Every connection switches to "OUTPUT json" so
+ * replies have one documented shape ({"ok":..., ...}) across Tile38 versions. */
+#include "tile38.h"
+
+#include "error.h"
+#include "log.h"
+#include "parse.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+struct sky_tile38 {
+    redisContext *ctx;
+    char host[256];
+    int port;
+    int timeout_ms;
+};
+
+static struct timeval ms_to_tv(int ms) {
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    return tv;
+}
+
+static void drop_connection(sky_tile38_t *t) {
+    if (t->ctx)
+        redisFree(t->ctx);
+    t->ctx = NULL;
+}
+
+static int unavailable(sky_tile38_t *t, char *errstr, size_t errstr_size, const char *what) {
+    int rc = sky_err(errstr, errstr_size, SKY_EUNAVAIL,
+                     "Tile38 %s:%d: %s (is the server up? check --tile38)", t->host, t->port,
+                     what && *what ? what : "connection lost");
+    drop_connection(t);
+    return rc;
+}
+
+/* Reads one JSON reply and checks "ok"; used only for the connect handshake. */
+static int switch_to_json(sky_tile38_t *t, char *errstr, size_t errstr_size) {
+    redisReply *r = redisCommand(t->ctx, "OUTPUT json");
+    if (!r)
+        return unavailable(t, errstr, errstr_size, t->ctx->errstr);
+    int ok = r->type == REDIS_REPLY_STRING && strstr(r->str, "\"ok\":true") != NULL;
+    int rc = ok ? 0
+                : sky_err(errstr, errstr_size, SKY_ETILE38,
+                          "Tile38 %s:%d: OUTPUT json refused (%s); is this a Tile38 server?",
+                          t->host, t->port, r->type == REDIS_REPLY_STRING ? r->str : "?");
+    freeReplyObject(r);
+    if (rc)
+        drop_connection(t);
+    return rc;
+}
+
+int sky_tile38_reconnect(sky_tile38_t *t, char *errstr, size_t errstr_size) {
+    drop_connection(t);
+    t->ctx = redisConnectWithTimeout(t->host, t->port, ms_to_tv(t->timeout_ms));
+    if (!t->ctx)
+        return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory connecting to Tile38");
+    if (t->ctx->err)
+        return unavailable(t, errstr, errstr_size, t->ctx->errstr);
+    if (redisSetTimeout(t->ctx, ms_to_tv(t->timeout_ms)) != REDIS_OK)
+        return unavailable(t, errstr, errstr_size, "cannot set the socket timeout");
+    return switch_to_json(t, errstr, errstr_size);
+}
+
+sky_tile38_t *sky_tile38_new(const char *host, int port, int timeout_ms, char *errstr,
+                             size_t errstr_size) {
+    sky_tile38_t *t = calloc(1, sizeof *t);
+    if (!t) {
+        sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory creating the Tile38 client");
+        return NULL;
+    }
+    if (sky_strlcpy(t->host, host, sizeof t->host)) {
+        sky_err(errstr, errstr_size, SKY_EUSAGE, "Tile38 host name too long");
+        free(t);
+        return NULL;
+    }
+    t->port = port;
+    t->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
+    if (sky_tile38_reconnect(t, errstr, errstr_size)) {
+        sky_tile38_destroy(t);
+        return NULL;
+    }
+    return t;
+}
+
+void sky_tile38_destroy(sky_tile38_t *t) {
+    if (!t)
+        return;
+    drop_connection(t);
+    free(t);
+}
+
+bool sky_tile38_connected(const sky_tile38_t *t) {
+    return t->ctx != NULL;
+}
+
+int sky_tile38_append(sky_tile38_t *t, int argc, const char **argv, const size_t *argvlen,
+                      char *errstr, size_t errstr_size) {
+    if (!t->ctx) {
+        int rc = sky_tile38_reconnect(t, errstr, errstr_size);
+        if (rc)
+            return rc;
+    }
+    if (redisAppendCommandArgv(t->ctx, argc, argv, argvlen) != REDIS_OK)
+        return t->ctx->err == REDIS_ERR_OOM
+                   ? sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory queueing a command")
+                   : unavailable(t, errstr, errstr_size, t->ctx->errstr);
+    return 0;
+}
+
+int sky_tile38_append_raw(sky_tile38_t *t, const char *resp, size_t len, char *errstr,
+                          size_t errstr_size) {
+    if (!t->ctx) {
+        int rc = sky_tile38_reconnect(t, errstr, errstr_size);
+        if (rc)
+            return rc;
+    }
+    if (redisAppendFormattedCommand(t->ctx, resp, len) != REDIS_OK)
+        return unavailable(t, errstr, errstr_size, t->ctx->errstr);
+    return 0;
+}
+
+int sky_tile38_get_reply(sky_tile38_t *t, redisReply **reply, char *errstr, size_t errstr_size) {
+    void *r = NULL;
+    *reply = NULL;
+    if (!t->ctx)
+        return unavailable(t, errstr, errstr_size, "not connected");
+    if (redisGetReply(t->ctx, &r) != REDIS_OK || !r)
+        return unavailable(t, errstr, errstr_size, t->ctx->errstr);
+    *reply = r;
+    return 0;
+}
+
+/* A JSON-mode reply is a string starting with {"ok":true. */
+static bool reply_ok(const redisReply *r) {
+    return r->type == REDIS_REPLY_STRING && strncmp(r->str, "{\"ok\":true", 10) == 0;
+}
+
+int sky_tile38_command(sky_tile38_t *t, int argc, const char **argv, redisReply **reply,
+                       char *errstr, size_t errstr_size) {
+    int rc = sky_tile38_append(t, argc, argv, NULL, errstr, errstr_size);
+    if (!rc)
+        rc = sky_tile38_get_reply(t, reply, errstr, errstr_size);
+    if (rc)
+        return rc;
+    if (!reply_ok(*reply)) {
+        rc = sky_err(errstr, errstr_size, SKY_ETILE38, "Tile38 %s: %s", argv[0],
+                     (*reply)->type == REDIS_REPLY_STRING || (*reply)->type == REDIS_REPLY_ERROR
+                         ? (*reply)->str
+                         : "unexpected reply");
+        freeReplyObject(*reply);
+        *reply = NULL;
+    }
+    return rc;
+}
+
+static int64_t json_i64(json_t *obj, const char *name, bool *present) {
+    json_t *v = json_object_get(obj, name);
+    if (present)
+        *present = json_is_number(v);
+    return json_is_number(v) ? (int64_t)json_number_value(v) : 0;
+}
+
+int sky_tile38_parse_object(const redisReply *r, sky_tile38_obj_t *out, char *errstr,
+                            size_t errstr_size) {
+    memset(out, 0, sizeof *out);
+    if (r->type != REDIS_REPLY_STRING)
+        return sky_err(errstr, errstr_size, SKY_ETILE38, "Tile38 GET: reply is not JSON text");
+    json_error_t jerr;
+    json_t *root = json_loadb(r->str, r->len, 0, &jerr);
+    if (!root)
+        return sky_err(errstr, errstr_size, SKY_ETILE38, "Tile38 GET: bad JSON: %s", jerr.text);
+    int rc = 0;
+    json_t *point = json_object_get(root, "point");
+    if (!json_is_true(json_object_get(root, "ok"))) {
+        const char *e = json_string_value(json_object_get(root, "err"));
+        /* "key not found" / "id not found": an absent object is an answer, not an error */
+        if (!e || !strstr(e, "not found"))
+            rc = sky_err(errstr, errstr_size, SKY_ETILE38, "Tile38 GET: %s", e ? e : "failed");
+    } else if (!json_is_object(point)) {
+        rc = sky_err(errstr, errstr_size, SKY_ETILE38, "Tile38 GET: reply has no point");
+    } else {
+        out->found = true;
+        out->lat = json_number_value(json_object_get(point, "lat"));
+        out->lon = json_number_value(json_object_get(point, "lon"));
+        json_t *fields = json_object_get(root, "fields");
+        out->seq = json_i64(fields, "seq", &out->has_seq);
+        out->ts_ms = json_i64(fields, "ts", NULL);
+        out->altitude = json_i64(fields, "altitude", NULL);
+        out->airspeed = json_i64(fields, "airspeed", NULL);
+    }
+    json_decref(root);
+    return rc;
+}
+
+int sky_tile38_get_object(sky_tile38_t *t, const char *collection, const char *id,
+                          sky_tile38_obj_t *out, char *errstr, size_t errstr_size) {
+    const char *argv[] = {"GET", collection, id, "WITHFIELDS", "POINT"};
+    redisReply *r;
+    int rc = sky_tile38_append(t, 5, argv, NULL, errstr, errstr_size);
+    if (!rc)
+        rc = sky_tile38_get_reply(t, &r, errstr, errstr_size);
+    if (rc)
+        return rc;
+    rc = sky_tile38_parse_object(r, out, errstr, errstr_size);
+    freeReplyObject(r);
+    return rc;
+}
+
+size_t sky_fmt_fixed(char *out, double v, int decimals) {
+    static const int64_t pow10[] = {1,      10,      100,      1000,      10000,
+                                    100000, 1000000, 10000000, 100000000, 1000000000};
+    if (decimals < 0)
+        decimals = 0;
+    if (decimals > 9)
+        decimals = 9;
+    size_t n = 0;
+    if (v < 0) {
+        out[n++] = '-';
+        v = -v;
+    }
+    int64_t scaled = (int64_t)(v * (double)pow10[decimals] + 0.5);
+    int64_t whole = scaled / pow10[decimals], frac = scaled % pow10[decimals];
+    char digits[24];
+    int nd = 0;
+    do {
+        digits[nd++] = (char)('0' + whole % 10);
+        whole /= 10;
+    } while (whole);
+    while (nd)
+        out[n++] = digits[--nd];
+    if (decimals) {
+        out[n++] = '.';
+        for (int i = decimals - 1; i >= 0; i--) {
+            out[n + (size_t)i] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        n += (size_t)decimals;
+    }
+    out[n] = '\0';
+    return n;
+}

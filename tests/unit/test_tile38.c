@@ -1,0 +1,93 @@
+/* Tile38 client helpers: GET replies (JSON output) parse into positions and
+ * fields, absent objects are not errors, and coordinates format exactly. */
+#include "tile38.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static void test_parse_object_reads_point_and_fields(void **state) {
+    (void)state;
+    static const struct {
+        const char *json;
+        int rc;
+        bool found, has_seq;
+        double lat, lon;
+        int64_t seq, ts, alt;
+    } rows[] = {
+        {"{\"ok\":true,\"point\":{\"lat\":51.47,\"lon\":-0.4543},\"fields\":{\"airspeed\":450,"
+         "\"altitude\":35000,\"seq\":11,\"ts\":1795600805000},\"elapsed\":\"10µs\"}",
+         0, true, true, 51.47, -0.4543, 11, 1795600805000, 35000},
+        {"{\"ok\":true,\"point\":{\"lat\":1.5,\"lon\":2.5},\"fields\":{\"altitude\":100,"
+         "\"ts\":5}}",
+         0, true, false, 1.5, 2.5, 0, 5, 100},
+        {"{\"ok\":true,\"point\":{\"lat\":1,\"lon\":2}}", 0, true, false, 1, 2, 0, 0, 0},
+        {"{\"ok\":false,\"err\":\"id not found\",\"elapsed\":\"1µs\"}", 0, false, false, 0, 0, 0,
+         0, 0},
+        {"{\"ok\":false,\"err\":\"key not found\"}", 0, false, false, 0, 0, 0, 0, 0},
+        {"{\"ok\":false,\"err\":\"invalid argument 'x'\"}", -7, false, false, 0, 0, 0, 0, 0},
+        {"{\"ok\":true,\"object\":{}}", -7, false, false, 0, 0, 0, 0, 0},
+        {"not json", -7, false, false, 0, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        redisReply r;
+        memset(&r, 0, sizeof r);
+        r.type = REDIS_REPLY_STRING;
+        r.str = (char *)rows[i].json;
+        r.len = strlen(rows[i].json);
+        sky_tile38_obj_t o;
+        char err[256];
+        assert_int_equal(sky_tile38_parse_object(&r, &o, err, sizeof err), rows[i].rc);
+        assert_int_equal(o.found, rows[i].found);
+        if (!rows[i].found)
+            continue;
+        assert_int_equal(o.has_seq, rows[i].has_seq);
+        assert_true(fabs(o.lat - rows[i].lat) < 1e-12);
+        assert_true(fabs(o.lon - rows[i].lon) < 1e-12);
+        assert_int_equal(o.seq, rows[i].seq);
+        assert_int_equal(o.ts_ms, rows[i].ts);
+        assert_int_equal(o.altitude, rows[i].alt);
+    }
+}
+
+static void test_fmt_fixed_rounds_to_the_requested_decimals(void **state) {
+    (void)state;
+    static const struct {
+        double v;
+        int decimals;
+        const char *expected;
+    } rows[] = {
+        {51.4700223, 7, "51.4700223"},  {-0.4542955, 7, "-0.4542955"}, {0, 7, "0.0000000"},
+        {-180, 7, "-180.0000000"},      {90, 0, "90"},                 {1.23456789, 9, "1.234567890"},
+        {0.00000005, 7, "0.0000001"},   {179.99999999, 7, "180.0000000"},
+        {12.5, 0, "13"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char out[40];
+        size_t n = sky_fmt_fixed(out, rows[i].v, rows[i].decimals);
+        assert_string_equal(out, rows[i].expected);
+        assert_int_equal(n, strlen(rows[i].expected));
+    }
+}
+
+static void test_new_reports_an_unreachable_server(void **state) {
+    (void)state;
+    char err[256] = "";
+    /* port 1 on loopback: nothing listens there */
+    sky_tile38_t *t = sky_tile38_new("127.0.0.1", 1, 500, err, sizeof err);
+    assert_null(t);
+    assert_non_null(strstr(err, "127.0.0.1:1"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_object_reads_point_and_fields),
+        cmocka_unit_test(test_fmt_fixed_rounds_to_the_requested_decimals),
+        cmocka_unit_test(test_new_reports_an_unreachable_server),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
