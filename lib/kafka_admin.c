@@ -191,3 +191,35 @@ out:
     rd_kafka_destroy(rk);
     return rc;
 }
+
+uint32_t sky_murmur2(const void *key, size_t len) {
+    const uint32_t m = 0x5bd1e995;
+    const unsigned char *d = key;
+    uint32_t h = 0x9747b28cU ^ (uint32_t)len;
+    size_t n4 = len / 4;
+    for (size_t i = 0; i < n4; i++, d += 4) {
+        uint32_t k = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
+                     (uint32_t)d[3] << 24;
+        k *= m;
+        k ^= k >> 24;
+        k *= m;
+        h *= m;
+        h ^= k;
+    }
+    switch (len & 3) {
+    case 3: h ^= (uint32_t)d[2] << 16; /* fall through */
+    case 2: h ^= (uint32_t)d[1] << 8;  /* fall through */
+    case 1:
+        h ^= d[0];
+        h *= m;
+    }
+    h ^= h >> 13;
+    h *= m;
+    h ^= h >> 15;
+    return h;
+}
+
+int32_t sky_kafka_murmur2_partition(const void *key, size_t len, int32_t partitions) {
+    return partitions > 0 ? (int32_t)((sky_murmur2(key, len) & 0x7fffffff) % (uint32_t)partitions)
+                          : 0;
+}

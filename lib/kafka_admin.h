@@ -23,4 +23,9 @@ int sky_kafka_ensure_topic_timeout(const sky_kconf_t *kc, const char *topic, int
 int sky_kafka_delete_topic(const sky_kconf_t *kc, const char *topic, int timeout_ms, char *errstr,
                            size_t errstr_size);
 
+/* The partition Java's default partitioner and librdkafka's murmur2 / murmur2_random
+ * choose for a non-empty key: (murmur2(key) & 0x7fffffff) % partitions. */
+int32_t sky_kafka_murmur2_partition(const void *key, size_t len, int32_t partitions);
+uint32_t sky_murmur2(const void *key, size_t len);
+
 #endif
