@@ -1,0 +1,202 @@
+/* Open-addressing flight_id -> per-flight state map with one bitmap arena. */
+#include "flight_table.h"
+
+#include "error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct sky_flight_table {
+    sky_vflight_t *flights;
+    size_t nflights;
+    uint32_t *slots; /* index + 1 into flights; 0 = empty */
+    size_t nslots;   /* power of two */
+    uint64_t *arena; /* every flight's bitmap */
+    size_t arena_words;
+    sky_vm_fault_t *faults; /* copy of the manifest's, sorted by (flight, seq) */
+    size_t nfaults;
+};
+
+static uint64_t hash_key(const void *key, size_t len) {
+    /* FNV-1a: flight ids are short, so this is cheaper than anything fancier. */
+    const unsigned char *p = key;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h ^ (h >> 29);
+}
+
+static size_t find_slot(const sky_flight_table_t *t, const void *key, size_t len) {
+    size_t mask = t->nslots - 1;
+    for (size_t i = (size_t)hash_key(key, len) & mask;; i = (i + 1) & mask) {
+        uint32_t s = t->slots[i];
+        if (!s)
+            return i;
+        const sky_vflight_t *f = &t->flights[s - 1];
+        if (f->id_len == len && memcmp(f->id, key, len) == 0)
+            return i;
+    }
+}
+
+sky_vflight_t *sky_flight_table_find(sky_flight_table_t *t, const void *key, size_t len) {
+    uint32_t s = t->slots[find_slot(t, key, len)];
+    return s ? &t->flights[s - 1] : NULL;
+}
+
+static int fault_cmp(const void *a, const void *b) {
+    const sky_vm_fault_t *x = a, *y = b;
+    int c = strcmp(x->flight, y->flight);
+    if (c)
+        return c;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int add_flights(sky_flight_table_t *t, const sky_verify_manifest_t *m) {
+    for (size_t i = 0; i < m->nflights; i++) {
+        const sky_vm_flight_t *mf = &m->flights[i];
+        size_t len = strlen(mf->id);
+        size_t slot = find_slot(t, mf->id, len);
+        if (t->slots[slot]) { /* the same flight in two shards: keep the widest range */
+            sky_vflight_t *f = &t->flights[t->slots[slot] - 1];
+            f->first_seq = mf->first_seq < f->first_seq ? mf->first_seq : f->first_seq;
+            f->last_seq = mf->last_seq > f->last_seq ? mf->last_seq : f->last_seq;
+            if (mf->final.present && (!f->final || mf->final.seq > f->final->seq))
+                f->final = &mf->final;
+            continue;
+        }
+        sky_vflight_t *f = &t->flights[t->nflights];
+        *f = (sky_vflight_t){.id = mf->id, .id_len = len, .first_seq = mf->first_seq,
+                             .last_seq = mf->last_seq, .manifest_partition = mf->partition,
+                             .final = mf->final.present ? &mf->final : NULL,
+                             .landed = mf->landed};
+        t->slots[slot] = (uint32_t)++t->nflights;
+    }
+    return 0;
+}
+
+static int build_bitmaps(sky_flight_table_t *t) {
+    size_t words = 0;
+    for (size_t i = 0; i < t->nflights; i++) {
+        sky_vflight_t *f = &t->flights[i];
+        int64_t n = f->last_seq >= f->first_seq ? f->last_seq - f->first_seq + 1 : 0;
+        words += (size_t)(n + 63) / 64;
+    }
+    t->arena_words = words;
+    t->arena = calloc(words ? words : 1, sizeof *t->arena);
+    if (!t->arena)
+        return SKY_ENOMEM;
+    size_t at = 0;
+    for (size_t i = 0; i < t->nflights; i++) {
+        sky_vflight_t *f = &t->flights[i];
+        int64_t n = f->last_seq >= f->first_seq ? f->last_seq - f->first_seq + 1 : 0;
+        f->seen = t->arena + at;
+        at += (size_t)(n + 63) / 64;
+    }
+    return 0;
+}
+
+static int attach_faults(sky_flight_table_t *t, const sky_verify_manifest_t *m) {
+    t->faults = calloc(m->nfaults ? m->nfaults : 1, sizeof *t->faults);
+    if (!t->faults)
+        return SKY_ENOMEM;
+    if (m->nfaults)
+        memcpy(t->faults, m->faults, m->nfaults * sizeof *t->faults);
+    t->nfaults = m->nfaults;
+    qsort(t->faults, t->nfaults, sizeof *t->faults, fault_cmp);
+    for (size_t i = 0; i < t->nfaults;) {
+        size_t j = i;
+        while (j < t->nfaults && strcmp(t->faults[j].flight, t->faults[i].flight) == 0)
+            j++;
+        sky_vflight_t *f = sky_flight_table_find(t, t->faults[i].flight,
+                                                 strlen(t->faults[i].flight));
+        if (f) {
+            f->fault_first = i;
+            f->nfaults = j - i;
+        }
+        i = j;
+    }
+    return 0;
+}
+
+sky_flight_table_t *sky_flight_table_new(const sky_verify_manifest_t *m, char *errstr,
+                                         size_t errstr_size) {
+    sky_flight_table_t *t = calloc(1, sizeof *t);
+    if (!t || m->nflights >= UINT32_MAX / 4)
+        goto nomem;
+    t->nslots = 16;
+    while (t->nslots < m->nflights * 2)
+        t->nslots <<= 1;
+    t->slots = calloc(t->nslots, sizeof *t->slots);
+    t->flights = calloc(m->nflights ? m->nflights : 1, sizeof *t->flights);
+    if (!t->slots || !t->flights || add_flights(t, m) || build_bitmaps(t) || attach_faults(t, m))
+        goto nomem;
+    sky_flight_table_reset(t);
+    return t;
+nomem:
+    sky_flight_table_destroy(t);
+    sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory for %zu flights", m->nflights);
+    return NULL;
+}
+
+void sky_flight_table_destroy(sky_flight_table_t *t) {
+    if (!t)
+        return;
+    free(t->flights);
+    free(t->slots);
+    free(t->arena);
+    free(t->faults);
+    free(t);
+}
+
+void sky_flight_table_reset(sky_flight_table_t *t) {
+    memset(t->arena, 0, (t->arena_words ? t->arena_words : 1) * sizeof *t->arena);
+    for (size_t i = 0; i < t->nflights; i++) {
+        sky_vflight_t *f = &t->flights[i];
+        f->partition = f->other_partition = -1;
+        f->max_seq = f->max_seq_offset = -1;
+        f->seen_count = f->duplicates = 0;
+    }
+}
+
+size_t sky_flight_table_count(const sky_flight_table_t *t) {
+    return t->nflights;
+}
+
+sky_vflight_t *sky_flight_table_at(sky_flight_table_t *t, size_t i) {
+    return i < t->nflights ? &t->flights[i] : NULL;
+}
+
+int sky_flight_mark(sky_vflight_t *f, int64_t seq) {
+    if (seq < f->first_seq || seq > f->last_seq)
+        return -1;
+    uint64_t bit = (uint64_t)(seq - f->first_seq);
+    uint64_t *w = &f->seen[bit >> 6], m = 1ULL << (bit & 63);
+    if (*w & m)
+        return 1;
+    *w |= m;
+    return 0;
+}
+
+int sky_flight_is_seen(const sky_vflight_t *f, int64_t seq) {
+    if (seq < f->first_seq || seq > f->last_seq)
+        return 0;
+    uint64_t bit = (uint64_t)(seq - f->first_seq);
+    return (f->seen[bit >> 6] >> (bit & 63)) & 1;
+}
+
+unsigned sky_flight_faults_at(const sky_flight_table_t *t, const sky_vflight_t *f, int64_t seq) {
+    unsigned mask = 0;
+    for (size_t i = f->fault_first; i < f->fault_first + f->nfaults; i++) {
+        const sky_vm_fault_t *x = &t->faults[i];
+        if (x->seq > seq)
+            break;
+        if (seq < x->seq + x->count)
+            mask |= SKY_FAULT_BIT(x->kind);
+    }
+    return mask;
+}
+
+size_t sky_flight_table_bytes(const sky_flight_table_t *t) {
+    return sizeof *t + t->nflights * sizeof *t->flights + t->nslots * sizeof *t->slots +
+           t->arena_words * sizeof *t->arena + t->nfaults * sizeof *t->faults;
+}
