@@ -6,6 +6,7 @@
 
 #define MS_PER_HOUR 3600000.0
 #define MS_PER_MIN 60000.0
+#define SKY_PROFILE_SPEED_ROOM_FT 3000.0
 
 static double min_d(double a, double b) { return a < b ? a : b; }
 static double max_d(double a, double b) { return a > b ? a : b; }
@@ -33,12 +34,13 @@ int32_t sky_profile_min_cruise_ft(int32_t dep_elev_ft, int32_t arr_elev_ft) {
 }
 
 /* Speed at altitude h on a ramp from (h_lo, v_lo) to (h_hi, v_hi) through
- * (FL100, v_mid) when FL100 lies strictly between them. */
+ * (FL100, v_mid) when FL100 lies between them with room to change speed
+ * (a high airport just below FL100 would otherwise see a step in speed). */
 static double ramp_speed(double h, double h_lo, double v_lo, double v_mid, double h_hi,
                          double v_hi) {
     if (h_hi <= h_lo)
         return v_hi;
-    if (h_lo < SKY_PROFILE_FL100_FT && SKY_PROFILE_FL100_FT < h_hi) {
+    if (h_lo <= SKY_PROFILE_FL100_FT - SKY_PROFILE_SPEED_ROOM_FT && SKY_PROFILE_FL100_FT < h_hi) {
         if (h <= SKY_PROFILE_FL100_FT)
             return v_lo + (v_mid - v_lo) * (h - h_lo) / (SKY_PROFILE_FL100_FT - h_lo);
         return v_mid + (v_hi - v_mid) * (h - SKY_PROFILE_FL100_FT) / (h_hi - SKY_PROFILE_FL100_FT);

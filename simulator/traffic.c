@@ -24,6 +24,7 @@
 #define SAME_CONTINENT_SHARE 0.75
 #define HOME_AIRLINE_SHARE 0.85
 #define MIN_CRUISE_SHARE 0.2 /* short flights level off lower so >= 20% of the trip is cruise */
+#define SHORT_ROUTE_FT_PER_NM 80.0 /* and no higher than 10000 ft + 80 ft per nm */
 
 typedef struct airport {
     char icao[5], iata[4];
@@ -696,8 +697,12 @@ static int16_t clamp_i16(int32_t v) { return (int16_t)(v > 32767 ? 32767 : v < -
 static int fit_profile(sky_flight_plan_t *plan, const sky_aircraft_type_t *y, rng_t *r) {
     int32_t lowest = sky_profile_min_cruise_ft(plan->dep_elev_ft, plan->arr_elev_ft);
     int32_t level = y->cruise_ft + 1000 * (int32_t)rng_below(r, 5) - 2000;
+    int32_t short_route_cap = (int32_t)(10000 + plan->dist_nm * SHORT_ROUTE_FT_PER_NM);
+    if (level > short_route_cap)
+        level = short_route_cap;
     if (level > y->ceiling_ft)
-        level = y->ceiling_ft / 1000 * 1000;
+        level = y->ceiling_ft;
+    level = level / 1000 * 1000;
     if (level < lowest)
         level = lowest;
     for (int32_t c = level; c >= lowest; c -= 1000)

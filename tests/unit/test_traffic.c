@@ -1,0 +1,417 @@
+/* The traffic model on thousands of flights built from the real data files:
+ * realism envelopes, geometry, determinism, region filters and data errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "geodesy.h"
+#include "profile.h"
+#include "traffic.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NFLIGHTS 3000
+#define STEP_MS 5000
+
+static char data_dir[4096];
+
+static sky_traffic_t *model(uint64_t seed, sky_region_t region) {
+    char err[512];
+    sky_traffic_params_t p = {.data_dir = data_dir, .seed = seed, .region = region};
+    sky_traffic_t *t = sky_traffic_new(&p, err, sizeof err);
+    if (!t)
+        fail_msg("sky_traffic_new: %s", err);
+    return t;
+}
+
+static void plan_or_fail(const sky_traffic_t *t, uint64_t i, sky_flight_plan_t *plan) {
+    char err[512];
+    if (sky_traffic_plan(t, i, plan, err, sizeof err) != 0)
+        fail_msg("plan %llu: %s", (unsigned long long)i, err);
+}
+
+static int setup(void **state) {
+    const char *src = getenv("SKY_SOURCE_DIR");
+    snprintf(data_dir, sizeof data_dir, "%s/scenarios/data", src ? src : SKY_SOURCE_DIR);
+    *state = model(42, (sky_region_t){0});
+    return 0;
+}
+
+static int teardown(void **state) {
+    sky_traffic_destroy(*state);
+    return 0;
+}
+
+/* Walks one flight every 5 s and checks each step against the type's envelope. */
+static void check_flight(const sky_traffic_t *t, const sky_flight_plan_t *plan) {
+    const sky_aircraft_type_t *y = sky_traffic_type(t, plan->type);
+    double dlat, dlon, alat, alon;
+    int32_t delev, aelev;
+    sky_traffic_airport_pos(t, plan->dep, &dlat, &dlon, &delev);
+    sky_traffic_airport_pos(t, plan->arr, &alat, &alon, &aelev);
+    assert_true(plan->cruise_ft <= y->ceiling_ft);
+    assert_true(plan->dist_nm <= y->range_nm);
+    sky_position_t prev, cur;
+    sky_traffic_position(t, plan, 0, &prev);
+    assert_true(sky_geo_distance_nm(prev.lat, prev.lon, dlat, dlon) < 0.01);
+    for (int64_t ms = STEP_MS; ms - STEP_MS < plan->duration_ms; ms += STEP_MS) {
+        sky_traffic_position(t, plan, ms, &cur);
+        double moved = sky_geo_distance_nm(prev.lat, prev.lon, cur.lat, cur.lon);
+        double expect = (prev.speed_kt + cur.speed_kt) * 0.5 * STEP_MS / 3.6e6;
+        if (ms > plan->duration_ms) /* last step is shorter: flight clamps at touchdown */
+            expect *= (double)(plan->duration_ms - (ms - STEP_MS)) / STEP_MS;
+        else if (fabs(moved - expect) > 0.10 * expect)
+            fail_msg("%s %s-%s t=%lld: moved %.3f nm, speed says %.3f", y->icao,
+                     sky_traffic_airport_icao(t, plan->dep), sky_traffic_airport_icao(t, plan->arr),
+                     (long long)ms, moved, expect);
+        assert_true(moved < 1.0); /* no jumps: 5 s at 700 kt is < 1 nm */
+        double xt = sky_geo_cross_track_nm(cur.lat, cur.lon, dlat, dlon, alat, alon);
+        if (xt > 1.0)
+            fail_msg("t=%lld: %.3f nm off the great circle", (long long)ms, xt);
+        double fpm = (cur.alt_ft - prev.alt_ft) * 60000.0 / STEP_MS;
+        if (fpm > sky_profile_climb_limit_fpm(y, prev.alt_ft) * 1.01 + 15)
+            fail_msg("%s climbs %.0f fpm at %d ft", y->icao, fpm, prev.alt_ft);
+        if (-fpm > y->descent_fpm * 1.01 + 15)
+            fail_msg("%s descends %.0f fpm at %d ft", y->icao, -fpm, prev.alt_ft);
+        assert_true(cur.alt_ft <= plan->cruise_ft && cur.alt_ft >= (delev < aelev ? delev : aelev));
+        assert_true(cur.speed_kt >= y->touchdown_kt && cur.speed_kt <= y->cruise_kt);
+        if (cur.phase == SKY_PHASE_CRUISE)
+            assert_int_equal(cur.alt_ft, plan->cruise_ft);
+        prev = cur;
+    }
+    sky_traffic_position(t, plan, plan->duration_ms, &cur);
+    assert_int_equal(cur.phase, SKY_PHASE_LANDED);
+    assert_true(sky_geo_distance_nm(cur.lat, cur.lon, alat, alon) < 1.0);
+    assert_int_equal(cur.alt_ft, aelev);
+    assert_true(cur.speed_kt >= y->touchdown_kt - 10 && cur.speed_kt <= y->approach_kt);
+}
+
+static void test_flights_stay_in_type_envelope_on_the_great_circle(void **state) {
+    const sky_traffic_t *t = *state;
+    for (uint64_t i = 0; i < NFLIGHTS; i++) {
+        sky_flight_plan_t plan;
+        plan_or_fail(t, i, &plan);
+        check_flight(t, &plan);
+    }
+}
+
+static void test_random_routes_are_at_least_100_nm_and_within_range(void **state) {
+    const sky_traffic_t *t = *state;
+    for (uint64_t i = 0; i < NFLIGHTS; i++) {
+        sky_flight_plan_t plan;
+        plan_or_fail(t, i, &plan);
+        assert_true(plan.dist_nm >= 100.0);
+        assert_true(plan.dist_nm * 1.05 <= sky_traffic_type(t, plan.type)->range_nm);
+        assert_true(plan.dep != plan.arr);
+        assert_true(plan.number >= 1 && plan.number <= 9999);
+    }
+}
+
+static void test_short_routes_cruise_lower_than_long_ones(void **state) {
+    (void)state;
+    static const struct {
+        const char *route;
+        int32_t max_cruise_ft;
+    } rows[] = {{"EGLL-LFPG", 28000}, {"EDDF-EDDM", 26000}, {"EGLL-KJFK", 43100}};
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        const char *routes[] = {rows[r].route};
+        sky_traffic_t *t = model(1, (sky_region_t){.routes = routes, .nroutes = 1});
+        for (uint64_t i = 0; i < 200; i++) {
+            sky_flight_plan_t plan;
+            plan_or_fail(t, i, &plan);
+            if (plan.cruise_ft > rows[r].max_cruise_ft)
+                fail_msg("%s cruises at %d ft", rows[r].route, plan.cruise_ft);
+            check_flight(t, &plan);
+        }
+        sky_traffic_destroy(t);
+    }
+}
+
+static int same_flight(const sky_flight_plan_t *a, const sky_flight_plan_t *b) {
+    return a->dep == b->dep && a->arr == b->arr && a->type == b->type &&
+           a->airline == b->airline && a->number == b->number;
+}
+
+static void test_same_seed_and_index_give_identical_flights(void **state) {
+    const sky_traffic_t *t = *state;
+    sky_traffic_t *again = model(42, (sky_region_t){0});
+    for (uint64_t i = 0; i < 1000; i++) {
+        uint64_t index = i * 7919; /* any order, any index: no hidden RNG state */
+        sky_flight_plan_t a, b;
+        plan_or_fail(t, index, &a);
+        plan_or_fail(again, index, &b);
+        assert_true(same_flight(&a, &b));
+        assert_int_equal(a.index, b.index);
+        assert_int_equal(a.cruise_ft, b.cruise_ft);
+        assert_int_equal(a.duration_ms, b.duration_ms);
+        assert_memory_equal(a.geo, b.geo, sizeof a.geo); /* arrays: no padding inside */
+        assert_memory_equal(a.profile, b.profile, sizeof a.profile);
+        assert_memory_equal(a.seg_s, b.seg_s, sizeof a.seg_s);
+        assert_memory_equal(a.seg_v, b.seg_v, sizeof a.seg_v);
+        sky_position_t pa, pb;
+        sky_traffic_position(t, &a, a.duration_ms / 3, &pa);
+        sky_traffic_position(again, &b, b.duration_ms / 3, &pb);
+        assert_true(pa.lat == pb.lat && pa.lon == pb.lon && pa.alt_ft == pb.alt_ft &&
+                    pa.speed_kt == pb.speed_kt && pa.phase == pb.phase);
+    }
+    sky_traffic_destroy(again);
+}
+
+static void test_different_index_or_seed_gives_different_flights(void **state) {
+    const sky_traffic_t *t = *state;
+    sky_traffic_t *other_seed = model(43, (sky_region_t){0});
+    int same_as_next = 0, same_as_other_seed = 0;
+    for (uint64_t i = 0; i < 1000; i++) {
+        sky_flight_plan_t a, b, c;
+        plan_or_fail(t, i, &a);
+        plan_or_fail(t, i + 1, &b);
+        plan_or_fail(other_seed, i, &c);
+        same_as_next += same_flight(&a, &b);
+        same_as_other_seed += same_flight(&a, &c);
+    }
+    assert_true(same_as_next <= 2);
+    assert_true(same_as_other_seed <= 2);
+    sky_traffic_destroy(other_seed);
+}
+
+static void test_bbox_region_keeps_both_airports_inside(void **state) {
+    (void)state;
+    static const sky_region_t boxes[] = {
+        {.has_bbox = true, .south = 35, .west = -10, .north = 60, .east = 25}, /* Europe */
+        {.has_bbox = true, .south = 25, .west = -125, .north = 49, .east = -66}, /* US */
+        {.has_bbox = true, .south = -50, .west = 160, .north = 0, .east = -170}, /* antimeridian */
+    };
+    for (size_t b = 0; b < sizeof boxes / sizeof boxes[0]; b++) {
+        sky_traffic_t *t = model(5, boxes[b]);
+        const sky_region_t *r = &boxes[b];
+        for (uint64_t i = 0; i < 1000; i++) {
+            sky_flight_plan_t plan;
+            plan_or_fail(t, i, &plan);
+            uint32_t ends[2] = {plan.dep, plan.arr};
+            for (int e = 0; e < 2; e++) {
+                double lat, lon;
+                int32_t elev;
+                sky_traffic_airport_pos(t, ends[e], &lat, &lon, &elev);
+                bool in_lon = r->west <= r->east ? lon >= r->west && lon <= r->east
+                                                 : lon >= r->west || lon <= r->east;
+                if (lat < r->south || lat > r->north || !in_lon)
+                    fail_msg("box %zu: %s at %.2f,%.2f is outside", b,
+                             sky_traffic_airport_icao(t, ends[e]), lat, lon);
+            }
+        }
+        sky_traffic_destroy(t);
+    }
+}
+
+static void test_airport_list_and_routes_are_honoured(void **state) {
+    (void)state;
+    const char *airports[] = {"EGLL", "LFPG", "EDDF", "EHAM", "LEMD", "LIRF"};
+    const char *routes[] = {"EGLL-LFPG", "KJFK-EGLL", "YSSY-NZAA"};
+    sky_traffic_t *t = model(9, (sky_region_t){.airports = airports, .nairports = 6});
+    sky_traffic_t *r = model(9, (sky_region_t){.routes = routes, .nroutes = 3});
+    int seen[3] = {0};
+    for (uint64_t i = 0; i < 1000; i++) {
+        sky_flight_plan_t plan;
+        plan_or_fail(t, i, &plan);
+        int found = 0;
+        for (int k = 0; k < 6; k++)
+            found += !strcmp(sky_traffic_airport_icao(t, plan.dep), airports[k]) +
+                     !strcmp(sky_traffic_airport_icao(t, plan.arr), airports[k]);
+        assert_int_equal(found, 2);
+        plan_or_fail(r, i, &plan);
+        char route[16];
+        snprintf(route, sizeof route, "%s-%s", sky_traffic_airport_icao(r, plan.dep),
+                 sky_traffic_airport_icao(r, plan.arr));
+        int k = 0;
+        while (k < 3 && strcmp(route, routes[k]))
+            k++;
+        if (k == 3)
+            fail_msg("route %s is not in the list", route);
+        seen[k]++;
+    }
+    assert_true(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
+    sky_traffic_destroy(t);
+    sky_traffic_destroy(r);
+}
+
+static void test_type_suits_route_length(void **state) {
+    const sky_traffic_t *t = *state;
+    int long_haul = 0;
+    for (uint64_t i = 0; i < NFLIGHTS; i++) {
+        sky_flight_plan_t plan;
+        plan_or_fail(t, i, &plan);
+        const char *cat = sky_traffic_type(t, plan.type)->category;
+        if (plan.dist_nm < 1000)
+            assert_string_not_equal(cat, "widebody");
+        if (plan.dist_nm > 3600) {
+            assert_string_equal(cat, "widebody");
+            long_haul++;
+        }
+        if (!strcmp(cat, "turboprop"))
+            assert_true(plan.dist_nm <= 500);
+    }
+    assert_true(long_haul > 0);
+}
+
+static void test_flight_id_and_number_formats(void **state) {
+    const sky_traffic_t *t = *state;
+    sky_flight_plan_t plan;
+    plan_or_fail(t, 42, &plan);
+    char id[64], expect[64], number[16];
+    size_t n = sky_traffic_flight_id(t, &plan, id, sizeof id);
+    snprintf(expect, sizeof expect, "%s%u-00002a", sky_traffic_airline_icao(t, &plan),
+             plan.number);
+    assert_string_equal(id, expect);
+    assert_int_equal(n, strlen(expect));
+    sky_traffic_flight_number(t, &plan, number, sizeof number);
+    assert_int_equal(strlen(number), 2 + (size_t)snprintf(NULL, 0, "%u", plan.number));
+}
+
+static void test_region_errors_name_the_bad_value(void **state) {
+    (void)state;
+    static const char *const unknown[] = {"ZZZZ"};
+    static const char *const bad_route[] = {"EGLL_LFPG"};
+    static const char *const short_route[] = {"EGLL-EGLC"};
+    static const char *const one[] = {"EGLL"};
+    static const struct {
+        sky_region_t region;
+        const char *expect;
+    } rows[] = {
+        {{.airports = unknown, .nairports = 1}, "\"ZZZZ\" is not in airports.csv"},
+        {{.routes = bad_route, .nroutes = 1}, "expected ICAO-ICAO"},
+        {{.routes = short_route, .nroutes = 1}, "routes must be 50 to 10000 nm"},
+        {{.airports = one, .nairports = 1}, "at least 2 are needed"},
+        {{.has_bbox = true, .south = 89, .west = 0, .north = 90, .east = 1}, "at least 2"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char err[512] = "";
+        sky_traffic_params_t p = {.data_dir = data_dir, .seed = 1, .region = rows[i].region};
+        sky_traffic_t *t = sky_traffic_new(&p, err, sizeof err);
+        assert_null(t);
+        if (!strstr(err, rows[i].expect))
+            fail_msg("row %zu: \"%s\" lacks \"%s\"", i, err, rows[i].expect);
+    }
+}
+
+/* ---- bad data files: each row writes one broken file next to two good ones ---- */
+
+static const char good_airports[] = "icao,iata,name,type,lat,lon,elevation_ft,country\n"
+                                    "EGLL,LHR,Heathrow,large,51.4706,-0.461941,83,GB\n"
+                                    "LFPG,CDG,\"Paris, CDG\",large,49.0128,2.55,392,FR\n";
+static const char good_airlines[] = "icao,iata,name,country\nBAW,BA,British Airways,GB\n";
+static const char good_types[] =
+    "icao,category,cruise_ft,ceiling_ft,cruise_mach,cruise_kt,climb_fpm_below_fl100,"
+    "climb_fpm_fl100_fl240,climb_fpm_above_fl240,descent_fpm,climb_kt,approach_kt,"
+    "touchdown_kt,range_nm\n"
+    "A320,narrowbody,37000,39800,0.78,447,2500,2000,1000,2500,290,137,132,3300\n";
+
+static void write_text(const char *dir, const char *name, const char *text) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_bad_data_rows_are_reported_with_file_and_line(void **state) {
+    (void)state;
+    static const struct {
+        const char *file, *text, *expect;
+    } rows[] = {
+        {"airports.csv", "icao,iata,name,type,lat,lon,elevation_ft\n"
+                         "EGLL,LHR,Heathrow,large,51.47,-0.46,83\n"
+                         "LFPG,CDG,CDG,large,91.5,2.55,392\n",
+         "airports.csv:3: lat: \"91.5\" out of range [-90, 90]"},
+        {"airports.csv", "icao,iata,name,type,lon,elevation_ft\nEGLL,LHR,x,large,0,1\n",
+         "airports.csv:1: missing column \"lat\""},
+        {"airports.csv", "icao,iata,name,type,lat,lon,elevation_ft\n"
+                         "EGLL,LHR,\"Heathrow,large,51.47,-0.46,83\n",
+         "airports.csv:2: bad quoting"},
+        {"airports.csv", "icao,iata,name,type,lat,lon,elevation_ft\n"
+                         "EGLL,LHR,Heathrow,small,51.47,-0.46,83\n",
+         "airports.csv:2: type \"small\" is not large or medium"},
+        {"airports.csv", "icao,iata,name,type,lat,lon,elevation_ft\nEGL,LHR,x,large,1,2\n",
+         "airports.csv:2: 6 fields"},
+        {"airlines.csv", "icao,iata\nBAW,BA\nDLH,L\n",
+         "airlines.csv:3: iata \"L\" is not 2 capital letters or digits"},
+        {"aircraft_types.csv",
+         "icao,category,cruise_ft,ceiling_ft,cruise_mach,cruise_kt,climb_fpm_below_fl100,"
+         "climb_fpm_fl100_fl240,climb_fpm_above_fl240,descent_fpm,climb_kt,approach_kt,"
+         "touchdown_kt,range_nm\n"
+         "A320,narrowbody,37000,39800,0.78,447,2500,2000,1000,2500,290,137,150,3300\n",
+         "aircraft_types.csv:2: figures out of order"},
+        {"aircraft_types.csv",
+         "icao,category,cruise_ft,ceiling_ft,cruise_mach,cruise_kt,climb_fpm_below_fl100,"
+         "climb_fpm_fl100_fl240,climb_fpm_above_fl240,descent_fpm,climb_kt,approach_kt,"
+         "touchdown_kt,range_nm\n"
+         "A320,narrowbody,37000,39800,0.78,fast,2500,2000,1000,2500,290,137,132,3300\n",
+         "aircraft_types.csv:2: cruise_kt: \"fast\" is not a whole number"},
+        {"aircraft_types.csv", "", "aircraft_types.csv:1: no data rows"},
+    };
+    char dir[] = "/tmp/sky_test_traffic_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        write_text(dir, "airports.csv", good_airports);
+        write_text(dir, "airlines.csv", good_airlines);
+        write_text(dir, "aircraft_types.csv", good_types);
+        write_text(dir, rows[i].file, rows[i].text);
+        char err[512] = "";
+        sky_traffic_params_t p = {.data_dir = dir, .seed = 1};
+        sky_traffic_t *t = sky_traffic_new(&p, err, sizeof err);
+        assert_null(t);
+        if (!strstr(err, rows[i].expect))
+            fail_msg("row %zu: \"%s\" lacks \"%s\"", i, err, rows[i].expect);
+    }
+    /* and the good files load, quoted comma and all */
+    write_text(dir, "aircraft_types.csv", good_types);
+    write_text(dir, "airports.csv", good_airports);
+    char err[512] = "";
+    sky_traffic_params_t p = {.data_dir = dir, .seed = 1};
+    sky_traffic_t *t = sky_traffic_new(&p, err, sizeof err);
+    if (!t)
+        fail_msg("good files: %s", err);
+    assert_int_equal(sky_traffic_airport_count(t), 2);
+    assert_int_equal(sky_traffic_find_airport(t, "LFPG"), 1);
+    sky_traffic_destroy(t);
+    const char *names[] = {"airports.csv", "airlines.csv", "aircraft_types.csv"};
+    for (int i = 0; i < 3; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+static void test_missing_data_dir_is_reported(void **state) {
+    (void)state;
+    char err[512] = "";
+    sky_traffic_params_t p = {.data_dir = "/nonexistent/skyload", .seed = 1};
+    assert_null(sky_traffic_new(&p, err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/skyload/airports.csv: cannot open"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flights_stay_in_type_envelope_on_the_great_circle),
+        cmocka_unit_test(test_random_routes_are_at_least_100_nm_and_within_range),
+        cmocka_unit_test(test_short_routes_cruise_lower_than_long_ones),
+        cmocka_unit_test(test_same_seed_and_index_give_identical_flights),
+        cmocka_unit_test(test_different_index_or_seed_gives_different_flights),
+        cmocka_unit_test(test_bbox_region_keeps_both_airports_inside),
+        cmocka_unit_test(test_airport_list_and_routes_are_honoured),
+        cmocka_unit_test(test_type_suits_route_length),
+        cmocka_unit_test(test_flight_id_and_number_formats),
+        cmocka_unit_test(test_region_errors_name_the_bad_value),
+        cmocka_unit_test(test_bad_data_rows_are_reported_with_file_and_line),
+        cmocka_unit_test(test_missing_data_dir_is_reported),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
