@@ -326,11 +326,11 @@ static int finish_flight(sim_t *s, slot_t *sl, bool landed) {
     int rc = 0;
     if (sl->flags & SLOT_HELD)
         rc = release_held(s, sl, false);
+    fill_manifest_flight(s, sl, landed, &mf, num);
     sl->flags = 0;
     s->airborne--;
     if (landed)
         s->res->landed++;
-    fill_manifest_flight(s, sl, landed, &mf, num);
     if (!rc && sky_manifest_add_flight(s->m, &mf))
         rc = sky_err(s->errbuf, sizeof s->errbuf, SKY_ENOMEM, "out of memory");
     return rc;
