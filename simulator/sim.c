@@ -422,6 +422,9 @@ static int run_loop(sim_t *s, volatile sig_atomic_t *stop) {
     int64_t last_ns = sky_monotonic_ns();
     uint64_t last_sent = 0, n = 0;
     int rc = 0;
+    /* Kafka consumers measure latency from real intended times; files must be
+     * byte-identical, so their intended times hang off the simulated start. */
+    s->wall0_ns = s->cfg->sink == SKY_SINK_KAFKA ? sky_now_ns() : s->start_ms * 1000000;
     s->mono0_ns = sky_monotonic_ns();
     while (!rc && sky_sched_next(s->sched, &e) == 0) {
         if (s->duration_us > 0 && e.t_us >= s->duration_us)
@@ -638,8 +641,6 @@ static int setup(sim_t *s, char *errstr, size_t errstr_size) {
     s->start_ms = sc->has_start_time ? sc->start_time_ms : sky_now_ns() / 1000000;
     s->duration_us = sc->duration_ms * 1000;
     format_run_id(s->run_id, sizeof s->run_id, s->start_ms, sc->seed, s->cfg->shard_index);
-    /* Kafka consumers measure latency from real intended times; files must be byte-identical. */
-    s->wall0_ns = s->cfg->sink == SKY_SINK_KAFKA ? sky_now_ns() : s->start_ms * 1000000;
     return 0;
 }
 
