@@ -1,11 +1,265 @@
-/* PLACEHOLDER until the replay command lands: replaced by its real implementation. */
+/* skyload replay: publish recorded traffic files (OpenSky, skyload CSV, SBS-1,
+ * JSON Lines, capture) onto the topic, paced by their recorded times. */
+#include "cli.h"
 #include "commands.h"
+#include "error.h"
+#include "log.h"
+#include "parse.h"
+#include "replay.h"
+#include "timefmt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char replay_help[] =
+    "usage: skyload replay [options] FILE...\n\n"
+    "Publishes recorded traffic: each FILE is a path, '-' (stdin), a .gz file (read\n"
+    "transparently) or sbs://HOST:PORT (a live BaseStation feed). Records from several\n"
+    "files are merged by time. Bad rows are reported as file:line: reason (the first 20,\n"
+    "then a count) and skipped; the rest carries on. Formats: docs/formats.md.\n\n"
+    "Options:\n"
+    "      --format F         auto (default), opensky, csv, sbs, jsonl or capture\n"
+    "      --speed K          replay K times faster than recorded (default 1)\n"
+    "      --rate max|N       ignore recorded times: as fast as possible, or N records/s\n"
+    "      --time-shift S     none (default), now (move the recording to the present) or\n"
+    "                         a duration added to every time (\"2h\", \"-30m\")\n"
+    "      --loop N           replay N times; loop k > 0 uses flight_id \"<id>-L<k>\" and\n"
+    "                         times shifted past the end of the previous loop\n"
+    "      --bbox S,W,N,E     only positions inside the box (degrees)\n"
+    "      --from T, --to T   only records recorded in [T, T] (ISO 8601 or epoch)\n"
+    "      --skip-ground      leave out positions reported on the ground\n"
+    "      --strict           stop at the first bad row (exit 2)\n"
+    "      --original-headers capture files: keep the recorded skyload-* headers as they\n"
+    "                         are (byte for byte) instead of this run's run/seq/intended\n"
+    "      --sink S           kafka (default), file:PATH, stdout or null\n"
+    "      --manifest PATH    write the run manifest (docs/manifest.md) for verify\n"
+    "      --run-id ID        run id for the skyload-run header (default r-<time>-replay)\n"
+    "\n" CLI_COMMON_HELP "\n"
+    "Examples:\n"
+    "  skyload replay -t flights --time-shift now --speed 10 states_2026-11-25-10.csv.gz\n"
+    "  skyload replay -t flights --rate max --manifest run.json capture.skc\n";
+
+typedef struct replay_cli {
+    cli_common_t common;
+    sky_replay_opts_t o;
+    const char *sink;
+    const char *manifest;
+    char run_id[96];
+} replay_cli_t;
+
+enum {
+    OPT_FORMAT = OPT_FIRST_CMD, OPT_SPEED, OPT_RATE, OPT_SHIFT, OPT_LOOP, OPT_BBOX, OPT_FROM,
+    OPT_TO, OPT_STRICT, OPT_SKIP_GROUND, OPT_ORIG_HEADERS, OPT_SINK, OPT_MANIFEST, OPT_RUN_ID
+};
+
+static int parse_shift(const char *s, sky_replay_opts_t *o, char *err, size_t errsz) {
+    if (strcmp(s, "none") == 0) {
+        o->shift_mode = SKY_SHIFT_NONE;
+        return 0;
+    }
+    if (strcmp(s, "now") == 0) {
+        o->shift_mode = SKY_SHIFT_NOW;
+        return 0;
+    }
+    bool neg = s[0] == '-';
+    if (sky_parse_duration_ms(s + (neg || s[0] == '+'), &o->shift_ms, "--time-shift", err, errsz))
+        return SKY_EUSAGE;
+    o->shift_ms = neg ? -o->shift_ms : o->shift_ms;
+    o->shift_mode = SKY_SHIFT_BY;
+    return 0;
+}
+
+static int parse_bbox(const char *s, sky_replay_opts_t *o, char *err, size_t errsz) {
+    char buf[128], *parts[4], *save = NULL;
+    if (sky_strlcpy(buf, s, sizeof buf))
+        return sky_err(err, errsz, SKY_EUSAGE, "--bbox: too long");
+    int n = 0;
+    for (char *t = strtok_r(buf, ",", &save); t && n < 4; t = strtok_r(NULL, ",", &save))
+        parts[n++] = t;
+    if (n != 4 || strtok_r(NULL, ",", &save))
+        return sky_err(err, errsz, SKY_EUSAGE, "--bbox: expected S,W,N,E, got \"%s\"", s);
+    if (sky_parse_double(parts[0], -90, 90, &o->south, "--bbox south", err, errsz) ||
+        sky_parse_double(parts[1], -180, 180, &o->west, "--bbox west", err, errsz) ||
+        sky_parse_double(parts[2], -90, 90, &o->north, "--bbox north", err, errsz) ||
+        sky_parse_double(parts[3], -180, 180, &o->east, "--bbox east", err, errsz))
+        return SKY_EUSAGE;
+    if (o->south > o->north)
+        return sky_err(err, errsz, SKY_EUSAGE, "--bbox: south %g is north of north %g", o->south,
+                       o->north);
+    o->has_bbox = true;
+    return 0;
+}
+
+static int parse_time_opt(const char *s, const char *what, int64_t *out, char *err,
+                          size_t errsz) {
+    char why[200];
+    if (sky_ts_parse(s, strlen(s), out, why, sizeof why))
+        return sky_err(err, errsz, SKY_EUSAGE, "%s: %s", what, why);
+    return 0;
+}
+
+static int replay_opt(replay_cli_t *c, int opt, const char *arg, char *err, size_t errsz) {
+    sky_replay_opts_t *o = &c->o;
+    switch (opt) {
+    case OPT_FORMAT: return sky_replay_format_parse(arg, &o->format, err, errsz);
+    case OPT_SPEED: return sky_parse_double(arg, 0.0001, 1e9, &o->speed, "--speed", err, errsz);
+    case OPT_RATE:
+        if (strcmp(arg, "max") == 0) {
+            o->speed = 0;
+            o->rate = 0;
+            return 0;
+        }
+        return sky_parse_double(arg, 0.001, 1e9, &o->rate, "--rate", err, errsz);
+    case OPT_SHIFT: return parse_shift(arg, o, err, errsz);
+    case OPT_LOOP: return sky_parse_i64(arg, 1, 1000000, &o->loops, "--loop", err, errsz);
+    case OPT_BBOX: return parse_bbox(arg, o, err, errsz);
+    case OPT_FROM: return parse_time_opt(arg, "--from", &o->from_ms, err, errsz);
+    case OPT_TO: return parse_time_opt(arg, "--to", &o->to_ms, err, errsz);
+    case OPT_STRICT: o->strict = true; return 0;
+    case OPT_SKIP_GROUND: o->skip_ground = true; return 0;
+    case OPT_ORIG_HEADERS: o->original_headers = true; return 0;
+    case OPT_SINK: c->sink = arg; return 0;
+    case OPT_MANIFEST: c->manifest = arg; return 0;
+    case OPT_RUN_ID: return sky_strlcpy(c->run_id, arg, sizeof c->run_id)
+                                ? sky_err(err, errsz, SKY_EUSAGE, "--run-id: too long")
+                                : 0;
+    default: return sky_err(err, errsz, SKY_EUSAGE, "unknown option");
+    }
+}
+
+static int parse_replay_args(int argc, char **argv, replay_cli_t *c) {
+    static const struct option longopts[] = {
+        CLI_COMMON_LONG,
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"speed", required_argument, NULL, OPT_SPEED},
+        {"rate", required_argument, NULL, OPT_RATE},
+        {"time-shift", required_argument, NULL, OPT_SHIFT},
+        {"loop", required_argument, NULL, OPT_LOOP},
+        {"bbox", required_argument, NULL, OPT_BBOX},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"to", required_argument, NULL, OPT_TO},
+        {"strict", no_argument, NULL, OPT_STRICT},
+        {"skip-ground", no_argument, NULL, OPT_SKIP_GROUND},
+        {"original-headers", no_argument, NULL, OPT_ORIG_HEADERS},
+        {"sink", required_argument, NULL, OPT_SINK},
+        {"manifest", required_argument, NULL, OPT_MANIFEST},
+        {"run-id", required_argument, NULL, OPT_RUN_ID},
+        {NULL, 0, NULL, 0}};
+    char err[512];
+    int opt;
+    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+        int rc = cli_common_opt(&c->common, opt, optarg);
+        if (rc == 1)
+            continue;
+        if (rc < 0)
+            return rc == -2 ? -2 : 2;
+        if (opt == 'h') {
+            fputs(replay_help, stdout);
+            return -2;
+        }
+        if (opt == '?' || opt == ':')
+            return cli_usage_error("replay", "bad option");
+        if (replay_opt(c, opt, optarg, err, sizeof err))
+            return cli_usage_error("replay", "%s", err);
+    }
+    if (optind >= argc)
+        return cli_usage_error("replay", "no FILE given");
+    c->o.files = (const char *const *)argv + optind;
+    c->o.nfiles = (size_t)(argc - optind);
+    if (c->o.from_ms > c->o.to_ms)
+        return cli_usage_error("replay", "--from is after --to");
+    return 0;
+}
+
+static void show_progress(void *opaque, const sky_replay_stats_t *st) {
+    cli_status_update(opaque, false,
+                      "replay: %llu published, %llu rejected, %llu flights, lag %lld ms",
+                      (unsigned long long)st->published, (unsigned long long)st->rejected,
+                      (unsigned long long)st->flights, (long long)(st->max_lag_ns / 1000000));
+}
+
+static void print_summary(const replay_cli_t *c, const sky_replay_stats_t *st) {
+    FILE *out = strcmp(c->sink, "stdout") == 0 ? stderr : stdout;
+    fprintf(out,
+            c->common.json
+                ? "{\"run_id\":\"%s\",\"read\":%llu,\"published\":%llu,\"rejected\":%llu,"
+                  "\"skipped\":%llu,\"filtered\":%llu,\"flights\":%llu,\"max_lag_ms\":%lld}\n"
+                : "replay %s: %llu rows read, %llu published, %llu rejected, %llu without "
+                  "position, %llu filtered, %llu flights, max lag %lld ms\n",
+            c->o.run_id, (unsigned long long)st->read, (unsigned long long)st->published,
+            (unsigned long long)st->rejected, (unsigned long long)st->skipped,
+            (unsigned long long)st->filtered, (unsigned long long)st->flights,
+            (long long)(st->max_lag_ns / 1000000));
+}
+
+static int run_replay(replay_cli_t *c, char *err, size_t errsz) {
+    sky_sink_t *sink = NULL;
+    int rc = sky_sink_open(c->sink, &c->common.kafka, c->common.topic, &sink, err, errsz);
+    if (rc)
+        return rc;
+    sky_replay_t *r = sky_replay_new(&c->o, sink, err, errsz);
+    if (!r) {
+        sky_sink_close(sink, NULL, 0);
+        return SKY_ENOMEM;
+    }
+    cli_status_t status;
+    cli_status_init(&status);
+    sky_replay_set_progress(r, show_progress, &status);
+    sky_replay_set_stop_flag(r, &cli_stop);
+    int64_t started = sky_now_ns();
+    rc = sky_replay_run(r, err, errsz);
+    char ferr[512];
+    int frc = sky_sink_flush(sink, 60000, ferr, sizeof ferr);
+    cli_status_clear(&status);
+    if (!rc && frc) {
+        rc = frc;
+        snprintf(err, errsz, "%s", ferr);
+    }
+    if (c->manifest) {
+        int mrc = sky_replay_write_manifest(r, c->manifest, c->common.topic, started,
+                                            sky_now_ns(), ferr, sizeof ferr);
+        if (mrc)
+            cli_error("replay", "%s", ferr);
+        if (!rc)
+            rc = mrc;
+    }
+    print_summary(c, sky_replay_stats(r));
+    sky_replay_destroy(r);
+    sky_sink_close(sink, NULL, 0);
+    return rc;
+}
 
 int cmd_replay(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "skyload replay: not built yet\n");
-    return 2;
+    replay_cli_t c;
+    memset(&c, 0, sizeof c);
+    cli_common_init(&c.common);
+    sky_replay_opts_init(&c.o);
+    c.sink = "kafka";
+    int rc = parse_replay_args(argc, argv, &c);
+    if (rc) {
+        cli_common_free(&c.common);
+        return rc == -2 ? 0 : rc;
+    }
+    if (!c.run_id[0]) {
+        char ts[SKY_TS_MAX];
+        size_t n = sky_ts_format(sky_now_ns() / 1000000, SKY_TS_ISO8601, ts);
+        ts[n > 4 ? 19 : n] = '\0'; /* 2026-11-25T10:00:05 */
+        char compact[24];
+        size_t k = 0;
+        for (size_t i = 0; ts[i] && k + 1 < sizeof compact; i++)
+            if (ts[i] != '-' && ts[i] != ':')
+                compact[k++] = ts[i];
+        compact[k] = '\0';
+        snprintf(c.run_id, sizeof c.run_id, "r-%sZ-replay-%ld", compact, (long)getpid());
+    }
+    c.o.run_id = c.run_id;
+    cli_install_signals();
+    char err[512];
+    rc = run_replay(&c, err, sizeof err);
+    if (rc)
+        cli_error("replay", "%s", err);
+    cli_common_free(&c.common);
+    return sky_exit_status(rc);
 }

@@ -1,0 +1,153 @@
+/* CSV field splitting and number parsing for the readers' hot path: no allocation,
+ * no strtod for plain decimals (the OpenSky reader's speed depends on it). */
+#include "reader_impl.h"
+
+#include "error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int split_quoted(char *p, char *end, field_t *f, char **next) {
+    char *out = p, *q = p + 1;
+    f->p = p;
+    for (;;) {
+        if (q >= end)
+            return -1;
+        if (*q == '"') {
+            if (q + 1 < end && q[1] == '"') {
+                *out++ = '"';
+                q += 2;
+                continue;
+            }
+            q++;
+            break;
+        }
+        *out++ = *q++;
+    }
+    f->len = (size_t)(out - p);
+    if (q < end && *q != ',')
+        return -1;
+    *next = q;
+    return 0;
+}
+
+int csv_split(char *line, size_t len, field_t *fields, int max) {
+    char *p = line, *end = line + len;
+    int n = 0;
+    for (;;) {
+        if (n >= max)
+            return -2;
+        field_t *f = &fields[n++];
+        char *stop;
+        if (p < end && *p == '"') {
+            if (split_quoted(p, end, f, &stop))
+                return -1;
+        } else {
+            stop = memchr(p, ',', (size_t)(end - p));
+            if (!stop)
+                stop = end;
+            f->p = p;
+            f->len = (size_t)(stop - p);
+        }
+        if (stop >= end)
+            return n;
+        p = stop + 1;
+    }
+}
+
+static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Falls back to strtod for exponents and long mantissas (rare in flight data). */
+static bool slow_double(const field_t *f, double *out) {
+    char buf[64];
+    if (f->len == 0 || f->len >= sizeof buf)
+        return false;
+    memcpy(buf, f->p, f->len);
+    buf[f->len] = '\0';
+    char *end;
+    double v = strtod(buf, &end);
+    if (end != buf + f->len || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+bool field_double(const field_t *f, double *out) {
+    const char *s = f->p, *end = f->p + f->len;
+    bool neg = false;
+    if (s < end && (*s == '-' || *s == '+'))
+        neg = *s++ == '-';
+    uint64_t mant = 0;
+    int digits = 0, frac = 0;
+    for (; s < end && (unsigned)(*s - '0') < 10; s++, digits++)
+        mant = mant * 10 + (uint64_t)(*s - '0');
+    if (s < end && *s == '.') {
+        s++;
+        for (; s < end && (unsigned)(*s - '0') < 10; s++, digits++, frac++)
+            mant = mant * 10 + (uint64_t)(*s - '0');
+    }
+    if (digits == 0)
+        return false;
+    if (s != end || digits > 15)
+        return slow_double(f, out);
+    double v = (double)mant / pow10_tab[frac];
+    *out = neg ? -v : v;
+    return true;
+}
+
+bool field_i64(const field_t *f, int64_t *out) {
+    const char *s = f->p, *end = f->p + f->len;
+    bool neg = false;
+    if (s < end && (*s == '-' || *s == '+'))
+        neg = *s++ == '-';
+    if (s == end || end - s > 18)
+        return false;
+    int64_t v = 0;
+    for (; s < end; s++) {
+        if ((unsigned)(*s - '0') >= 10)
+            return false;
+        v = v * 10 + (*s - '0');
+    }
+    *out = neg ? -v : v;
+    return true;
+}
+
+bool field_empty(const field_t *f) {
+    return f->len == 0;
+}
+
+const char *field_show(const field_t *f, char *buf, size_t bufsz) {
+    size_t n = f->len < 40 ? f->len : 40;
+    snprintf(buf, bufsz, "\"%.*s%s\"", (int)n, f->p, f->len > n ? "..." : "");
+    return buf;
+}
+
+int rec_check_ranges(const sky_flight_t *f, char *errstr, size_t errsz) {
+    if (f->flight_id[0] == '\0')
+        return sky_err(errstr, errsz, SKY_EINVAL, "no flight_id");
+    if (!f->has_location)
+        return sky_err(errstr, errsz, SKY_EINVAL, "location is missing");
+    if (!(f->latitude >= -90 && f->latitude <= 90))
+        return sky_err(errstr, errsz, SKY_EINVAL, "latitude %g out of range [-90, 90]",
+                       f->latitude);
+    if (!(f->longitude >= -180 && f->longitude <= 180))
+        return sky_err(errstr, errsz, SKY_EINVAL, "longitude %g out of range [-180, 180]",
+                       f->longitude);
+    if (f->altitude < SKY_ALT_MIN_FT || f->altitude > SKY_ALT_MAX_FT)
+        return sky_err(errstr, errsz, SKY_EINVAL, "altitude %d ft out of range [%d, %d]",
+                       (int)f->altitude, SKY_ALT_MIN_FT, SKY_ALT_MAX_FT);
+    if (f->airspeed < SKY_SPEED_MIN_KT || f->airspeed > SKY_SPEED_MAX_KT)
+        return sky_err(errstr, errsz, SKY_EINVAL, "airspeed %d kt out of range [%d, %d]",
+                       (int)f->airspeed, SKY_SPEED_MIN_KT, SKY_SPEED_MAX_KT);
+    return 0;
+}
+
+int32_t round_i32(double v) {
+    if (!(v > -2e9 && v < 2e9))
+        return INT32_MIN;
+    return (int32_t)lround(v);
+}

@@ -1,0 +1,47 @@
+/* Where replayed records go: Kafka (the skyload producer), a JSON Lines file,
+ * stdout, or nowhere (null, for measuring the readers). The file and stdout
+ * sinks write docs/formats.md's objects without topic/partition/offset/timestamp. */
+#ifndef SKY_SINK_H
+#define SKY_SINK_H
+
+#include "capture.h"
+#include "codec.h"
+#include "kafka.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sky_sink sky_sink_t;
+
+/* One record to send. Pointers are borrowed for the duration of the call. */
+typedef struct sky_sink_msg {
+    const void *key;
+    size_t key_len;
+    const void *value; /* NULL = null value */
+    size_t value_len;
+    const sky_flight_t *flight; /* value decoded, for the JSON sinks; NULL = does not decode */
+    const sky_cap_header_t *headers; /* carried headers (capture records); may be NULL */
+    size_t nheaders;
+    const char *run_id; /* NULL: no skyload headers are added */
+    int64_t seq;
+    int64_t intended_ns;
+} sky_sink_msg_t;
+
+/* spec: "kafka", "null", "stdout", "file:PATH". kc and topic are used by kafka only
+ * (copied). Returns 0 and *out, or SKY_EUSAGE / SKY_EKAFKA / SKY_EIO. */
+int sky_sink_open(const char *spec, const sky_kconf_t *kc, const char *topic, sky_sink_t **out,
+                  char *errstr, size_t errstr_size);
+/* Kafka: waits up to timeout_ms for every ack; files: fflush. Returns
+ * SKY_ETIMEOUT / SKY_EIO when something was not written. */
+int sky_sink_flush(sky_sink_t *s, int timeout_ms, char *errstr, size_t errstr_size);
+/* Frees s (without waiting for Kafka: flush first); NULL is fine. */
+int sky_sink_close(sky_sink_t *s, char *errstr, size_t errstr_size);
+int sky_sink_send(sky_sink_t *s, const sky_sink_msg_t *m, char *errstr, size_t errstr_size);
+/* Serves Kafka delivery reports (no-op for the others). */
+void sky_sink_poll(sky_sink_t *s, int timeout_ms);
+/* The producer, or NULL for the other sinks. */
+sky_producer_t *sky_sink_producer(sky_sink_t *s);
+bool sky_sink_is_kafka(const sky_sink_t *s);
+
+#endif
