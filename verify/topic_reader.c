@@ -33,8 +33,8 @@ int sky_header_i64(rd_kafka_headers_t *h, const char *name, int64_t *out) {
 static int reader_conf(const sky_kconf_t *user, sky_kconf_t *kc, char *errstr, size_t errsz) {
     static const char *const tuned[] = {
         "enable.partition.eof=true",       "fetch.max.bytes=52428800",
-        "max.partition.fetch.bytes=8388608", "queued.max.messages.kbytes=65536",
-        "queued.min.messages=200000",     "fetch.wait.max.ms=100",
+        "max.partition.fetch.bytes=4194304", "queued.max.messages.kbytes=16384",
+        "queued.min.messages=100000",     "fetch.wait.max.ms=100",
         "check.crcs=false",               NULL};
     memset(kc, 0, sizeof *kc);
     kc->brokers = user ? user->brokers : NULL;
