@@ -9,7 +9,7 @@
 struct sky_sched {
     sky_sched_params_t p;
     uint32_t nslots;
-    uint32_t *order; /* local slot indices sorted by (phase, global) */
+    uint32_t *order; /* shard slot numbers (global = index + n * count) sorted by phase */
     size_t pos;
     uint64_t cycle;
 };
@@ -29,7 +29,7 @@ static uint64_t global_of(const sky_sched_t *s, uint32_t local) {
 }
 
 uint64_t sky_sched_global(const sky_sched_t *s, uint32_t local) {
-    return global_of(s, local);
+    return global_of(s, s->order[local]);
 }
 
 uint32_t sky_sched_slots(const sky_sched_t *s) {
@@ -113,9 +113,10 @@ int sky_sched_next(sky_sched_t *s, sky_emission_t *e) {
         s->pos = 0;
         s->cycle++;
     }
-    uint32_t local = s->order[s->pos++];
-    e->local = local;
-    e->global = global_of(s, local);
+    /* local = position in phase order, so the caller's per-slot state is walked
+     * sequentially (a 100k-aircraft run is memory bound otherwise) */
+    e->local = (uint32_t)s->pos;
+    e->global = global_of(s, s->order[s->pos++]);
     e->cycle = s->cycle;
     e->t_us = (int64_t)s->cycle * s->p.cadence_us + sky_sched_phase_us(e->global, s->p.cadence_us);
     return 0;

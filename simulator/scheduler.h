@@ -17,7 +17,8 @@ typedef struct sky_sched_params {
 } sky_sched_params_t;
 
 typedef struct sky_emission {
-    uint32_t local;  /* this shard's slot index, 0 .. sky_sched_slots() - 1 */
+    uint32_t local;  /* storage index of the slot, 0 .. sky_sched_slots() - 1, in phase
+                        order: callers keep per-slot state in an array walked in sequence */
     uint64_t global; /* global slot number */
     uint64_t cycle;  /* cadence number, from 0 */
     int64_t t_us;    /* simulated offset from the start: cycle * cadence + phase */

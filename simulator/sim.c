@@ -68,6 +68,9 @@ typedef struct sim {
     uint64_t slots_total;
     char run_id[64];
     const char *topic;
+    /* flight ids without printf (traffic.h's documented format, checked per flight) */
+    char (*iata)[8]; /* per airline index: flight number prefix; [7] = 1 when filled */
+    bool slow_ids;
     /* record being built */
     sky_flight_t f;
     uint8_t enc[SKY_FLIGHT_ENCODED_MAX];
@@ -124,12 +127,86 @@ static int64_t seq_time_us(const sim_t *s, const slot_t *sl, int64_t seq) {
     return sl->first_us + seq * s->sc->cadence_ms * 1000;
 }
 
+static size_t put_u32(char *out, uint32_t v) {
+    char tmp[10];
+    size_t n = 0, len;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (len = 0; n; len++)
+        out[len] = tmp[--n];
+    return len;
+}
+
+static size_t put_hex_min6(char *out, uint64_t v) {
+    static const char digits[] = "0123456789abcdef";
+    char tmp[16];
+    size_t n = 0, len;
+    while (v || n < 6) {
+        tmp[n++] = digits[v & 15];
+        v >>= 4;
+    }
+    for (len = 0; n; len++)
+        out[len] = tmp[--n];
+    return len;
+}
+
+/* "<airline ICAO><number>-<index, hex, 6+ digits>" and "<IATA><number>", as
+ * sky_traffic_flight_id / _flight_number write them, without snprintf: this runs
+ * for every record. start_flight checks the result against the model's. */
+static void write_ids(sim_t *s, const sky_flight_plan_t *plan, char *id, char *number) {
+    if (s->slow_ids) {
+        sky_traffic_flight_id(s->traffic, plan, id, SKY_FLIGHT_ID_MAX);
+        sky_traffic_flight_number(s->traffic, plan, number, SKY_META_MAX);
+        return;
+    }
+    const char *icao = sky_traffic_airline_icao(s->traffic, plan);
+    size_t n = strnlen(icao, 8);
+    memcpy(id, icao, n);
+    n += put_u32(id + n, plan->number);
+    id[n++] = '-';
+    id[n + put_hex_min6(id + n, plan->index)] = '\0';
+    char *iata = s->iata[plan->airline];
+    if (!iata[7]) {
+        char full[SKY_META_MAX], digits[12];
+        size_t flen = sky_traffic_flight_number(s->traffic, plan, full, sizeof full);
+        size_t dlen = put_u32(digits, plan->number);
+        if (flen < dlen || flen - dlen > 6 || memcmp(full + flen - dlen, digits, dlen) != 0) {
+            s->slow_ids = true;
+            write_ids(s, plan, id, number);
+            return;
+        }
+        memcpy(iata, full, flen - dlen);
+        iata[flen - dlen] = '\0';
+        iata[7] = 1;
+    }
+    n = strlen(iata);
+    memcpy(number, iata, n);
+    number[n + put_u32(number + n, plan->number)] = '\0';
+}
+
+/* Falls back to the model's own formatting if ours ever disagrees. */
+static void check_ids(sim_t *s, const sky_flight_plan_t *plan) {
+    char fast_id[SKY_FLIGHT_ID_MAX], fast_num[SKY_META_MAX], id[SKY_FLIGHT_ID_MAX],
+        num[SKY_META_MAX];
+    if (s->slow_ids)
+        return;
+    write_ids(s, plan, fast_id, fast_num);
+    sky_traffic_flight_id(s->traffic, plan, id, sizeof id);
+    sky_traffic_flight_number(s->traffic, plan, num, sizeof num);
+    if (strcmp(fast_id, id) != 0 || strcmp(fast_num, num) != 0) {
+        sky_log_debug("flight id format differs from the model's (%s vs %s); using the model's",
+                      fast_id, id);
+        s->slow_ids = true;
+    }
+}
+
 static void build_record(sim_t *s, const slot_t *sl, int64_t t_us) {
     sky_position_t pos;
     sky_flight_t *f = &s->f;
     int64_t elapsed_ms = (t_us - dep_us(s, sl)) / 1000;
     sky_traffic_position(s->traffic, &sl->plan, elapsed_ms, &pos);
-    sky_traffic_flight_id(s->traffic, &sl->plan, f->flight_id, sizeof f->flight_id);
+    write_ids(s, &sl->plan, f->flight_id, f->flight_number);
     f->has_location = true;
     f->latitude = pos.lat;
     f->longitude = pos.lon;
@@ -138,7 +215,6 @@ static void build_record(sim_t *s, const slot_t *sl, int64_t t_us) {
     sky_ts_format(s->start_ms + t_us / 1000, s->cfg->ts_format, f->timestamp);
     f->has_metadata = true;
     sky_strlcpy(f->airline, sky_traffic_airline_icao(s->traffic, &sl->plan), sizeof f->airline);
-    sky_traffic_flight_number(s->traffic, &sl->plan, f->flight_number, sizeof f->flight_number);
     sky_strlcpy(f->departure_airport, sky_traffic_airport_icao(s->traffic, sl->plan.dep),
                 sizeof f->departure_airport);
     sky_strlcpy(f->arrival_airport, sky_traffic_airport_icao(s->traffic, sl->plan.arr),
@@ -347,6 +423,7 @@ static int start_flight(sim_t *s, slot_t *sl, uint64_t global, int64_t t_us, boo
     /* mid_flight: the sky is already full, so start somewhere along the route */
     sl->flags = (uint8_t)(SLOT_FLYING | (mid_flight ? SLOT_MID : 0));
     sl->first_us = t_us;
+    check_ids(s, &sl->plan);
     sky_traffic_flight_id(s->traffic, &sl->plan, s->f.flight_id, sizeof s->f.flight_id);
     sl->partition = (int16_t)sky_kafka_murmur2_partition(s->f.flight_id,
                                                          strlen(s->f.flight_id), s->nparts);
@@ -632,7 +709,8 @@ static int setup(sim_t *s, char *errstr, size_t errstr_size) {
     s->slots = calloc(n ? n : 1, sizeof *s->slots);
     s->m = sky_manifest_new();
     s->lag_us = sky_hist_new();
-    if (!s->slots || !s->m || !s->lag_us)
+    s->iata = calloc(UINT16_MAX + 1, sizeof *s->iata);
+    if (!s->slots || !s->m || !s->lag_us || !s->iata)
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory for %u aircraft", n);
     sky_faults_init(&s->faults, &sc->faults, sc->seed);
     s->speedup = sc->speedup > 0 ? sc->speedup : 1;
@@ -653,6 +731,7 @@ static void teardown(sim_t *s) {
     sky_hist_destroy(s->lag_us);
     sky_manifest_destroy(s->m);
     free(s->slots);
+    free(s->iata);
     sky_sched_destroy(s->sched);
     sky_traffic_destroy(s->traffic);
 }
