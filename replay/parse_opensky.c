@@ -77,6 +77,9 @@ static int row_values(const sky_line_parser_t *p, const field_t *f, sky_rrec_t *
             return bad(ft, "time", errstr, errsz);
         t = (int64_t)d;
     }
+    if (t <= 0 || t >= 100000000000LL)
+        return sky_err(errstr, errsz, SKY_EINVAL, "time %lld is not epoch seconds",
+                       (long long)t);
     const field_t *flat = col(p, f, OS_LAT), *flon = col(p, f, OS_LON);
     if (field_empty(flat) || field_empty(flon))
         return SKY_ROW_SKIPPED;
