@@ -2,6 +2,7 @@
 #
 #   source "$(dirname "$0")/lib.sh"
 #   sky_need_stack                      # skip (77) or fail if the stack is down
+#   sky_need_stack kafka pg             # ... only these servers are needed
 #   topic=$(sky_unique e2e_smoke)
 #   sky_kafka_create_topic "$topic" 6
 #   "$SKYLOAD" simulate -b "$SKY_BROKERS" -t "$topic" ...
@@ -70,20 +71,39 @@ _sky_tcp_open() {
   timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
 }
 
-# sky_need_stack: Kafka, Tile38 and PostgreSQL must all answer; otherwise
-# print why and skip (exit 77) — or fail (exit 1) when CI=true.
+# sky_need_stack [kafka] [tile38] [pg]: the named servers (default: all
+# three) must answer; otherwise print why and skip (exit 77) — or fail
+# (exit 1) when CI=true.
 sky_need_stack() {
-  local why=() h p
-  h=${SKY_BROKERS%%,*}
-  _sky_tcp_open "${h%:*}" "${h##*:}" || why+=("Kafka not reachable on $h")
-  _sky_tcp_open "${SKY_TILE38%:*}" "${SKY_TILE38##*:}" || why+=("Tile38 not reachable on $SKY_TILE38")
-  _sky_tcp_open "$PGHOST" "$PGPORT" || why+=("PostgreSQL not reachable on $PGHOST:$PGPORT")
-  if ((${#why[@]} == 0)); then
-    # reachable is not ready: check each one answers
-    kcat -L -b "$SKY_BROKERS" -m 5 >/dev/null 2>&1 || why+=("Kafka on $SKY_BROKERS does not answer a metadata request")
-    [[ $(sky_tile38 PING 2>/dev/null) == PONG ]] || why+=("Tile38 on $SKY_TILE38 does not answer PING (loading?)")
-    pg_isready -q -h "$PGHOST" -p "$PGPORT" -t 5 || why+=("PostgreSQL on $PGHOST:$PGPORT is not ready")
-  fi
+  local why=() h p want=("$@")
+  ((${#want[@]})) || want=(kafka tile38 pg)
+  for p in "${want[@]}"; do
+    case $p in
+    kafka)
+      h=${SKY_BROKERS%%,*}
+      if ! _sky_tcp_open "${h%:*}" "${h##*:}"; then
+        why+=("Kafka not reachable on $h")
+      elif ! kcat -L -b "$SKY_BROKERS" -m 5 >/dev/null 2>&1; then
+        why+=("Kafka on $SKY_BROKERS does not answer a metadata request")
+      fi
+      ;;
+    tile38)
+      if ! _sky_tcp_open "${SKY_TILE38%:*}" "${SKY_TILE38##*:}"; then
+        why+=("Tile38 not reachable on $SKY_TILE38")
+      elif [[ $(sky_tile38 PING 2>/dev/null) != PONG ]]; then
+        why+=("Tile38 on $SKY_TILE38 does not answer PING with PONG (still loading?)")
+      fi
+      ;;
+    pg | postgres)
+      if ! _sky_tcp_open "$PGHOST" "$PGPORT"; then
+        why+=("PostgreSQL not reachable on $PGHOST:$PGPORT")
+      elif ! pg_isready -q -h "$PGHOST" -p "$PGPORT" -t 5; then
+        why+=("PostgreSQL on $PGHOST:$PGPORT is not ready")
+      fi
+      ;;
+    *) sky_fail "sky_need_stack: unknown server '$p' (kafka, tile38, pg)" ;;
+    esac
+  done
   if ((${#why[@]})); then
     for p in "${why[@]}"; do printf '  %s\n' "$p" >&2; done
     sky_skip "the real stack is not up (start it with: $SKY_SOURCE_DIR/deploy/local/stack up)"
