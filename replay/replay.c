@@ -143,6 +143,8 @@ static int open_sources(sky_replay_t *r, char *errstr, size_t errsz) {
 
 static void close_sources(sky_replay_t *r) {
     for (size_t i = 0; i < r->o.nfiles; i++) {
+        if (!r->src[i].reader)
+            continue;
         r->st.read += sky_reader_rows(r->src[i].reader);
         r->st.skipped += sky_reader_skipped(r->src[i].reader);
         sky_reader_destroy(r->src[i].reader);
