@@ -141,23 +141,25 @@ int sky_capture_reader_from_lines(sky_lines_t *in, sky_capture_reader_t **out, c
     sky_capture_reader_t *r = calloc(1, sizeof *r);
     if (!r || !(r->path = strdup(path))) {
         free(r);
-        sky_lines_destroy(in);
-        return sky_err(errstr, errsz, SKY_ENOMEM, "%s: out of memory", path);
+        sky_err(errstr, errsz, SKY_ENOMEM, "%s: out of memory", path);
+        sky_lines_destroy(in); /* frees path */
+        return SKY_ENOMEM;
     }
     r->in = in;
     uint8_t hdr[12];
     if (sky_lines_read(r->in, hdr, sizeof hdr) != sizeof hdr ||
         memcmp(hdr, SKY_CAPTURE_MAGIC, 8)) {
-        sky_capture_reader_destroy(r);
-        return sky_err(errstr, errsz, SKY_EINVAL,
-                       "%s: not a skyload capture file (no \"SKYCAPT\" magic)", path);
+        sky_err(errstr, errsz, SKY_EINVAL, "%s: not a skyload capture file (no \"SKYCAPT\" magic)",
+                path);
+        sky_capture_reader_destroy(r); /* frees path */
+        return SKY_EINVAL;
     }
     unsigned version = (unsigned)hdr[8] | (unsigned)hdr[9] << 8;
     if (version != SKY_CAPTURE_VERSION) {
-        sky_capture_reader_destroy(r);
-        return sky_err(errstr, errsz, SKY_EINVAL,
-                       "%s: capture version %u, this skyload reads version %d", path, version,
-                       SKY_CAPTURE_VERSION);
+        sky_err(errstr, errsz, SKY_EINVAL, "%s: capture version %u, this skyload reads version %d",
+                path, version, SKY_CAPTURE_VERSION);
+        sky_capture_reader_destroy(r); /* frees path */
+        return SKY_EINVAL;
     }
     *out = r;
     return 0;
