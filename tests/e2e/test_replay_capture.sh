@@ -6,8 +6,7 @@
 # with a truncated tail replays every whole record.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-# Only Kafka is needed here (not Tile38 or PostgreSQL).
-kcat -L -b "$SKY_BROKERS" -m 5 >/dev/null 2>&1 || sky_skip "Kafka not reachable on $SKY_BROKERS"
+sky_need_stack kafka
 
 src=$(sky_unique e2e_replay_src)
 dst=$(sky_unique e2e_replay_dst)

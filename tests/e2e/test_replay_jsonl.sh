@@ -4,7 +4,7 @@
 # tailed again; every FlightData value comes back equal, each flight in order.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-kcat -L -b "$SKY_BROKERS" -m 5 >/dev/null 2>&1 || sky_skip "Kafka not reachable on $SKY_BROKERS"
+sky_need_stack kafka
 
 src=$(sky_unique e2e_rjsonl_src)
 dst=$(sky_unique e2e_rjsonl_dst)
