@@ -554,6 +554,38 @@ int sky_parse_offset(const char *s, int64_t *out, char *errstr, size_t errstr_si
     return 0;
 }
 
+int sky_kafka_group_lag(const sky_kconf_t *kc, const char *group, const char *topic,
+                        int timeout_ms, int64_t *lag, char *errstr, size_t errstr_size) {
+    sky_consumer_t *c = sky_consumer_new(kc, group, errstr, errstr_size);
+    if (!c)
+        return SKY_EKAFKA;
+    c->grouped = 0; /* never joined: no close handshake */
+    int n, rc = sky_kafka_partition_count(c->rk, topic, timeout_ms, &n, errstr, errstr_size);
+    rd_kafka_topic_partition_list_t *l = rc ? NULL : rd_kafka_topic_partition_list_new(n);
+    for (int i = 0; l && i < n; i++)
+        rd_kafka_topic_partition_list_add(l, topic, i);
+    rd_kafka_resp_err_t err = l ? rd_kafka_committed(c->rk, l, timeout_ms) : 0;
+    if (!rc && err)
+        rc = sky_err(errstr, errstr_size, SKY_EKAFKA, "committed offsets of group \"%s\": %s",
+                     group, rd_kafka_err2str(err));
+    int64_t total = 0;
+    for (int i = 0; !rc && i < n; i++) {
+        int64_t lo, hi, committed = l->elems[i].offset;
+        err = rd_kafka_query_watermark_offsets(c->rk, topic, i, &lo, &hi, timeout_ms);
+        if (err)
+            rc = sky_err(errstr, errstr_size, SKY_EKAFKA, "watermarks of %s [%d]: %s", topic, i,
+                         rd_kafka_err2str(err));
+        else
+            total += hi - (committed >= 0 ? committed : lo);
+    }
+    if (!rc)
+        *lag = total;
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+    sky_consumer_destroy(c);
+    return rc;
+}
+
 /* ---- headers ---- */
 
 static int header_get(const rd_kafka_message_t *m, const char *name, const void **val,

@@ -135,6 +135,12 @@ int sky_parse_offset(const char *s, int64_t *out, char *errstr, size_t errstr_si
 int sky_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, int *out,
                               char *errstr, size_t errstr_size);
 
+/* A consumer group's lag on topic: sum over partitions of (high watermark -
+ * committed offset), counting a partition without a commit from its low
+ * watermark. Does not join the group. */
+int sky_kafka_group_lag(const sky_kconf_t *kc, const char *group, const char *topic,
+                        int timeout_ms, int64_t *lag, char *errstr, size_t errstr_size);
+
 /* ---- headers ---- */
 
 /* Reads a decimal header value; 0 on success, SKY_EINVAL when absent or not a number. */
