@@ -481,6 +481,8 @@ static int flush_with_retry(sky_ingest_t *in, volatile sig_atomic_t *stop, int g
                          in->nrows);
             break;
         }
+        if (stop && *stop && !deadline) /* stopping: bounded, not forever */
+            deadline = sky_monotonic_ns() + STOP_GIVE_UP_MS * MS_NS;
         if (deadline && sky_monotonic_ns() > deadline)
             break;
         wait_serving(in, backoff, can_poll);
@@ -744,12 +746,20 @@ static int start_kafka(sky_ingest_t *in, const sky_ingest_config_t *cfg, char *e
     if (rc || !cfg->metrics_addr)
         return rc;
     char host[128];
-    int port;
-    rc = sky_parse_hostport(cfg->metrics_addr, host, sizeof host, &port, "--metrics", errstr,
-                            errstr_size);
+    int port = 0;
+    const char *colon = strrchr(cfg->metrics_addr, ':');
+    /* port 0 (any free port, logged) is fine here, unlike for servers we connect to */
+    if (colon && strcmp(colon, ":0") == 0 && (size_t)(colon - cfg->metrics_addr) < sizeof host)
+        snprintf(host, sizeof host, "%.*s", (int)(colon - cfg->metrics_addr), cfg->metrics_addr);
+    else
+        rc = sky_parse_hostport(cfg->metrics_addr, host, sizeof host, &port, "--metrics", errstr,
+                                errstr_size);
     if (!rc && !(in->metrics = sky_metrics_http_start(host, port, render_metrics, in, errstr,
                                                       errstr_size)))
         rc = SKY_EIO;
+    if (!rc)
+        sky_log_info("ingest: metrics on http://%s:%d/metrics", host,
+                     sky_metrics_http_port(in->metrics));
     return rc;
 }
 

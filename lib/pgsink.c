@@ -80,6 +80,12 @@ static void build_statements(sky_pgsink_t *s) {
              s->schema);
 }
 
+/* libpq prints NOTICEs on stderr by default; the library never prints. */
+static void route_notice(void *arg, const char *message) {
+    (void)arg;
+    sky_log_debug("PostgreSQL: %s", message);
+}
+
 int sky_pgsink_reconnect(sky_pgsink_t *s, char *errstr, size_t errstr_size) {
     if (s->conn)
         PQfinish(s->conn);
@@ -91,6 +97,7 @@ int sky_pgsink_reconnect(sky_pgsink_t *s, char *errstr, size_t errstr_size) {
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory connecting to PostgreSQL");
     if (PQstatus(s->conn) != CONNECTION_OK)
         return pg_error(s, errstr, errstr_size, "connect (check --pg / PG* variables)");
+    PQsetNoticeProcessor(s->conn, route_notice, NULL);
     char sql[160];
     snprintf(sql, sizeof sql, "SET search_path TO \"%s\", public", s->schema);
     int rc = exec_ok(s, sql, "set search_path", errstr, errstr_size);

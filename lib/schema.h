@@ -32,7 +32,8 @@ void sky_schema_opts_init(sky_schema_opts_t *o); /* the defaults above */
 /* Checks a schema name (see opts.schema); 0 or SKY_EUSAGE. */
 int sky_schema_check_name(const char *schema, char *errstr, size_t errstr_size);
 
-/* Creates everything, idempotently (a second call changes nothing and returns 0),
+/* (NOTICEs go to conn's notice processor: install one, as pgsink does, to keep them
+ * off stderr.) Creates everything, idempotently (a second call changes nothing and returns 0),
  * then runs sky_schema_maintain. Detects TimescaleDB with pg_available_extensions.
  * info may be NULL. conn stays owned by the caller. */
 int sky_schema_init(PGconn *conn, const sky_schema_opts_t *o, sky_schema_info_t *info,
