@@ -8,13 +8,21 @@ check: compare PostgreSQL and Tile38 with one or more of those JSON files:
 0 lost, 0 duplicate rows, every flight's Tile38 position its latest.
 The FlightData encoding is written by hand (proto3 wire format) so the
 fixture needs nothing but kafka-python.
+
+scenario: the fault tests' whole run (phases of records around a fault, the
+ingest processes, the checks); each tests/e2e/test_ingest_<fault>.sh calls it.
 """
 import argparse
+import os
+import re
+import signal
+import urllib.request
 import json
 import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -56,7 +64,7 @@ def position(f, seq):
     return lat, lon, 1000 + seq * 10, 100 + f % 400
 
 
-def produce(a):
+def produce(a, out=sys.stdout):
     from kafka import KafkaProducer
 
     p = KafkaProducer(bootstrap_servers=a.brokers, acks="all", linger_ms=5,
@@ -113,7 +121,7 @@ def produce(a):
                            "lon": lo, "ts": ts}
     p.flush(60)
     p.close()
-    json.dump(exp, sys.stdout)
+    json.dump(exp, out)
 
 
 def merge(files):
@@ -193,6 +201,188 @@ def check(a):
     return 0 if not problems and total == exp["rows"] else 1
 
 
+class Ingest:
+    """One `skyload ingest` process of the scenario."""
+
+    def __init__(self, a, log_path):
+        self.a, self.log_path = a, log_path
+        cmd = [a.skyload, "ingest", "-b", a.brokers, "-t", a.name, "-g", a.name,
+               "--tile38", a.tile38, "--pg", a.pg, "--schema", a.name, "--collection", a.name,
+               "--init-schema", "--batch-rows", "50", "--batch-ms", "100",
+               "--metrics", "127.0.0.1:0", "--stats", log_path + ".stats.json",
+               "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+        self.log = open(log_path, "ab")
+        self.p = subprocess.Popen(cmd, stderr=self.log, stdout=self.log)
+
+    def metrics(self):
+        m = None
+        for _ in range(50):
+            m = re.search(r"metrics on http://127.0.0.1:(\d+)/metrics", open(self.log_path).read())
+            if m:
+                break
+            time.sleep(0.1)
+        if not m:
+            return ""
+        return urllib.request.urlopen("http://127.0.0.1:%s/metrics" % m.group(1), timeout=5).read().decode()
+
+    def rss_kb(self):
+        for line in open("/proc/%d/status" % self.p.pid):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        rc = self.p.wait(timeout)
+        self.log.close()
+        return rc
+
+
+def log(msg):
+    print("[scenario] " + msg, file=sys.stderr, flush=True)
+
+
+def fail(msg, logs=()):
+    for path in logs:
+        print("---- %s" % path, file=sys.stderr)
+        print(open(path).read()[-4000:], file=sys.stderr)
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def pg_rows(schema):
+    try:
+        return int(psql('SELECT count(*) FROM "%s".flight_positions' % schema)[0][0])
+    except (subprocess.CalledProcessError, IndexError, ValueError):
+        return -1
+
+
+def stack(*args):
+    log("stack " + " ".join(args))
+    subprocess.run([os.path.join(os.environ["SKY_SOURCE_DIR"], "deploy/local/stack")] + list(args),
+                   check=True, stdout=sys.stderr, timeout=300)
+
+
+def wait_for(what, cond, timeout, logs=()):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return
+        time.sleep(0.25)
+    fail("timed out after %ds waiting for %s" % (timeout, what), logs)
+
+
+def mid_stream(schema, stored_before):
+    """Returns as soon as ingest has stored part of the phase being produced."""
+    end = time.time() + 30
+    while time.time() < end and pg_rows(schema) <= stored_before:
+        time.sleep(0.02)
+
+
+def scenario(a):
+    work = a.work
+    phases = []
+    base_ms = int(time.time()) * 1000 - 3600 * 1000
+
+    def phase(n, lo, hi):
+        path = os.path.join(work, "exp%d.json" % n)
+        args = argparse.Namespace(brokers=a.brokers, topic=a.name, prefix=a.name + "_F",
+                                  flights=a.flights, from_seq=lo, to_seq=hi, base_ms=base_ms,
+                                  faults=True, headerless=2)
+        with open(path, "w") as out:
+            produce(args, out)
+        phases.append(path)
+        log("phase %d: seq %d..%d produced" % (n, lo, hi - 1))
+
+    def expected_rows():
+        return merge(phases)["rows"]
+
+    logs = [os.path.join(work, "ingest1.log")]
+    procs = [Ingest(a, logs[0])]
+    phase(1, 0, 10)
+    wait_for("phase 1 stored", lambda: pg_rows(a.name) == expected_rows(), 60, logs)
+    rss_before = procs[0].rss_kb()
+
+    if a.fault in ("pg", "tile38"):
+        stack("kill" if a.fault == "tile38" else "stop", a.fault)
+        try:
+            phase(2, 10, 110)
+            wait_for("partitions paused while %s is down" % a.fault,
+                     lambda: "skyload_ingest_paused 1" in procs[0].metrics(), 30, logs)
+            time.sleep(3)  # a few backoff rounds
+            if procs[0].p.poll() is not None:
+                fail("ingest exited while %s was down" % a.fault, logs)
+            rss = procs[0].rss_kb()
+            if rss - rss_before > 64 * 1024:
+                fail("memory grew by %d kB while %s was down" % (rss - rss_before, a.fault))
+        finally:
+            stack("start", a.fault)
+        wait_for("partitions resumed", lambda: "skyload_ingest_paused 0" in procs[0].metrics(),
+                 60, logs)
+    elif a.fault == "kafka":
+        stack("stop", "kafka")
+        try:
+            time.sleep(3)
+            if procs[0].p.poll() is not None:
+                fail("ingest exited while Kafka was down", logs)
+        finally:
+            stack("start", "kafka")
+        phase(2, 10, 110)
+    elif a.fault == "kill9":
+        t = threading.Thread(target=phase, args=(2, 10, 110))
+        t.start()
+        mid_stream(a.name, expected_rows())  # some batches stored, some not committed
+        procs[0].stop(signal.SIGKILL)
+        log("ingest killed with SIGKILL at %d rows" % pg_rows(a.name))
+        t.join()
+        logs.append(os.path.join(work, "ingest2.log"))
+        procs[0] = Ingest(a, logs[-1])
+    elif a.fault == "sigterm":
+        t = threading.Thread(target=phase, args=(2, 10, 110))
+        t.start()
+        mid_stream(a.name, expected_rows())
+        rc = procs[0].stop(signal.SIGTERM, 60)
+        log("SIGTERM at %d rows" % pg_rows(a.name))
+        t.join()
+        if rc != 0:
+            fail("ingest exited %d after SIGTERM" % rc, logs)
+        st = json.load(open(logs[0] + ".stats.json"))
+        if st["consumed"] != st["stored_pg"] + st["duplicates_ignored"] + st["dlq"]:
+            fail("SIGTERM left consumed records unstored: %s" % st)
+        log("SIGTERM: exit 0, %d consumed, all stored" % st["consumed"])
+        logs.append(os.path.join(work, "ingest2.log"))
+        procs[0] = Ingest(a, logs[-1])
+    elif a.fault == "rebalance":
+        logs.append(os.path.join(work, "ingest2.log"))
+        procs.append(Ingest(a, logs[-1]))
+        time.sleep(2)
+        t = threading.Thread(target=phase, args=(2, 10, 110))
+        t.start()
+        mid_stream(a.name, expected_rows())
+        rc = procs[1].stop(signal.SIGTERM, 60)  # revokes: flush + commit before giving up
+        log("second ingest stopped at %d rows" % pg_rows(a.name))
+        t.join()
+        if rc != 0:
+            fail("second ingest exited %d after SIGTERM" % rc, logs)
+        logs.append(os.path.join(work, "ingest3.log"))
+        procs[1] = Ingest(a, logs[-1])
+        time.sleep(2)
+    phase(3, 110, 120)
+    wait_for("every row stored (%d)" % expected_rows(),
+             lambda: pg_rows(a.name) == expected_rows(), 120, logs)
+    time.sleep(1)  # the batch's Tile38 writes precede its PostgreSQL commit; margin for the last
+    for p in procs:
+        rc = p.stop()
+        if rc != 0:
+            fail("ingest exited %d after SIGTERM" % rc, logs)
+    a.schema, a.collection, a.expected = a.name, a.name, phases
+    if check(a) != 0:
+        fail("stored data differs after fault %s" % a.fault, logs)
+    log("fault %s: 0 lost, 0 duplicate rows, Tile38 latest for every flight" % a.fault)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -211,7 +401,19 @@ def main():
     c.add_argument("--collection", required=True)
     c.add_argument("--tile38", required=True)
     c.add_argument("expected", nargs="+")
+    sc = sub.add_parser("scenario")
+    sc.add_argument("--fault", required=True,
+                    choices=["none", "pg", "tile38", "kafka", "kill9", "sigterm", "rebalance"])
+    sc.add_argument("--skyload", required=True)
+    sc.add_argument("--brokers", required=True)
+    sc.add_argument("--tile38", required=True)
+    sc.add_argument("--pg", required=True)
+    sc.add_argument("--name", required=True)
+    sc.add_argument("--work", required=True)
+    sc.add_argument("--flights", type=int, default=30)
     a = ap.parse_args()
+    if a.cmd == "scenario":
+        return scenario(a)
     if a.cmd == "produce":
         produce(a)
         return 0
