@@ -5,7 +5,7 @@
 # seed's own kafka-python consumer must decode all 10,000.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-sky_need_stack
+sky_need_stack kafka
 
 topic=$(sky_unique e2e_tail)
 sky_kafka_create_topic "$topic" 6

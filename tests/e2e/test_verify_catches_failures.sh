@@ -6,7 +6,7 @@
 # Records come from bench_verify_fill (library producer), rows from psql.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-sky_need_stack
+sky_need_stack kafka pg
 fill=$SKY_BUILD_DIR/bench_verify_fill
 [[ -x $fill ]] || sky_fail "$fill not built"
 
