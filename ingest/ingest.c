@@ -72,7 +72,7 @@ struct sky_ingest {
     bool tile38_done, pg_done;
     int64_t batch_started_ns; /* monotonic; 0 = nothing pending */
     size_t dlq_unflushed;
-    uint32_t gen;
+    uint32_t gen, pg_gen;
     sky_buf_t resp;
     char ttl_text[24];
 
@@ -86,6 +86,16 @@ struct sky_ingest {
 
     counters_t c;
     pthread_mutex_t lock; /* guards the histograms */
+
+    /* PostgreSQL worker thread (pg_mu guards pg_state; the rest belongs to whoever
+     * holds the job: the worker between POSTED and DONE, the loop otherwise) */
+    pthread_t pg_thread;
+    bool pg_thread_started;
+    pthread_mutex_t pg_mu;
+    pthread_cond_t pg_cv;
+    int pg_state, pg_rc;
+    uint64_t pg_inserted;
+    char pg_err[512];
     sky_hist_t *h_consumed, *h_tile38, *h_pg, *h_batch_rows, *h_batch_us;
 };
 
@@ -342,18 +352,28 @@ static int flush_tile38(sky_ingest_t *in, char *errstr, size_t errstr_size) {
 
 /* ---- PostgreSQL ---- */
 
-static int flush_pg(sky_ingest_t *in, char *errstr, size_t errstr_size) {
-    if (in->pg_done || in->nrows == 0)
-        return 0;
+/* Fills pg_rows (the flights table gets each flight once per process, ON
+ * CONFLICT DO NOTHING). Main thread: it uses the flight map. */
+static int prepare_pg(sky_ingest_t *in, char *errstr, size_t errstr_size) {
+    if (sky_seqmap_reserve(in->seqmap, in->nrows))
+        return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory growing the flight map");
+    in->pg_gen++;
     for (size_t i = 0; i < in->nrows; i++) {
         const batch_row_t *r = &in->rows[i];
+        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, r->f.flight_id, true);
+        bool first = !e->meta_stored && e->meta_gen != in->pg_gen;
+        if (first)
+            e->meta_gen = in->pg_gen;
         in->pg_rows[i] = (sky_pg_row_t){.flight = &r->f, .ts_ms = r->ts_ms, .seq = r->seq,
-                                        .intended_ns = r->intended_ns};
+                                        .intended_ns = r->intended_ns, .new_flight = first};
     }
-    uint64_t inserted;
-    int rc = sky_pgsink_write(in->pg, in->pg_rows, in->nrows, &inserted, errstr, errstr_size);
-    if (rc)
-        return rc;
+    return 0;
+}
+
+static void finish_pg(sky_ingest_t *in, uint64_t inserted) {
+    for (size_t i = 0; i < in->nrows; i++)
+        if (in->pg_rows[i].new_flight)
+            sky_seqmap_get(in->seqmap, in->rows[i].f.flight_id, true)->meta_stored = true;
     int64_t now = sky_now_ns();
     pthread_mutex_lock(&in->lock);
     for (size_t i = 0; i < in->nrows; i++)
@@ -363,15 +383,72 @@ static int flush_pg(sky_ingest_t *in, char *errstr, size_t errstr_size) {
     in->c.stored_pg += inserted;
     in->c.duplicates += in->nrows - inserted;
     in->pg_done = true;
-    return 0;
+}
+
+/* ---- the PostgreSQL worker: the batch goes to both sinks at the same time ---- */
+
+enum { PG_IDLE, PG_POSTED, PG_DONE, PG_QUIT };
+
+static void *pg_worker_main(void *arg) {
+    sky_ingest_t *in = arg;
+    pthread_mutex_lock(&in->pg_mu);
+    for (;;) {
+        while (in->pg_state != PG_POSTED && in->pg_state != PG_QUIT)
+            pthread_cond_wait(&in->pg_cv, &in->pg_mu);
+        if (in->pg_state == PG_QUIT)
+            break;
+        pthread_mutex_unlock(&in->pg_mu);
+        int rc = sky_pgsink_write(in->pg, in->pg_rows, in->nrows, &in->pg_inserted, in->pg_err,
+                                  sizeof in->pg_err);
+        pthread_mutex_lock(&in->pg_mu);
+        in->pg_rc = rc;
+        in->pg_state = PG_DONE;
+        pthread_cond_broadcast(&in->pg_cv);
+    }
+    pthread_mutex_unlock(&in->pg_mu);
+    return NULL;
+}
+
+static void pg_post(sky_ingest_t *in) {
+    pthread_mutex_lock(&in->pg_mu);
+    in->pg_state = PG_POSTED;
+    pthread_cond_broadcast(&in->pg_cv);
+    pthread_mutex_unlock(&in->pg_mu);
+}
+
+static int pg_wait(sky_ingest_t *in, char *errstr, size_t errstr_size) {
+    pthread_mutex_lock(&in->pg_mu);
+    while (in->pg_state != PG_DONE)
+        pthread_cond_wait(&in->pg_cv, &in->pg_mu);
+    in->pg_state = PG_IDLE;
+    int rc = in->pg_rc;
+    pthread_mutex_unlock(&in->pg_mu);
+    if (rc)
+        sky_err(errstr, errstr_size, rc, "%s", in->pg_err);
+    else
+        finish_pg(in, in->pg_inserted);
+    return rc;
 }
 
 /* ---- the batch ---- */
 
 static int flush_once(sky_ingest_t *in, char *errstr, size_t errstr_size) {
     int64_t t0 = sky_monotonic_ns();
-    int rc = flush_tile38(in, errstr, errstr_size);
-    rc = rc ? rc : flush_pg(in, errstr, errstr_size);
+    bool pg = !in->pg_done && in->nrows;
+    int rc = pg ? prepare_pg(in, errstr, errstr_size) : 0;
+    if (rc)
+        return rc;
+    if (pg)
+        pg_post(in);
+    char pg_err[512];
+    int rc_tile38 = flush_tile38(in, errstr, errstr_size);
+    int64_t t1 = sky_monotonic_ns();
+    int rc_pg = pg ? pg_wait(in, pg_err, sizeof pg_err) : 0;
+    sky_log_debug("ingest: batch of %zu rows: tile38 %.1f ms, both sinks %.1f ms", in->nrows,
+                  (double)(t1 - t0) / 1e6, (double)(sky_monotonic_ns() - t0) / 1e6);
+    if (!rc_tile38 && rc_pg)
+        sky_strlcpy(errstr, pg_err, errstr_size);
+    rc = rc_tile38 ? rc_tile38 : rc_pg;
     if (!rc && in->dlq_unflushed) {
         rc = sky_producer_flush(in->dlq, 5000, errstr, errstr_size);
         if (!rc)
@@ -538,6 +615,17 @@ static void consumer_error(sky_ingest_t *in, const rd_kafka_message_t *m) {
     sky_log_warn("ingest: consumer: %s", rd_kafka_message_errstr(m));
 }
 
+/* PostgreSQL's timestamptz text (and ours) covers years 1..9999: a record outside
+ * would fail its batch forever, so it is a bad record. */
+static bool timestamp_out_of_range(int64_t ts_ms, char *why, size_t whysz) {
+    static const int64_t day_ms = INT64_C(86400000);
+    if (ts_ms >= sky_days_from_civil(1, 1, 1) * day_ms &&
+        ts_ms < sky_days_from_civil(10000, 1, 1) * day_ms)
+        return false;
+    snprintf(why, whysz, "timestamp %lld ms is outside years 1..9999", (long long)ts_ms);
+    return true;
+}
+
 static void handle_message(sky_ingest_t *in, rd_kafka_message_t *m) {
     if (m->err) {
         consumer_error(in, m);
@@ -557,7 +645,8 @@ static void handle_message(sky_ingest_t *in, rd_kafka_message_t *m) {
     r->consumed_ns = sky_now_ns();
     r->partition = m->partition;
     in->c.consumed++;
-    if (sky_flight_parse(m->payload, m->len, &r->f, &r->ts_ms, why, sizeof why) == 0)
+    if (sky_flight_parse(m->payload, m->len, &r->f, &r->ts_ms, why, sizeof why) == 0 &&
+        !timestamp_out_of_range(r->ts_ms, why, sizeof why))
         in->nrows++;
     else
         send_to_dlq(in, m, why, r->intended_ns);
@@ -607,11 +696,36 @@ static void maintain_schema(sky_ingest_t *in, int64_t now) {
         sky_log_warn("ingest: partition maintenance: %s", err);
 }
 
+/* Lag from the high watermarks the fetcher already has (no broker round trip:
+ * sky_consumer_lag's synchronous queries queue behind long-polling fetches and
+ * stalled the loop for seconds). -1 until every partition has been fetched. */
+static int64_t cached_lag(sky_ingest_t *in) {
+    rd_kafka_t *rk = sky_consumer_handle(in->consumer);
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(rk, &a) || !a)
+        return -1;
+    rd_kafka_position(rk, a);
+    int64_t lag = 0;
+    for (int i = 0; i < a->cnt && lag >= 0; i++) {
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(rk, a->elems[i].topic, a->elems[i].partition, &lo,
+                                           &hi) ||
+            hi < 0) {
+            lag = -1;
+            break;
+        }
+        int64_t pos = a->elems[i].offset >= 0 ? a->elems[i].offset : lo;
+        lag += hi > pos ? hi - pos : 0;
+    }
+    rd_kafka_topic_partition_list_destroy(a);
+    return lag;
+}
+
 static void periodic(sky_ingest_t *in) {
     int64_t now = sky_monotonic_ns();
-    if (now >= in->next_lag_ns && !in->c.paused) {
-        in->next_lag_ns = now + 1000 * MS_NS;
-        in->c.lag = sky_consumer_lag(in->consumer, 500);
+    if (now >= in->next_lag_ns) {
+        in->next_lag_ns = now + 250 * MS_NS;
+        in->c.lag = cached_lag(in);
     }
     if (in->stats_request && *in->stats_request && in->stats_path) {
         char err[512];
@@ -767,7 +881,8 @@ sky_ingest_t *sky_ingest_new(const sky_ingest_config_t *cfg, int *code, char *er
                              size_t errstr_size) {
     int rc = 0;
     sky_ingest_t *in = calloc(1, sizeof *in);
-    if (!in || pthread_mutex_init(&in->lock, NULL)) {
+    if (!in || pthread_mutex_init(&in->lock, NULL) || pthread_mutex_init(&in->pg_mu, NULL) ||
+        pthread_cond_init(&in->pg_cv, NULL)) {
         free(in);
         sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory creating ingest");
         if (code)
@@ -780,6 +895,9 @@ sky_ingest_t *sky_ingest_new(const sky_ingest_config_t *cfg, int *code, char *er
     if (!rc && (copy_config(in, cfg) || allocate(in)))
         rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory creating ingest");
     rc = rc ? rc : connect_sinks(in, cfg, errstr, errstr_size);
+    if (!rc && pthread_create(&in->pg_thread, NULL, pg_worker_main, in) != 0)
+        rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "cannot start the PostgreSQL thread");
+    in->pg_thread_started = rc == 0;
     rc = rc ? rc : start_kafka(in, cfg, errstr, errstr_size);
     if (code)
         *code = rc;
@@ -794,6 +912,13 @@ void sky_ingest_destroy(sky_ingest_t *in) {
     if (!in)
         return;
     sky_metrics_http_stop(in->metrics);
+    if (in->pg_thread_started) {
+        pthread_mutex_lock(&in->pg_mu);
+        in->pg_state = PG_QUIT;
+        pthread_cond_broadcast(&in->pg_cv);
+        pthread_mutex_unlock(&in->pg_mu);
+        pthread_join(in->pg_thread, NULL);
+    }
     sky_consumer_destroy(in->consumer);
     if (in->dlq) {
         char ignored[128];
@@ -822,6 +947,8 @@ void sky_ingest_destroy(sky_ingest_t *in) {
     free(in->pg_conninfo);
     free(in->stats_path);
     pthread_mutex_destroy(&in->lock);
+    pthread_mutex_destroy(&in->pg_mu);
+    pthread_cond_destroy(&in->pg_cv);
     free(in);
 }
 

@@ -20,6 +20,8 @@ typedef struct sky_seq_entry {
     int64_t ts_ms;
     uint32_t gen;    /* batch generation that `pending` belongs to */
     int32_t pending; /* index of this batch's newest row for the flight */
+    bool meta_stored;  /* the flight's row in the flights table is committed */
+    uint32_t meta_gen; /* PostgreSQL attempt that carries the flight's metadata */
 } sky_seq_entry_t;
 
 typedef struct sky_seqmap sky_seqmap_t;

@@ -6,11 +6,16 @@
 #include "log.h"
 #include "parse.h"
 #include "schema.h"
-#include "tile38.h"
+#include "timefmt.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "add_ewkb_point writes little-endian EWKB from the host's doubles"
+#endif
 
 struct sky_pgsink {
     PGconn *conn;
@@ -18,14 +23,25 @@ struct sky_pgsink {
     char schema[SKY_SCHEMA_NAME_MAX];
     char insert_sql[1024];
     char flights_sql[1024];
-    sky_buf_t copy; /* reused for every batch */
+    char copy_direct_sql[256];
+    sky_buf_t copy;    /* positions, reused for every batch */
+    sky_buf_t flights; /* new flights' metadata */
 };
 
+/* Same columns and COPY text as flight_positions, so one buffer serves the
+ * direct COPY and the staging fallback. */
 static const char staging_sql[] =
-    "CREATE TEMP TABLE IF NOT EXISTS skyload_staging (ts_ms bigint, flight_id text, seq bigint, "
-    "lat float8, lon float8, altitude_ft integer, airspeed_kt integer, airline text, "
-    "flight_number text, departure text, arrival text, intended_us bigint) "
+    "CREATE TEMP TABLE IF NOT EXISTS skyload_staging (\"time\" timestamptz, flight_id text, "
+    "seq bigint, geom public.geography(Point, 4326), altitude_ft integer, airspeed_kt integer, "
+    "airline text, flight_number text, departure text, arrival text, intended_at timestamptz) "
+    "ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS skyload_flights_staging (flight_id text, airline text, "
+    "flight_number text, departure text, arrival text, first_seen timestamptz) "
     "ON COMMIT DELETE ROWS";
+
+#define POSITION_COLUMNS                                                                           \
+    "(\"time\", flight_id, seq, geom, altitude_ft, airspeed_kt, airline, flight_number, "          \
+    "departure, arrival, intended_at)"
 
 static int pg_error(sky_pgsink_t *s, char *errstr, size_t errstr_size, const char *what) {
     char msg[400];
@@ -53,30 +69,16 @@ static int exec_ok(sky_pgsink_t *s, const char *sql, const char *what, char *err
 }
 
 static void build_statements(sky_pgsink_t *s) {
+    snprintf(s->copy_direct_sql, sizeof s->copy_direct_sql,
+             "COPY \"%s\".flight_positions " POSITION_COLUMNS " FROM STDIN", s->schema);
     snprintf(s->insert_sql, sizeof s->insert_sql,
-             "INSERT INTO \"%s\".flight_positions (\"time\", flight_id, seq, geom, altitude_ft, "
-             "airspeed_kt, airline, flight_number, departure, arrival, intended_at) "
-             "SELECT timestamptz 'epoch' + ts_ms * interval '1 millisecond', flight_id, seq, "
-             "public.ST_SetSRID(public.ST_MakePoint(lon, lat), 4326)::public.geography, "
-             "altitude_ft, airspeed_kt, airline, flight_number, departure, arrival, "
-             "timestamptz 'epoch' + intended_us * interval '1 microsecond' "
-             "FROM skyload_staging ON CONFLICT DO NOTHING",
+             "INSERT INTO \"%s\".flight_positions " POSITION_COLUMNS
+             " SELECT * FROM skyload_staging ON CONFLICT DO NOTHING",
              s->schema);
     snprintf(s->flights_sql, sizeof s->flights_sql,
-             "INSERT INTO \"%s\".flights AS f (flight_id, airline, flight_number, departure, "
-             "arrival, first_seen, last_seen, last_seq) "
-             "SELECT flight_id, max(airline), max(flight_number), max(departure), max(arrival), "
-             "timestamptz 'epoch' + min(ts_ms) * interval '1 millisecond', "
-             "timestamptz 'epoch' + max(ts_ms) * interval '1 millisecond', max(seq) "
-             "FROM skyload_staging GROUP BY flight_id ORDER BY flight_id "
-             "ON CONFLICT (flight_id) DO UPDATE SET "
-             "airline = coalesce(excluded.airline, f.airline), "
-             "flight_number = coalesce(excluded.flight_number, f.flight_number), "
-             "departure = coalesce(excluded.departure, f.departure), "
-             "arrival = coalesce(excluded.arrival, f.arrival), "
-             "first_seen = least(f.first_seen, excluded.first_seen), "
-             "last_seen = greatest(f.last_seen, excluded.last_seen), "
-             "last_seq = greatest(f.last_seq, excluded.last_seq)",
+             "INSERT INTO \"%s\".flights (flight_id, airline, flight_number, departure, arrival, "
+             "first_seen) SELECT DISTINCT ON (flight_id) * FROM skyload_flights_staging "
+             "ORDER BY flight_id, first_seen ON CONFLICT (flight_id) DO NOTHING",
              s->schema);
 }
 
@@ -118,6 +120,7 @@ sky_pgsink_t *sky_pgsink_new(const char *conninfo, const char *schema, char *err
     }
     sky_strlcpy(s->schema, name, sizeof s->schema);
     sky_buf_init(&s->copy, 0);
+    sky_buf_init(&s->flights, 0);
     build_statements(s);
     if (sky_pgsink_reconnect(s, errstr, errstr_size)) {
         sky_pgsink_destroy(s);
@@ -132,6 +135,7 @@ void sky_pgsink_destroy(sky_pgsink_t *s) {
     if (s->conn)
         PQfinish(s->conn);
     sky_buf_free(&s->copy);
+    sky_buf_free(&s->flights);
     free(s->conninfo);
     free(s);
 }
@@ -163,70 +167,149 @@ static int add_num(sky_buf_t *out, int64_t v, int is_null) {
     return sky_buf_add_i64(out, v);
 }
 
-static int add_deg(sky_buf_t *out, double v) {
-    char tmp[40];
-    size_t n = sky_fmt_fixed(tmp, v, 9);
-    return sky_buf_add(out, tmp, n);
+/* \tairline\tflight_number\tdeparture\tarrival (NULL without metadata). */
+static int add_metadata(sky_buf_t *out, const sky_flight_t *f) {
+    int md = f->has_metadata;
+    int rc = sky_buf_add_char(out, '\t') | add_text(out, md ? f->airline : NULL);
+    rc |= sky_buf_add_char(out, '\t') | add_text(out, md ? f->flight_number : NULL);
+    rc |= sky_buf_add_char(out, '\t') | add_text(out, md ? f->departure_airport : NULL);
+    rc |= sky_buf_add_char(out, '\t') | add_text(out, md ? f->arrival_airport : NULL);
+    return rc;
+}
+
+/* A point as hex EWKB (little endian, SRID 4326), which geography's input reads
+ * as is: no per-row ST_MakePoint on the server. */
+static int add_ewkb_point(sky_buf_t *out, double lon, double lat) {
+    static const char hex[] = "0123456789ABCDEF";
+    static const char head[] = "0101000020E6100000";
+    char text[sizeof head - 1 + 32];
+    memcpy(text, head, sizeof head - 1);
+    double xy[2] = {lon, lat};
+    uint8_t raw[16];
+    memcpy(raw, xy, sizeof raw); /* x86/ARM hosts are little endian, as EWKB's 01 says */
+    for (size_t i = 0; i < sizeof raw; i++) {
+        text[sizeof head - 1 + 2 * i] = hex[raw[i] >> 4];
+        text[sizeof head - 1 + 2 * i + 1] = hex[raw[i] & 15];
+    }
+    return sky_buf_add(out, text, sizeof text);
+}
+
+/* ISO 8601 UTC with microseconds, "2026-11-25T10:00:05.123456Z", from ms plus
+ * extra_us (0..999): ms alone, because ns overflow int64 after 2262. */
+static int add_time(sky_buf_t *out, int64_t ms, unsigned extra_us) {
+    char t[SKY_TS_MAX + 4];
+    size_t n = sky_ts_format(ms, SKY_TS_ISO8601, t);
+    if (n < 2 || t[n - 1] != 'Z')
+        return sky_buf_add(out, "\\N", 2); /* outside years 0..9999: unknown */
+    t[n - 1] = (char)('0' + extra_us / 100);
+    t[n++] = (char)('0' + extra_us / 10 % 10);
+    t[n++] = (char)('0' + extra_us % 10);
+    t[n++] = 'Z';
+    return sky_buf_add(out, t, n);
+}
+
+static int add_time_ns(sky_buf_t *out, int64_t ns) {
+    int64_t ms = ns >= 0 ? ns / 1000000 : -((-ns + 999999) / 1000000);
+    return add_time(out, ms, (unsigned)((ns - ms * 1000000) / 1000));
 }
 
 int sky_pg_copy_row(sky_buf_t *out, const sky_pg_row_t *row) {
     const sky_flight_t *f = row->flight;
-    int rc = sky_buf_add_i64(out, row->ts_ms);
+    int rc = add_time(out, row->ts_ms, 0);
     rc |= sky_buf_add_char(out, '\t') | add_text(out, f->flight_id);
     rc |= sky_buf_add_char(out, '\t') | add_num(out, row->seq, row->seq < 0);
-    rc |= sky_buf_add_char(out, '\t') | add_deg(out, f->latitude);
-    rc |= sky_buf_add_char(out, '\t') | add_deg(out, f->longitude);
+    rc |= sky_buf_add_char(out, '\t') | add_ewkb_point(out, f->longitude, f->latitude);
     rc |= sky_buf_add_char(out, '\t') | sky_buf_add_i64(out, f->altitude);
     rc |= sky_buf_add_char(out, '\t') | sky_buf_add_i64(out, f->airspeed);
-    rc |= sky_buf_add_char(out, '\t') | add_text(out, f->has_metadata ? f->airline : NULL);
-    rc |= sky_buf_add_char(out, '\t') | add_text(out, f->has_metadata ? f->flight_number : NULL);
-    rc |= sky_buf_add_char(out, '\t') |
-          add_text(out, f->has_metadata ? f->departure_airport : NULL);
-    rc |= sky_buf_add_char(out, '\t') | add_text(out, f->has_metadata ? f->arrival_airport : NULL);
-    rc |= sky_buf_add_char(out, '\t') |
-          add_num(out, row->intended_ns / 1000, row->intended_ns <= 0);
+    rc |= add_metadata(out, f);
+    rc |= sky_buf_add_char(out, '\t');
+    rc |= row->intended_ns > 0 ? add_time_ns(out, row->intended_ns) : sky_buf_add(out, "\\N", 2);
     rc |= sky_buf_add_char(out, '\n');
     return rc ? SKY_ENOMEM : 0;
 }
 
-static int copy_rows(sky_pgsink_t *s, const sky_pg_row_t *rows, size_t n, char *errstr,
-                     size_t errstr_size) {
-    sky_buf_reset(&s->copy);
-    for (size_t i = 0; i < n; i++)
-        if (sky_pg_copy_row(&s->copy, &rows[i]))
-            return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory building a COPY");
-    PGresult *r = PQexec(s->conn, "COPY skyload_staging FROM STDIN");
+static int copy_flight_row(sky_buf_t *out, const sky_pg_row_t *row) {
+    int rc = add_text(out, row->flight->flight_id);
+    rc |= add_metadata(out, row->flight);
+    rc |= sky_buf_add_char(out, '\t') | add_time(out, row->ts_ms, 0);
+    rc |= sky_buf_add_char(out, '\n');
+    return rc ? SKY_ENOMEM : 0;
+}
+
+/* Runs one COPY FROM STDIN of buf. SKY_EINVAL (connection still usable) when the
+ * server refused the data with a unique violation, so the caller can fall back. */
+static int copy_buffer(sky_pgsink_t *s, const char *sql, const sky_buf_t *buf, char *errstr,
+                       size_t errstr_size) {
+    PGresult *r = PQexec(s->conn, sql);
     ExecStatusType st = PQresultStatus(r);
     PQclear(r);
     if (st != PGRES_COPY_IN)
-        return pg_error(s, errstr, errstr_size, "COPY into staging");
-    if (PQputCopyData(s->conn, s->copy.data, (int)s->copy.len) != 1 ||
-        PQputCopyEnd(s->conn, NULL) != 1)
+        return pg_error(s, errstr, errstr_size, "COPY");
+    if (PQputCopyData(s->conn, buf->data, (int)buf->len) != 1 || PQputCopyEnd(s->conn, NULL) != 1)
         return pg_error(s, errstr, errstr_size, "COPY data");
     int rc = 0;
     while ((r = PQgetResult(s->conn)) != NULL) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc)
-            rc = SKY_EPG;
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc) {
+            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            rc = state && strcmp(state, "23505") == 0 ? SKY_EINVAL : SKY_EPG;
+            if (rc == SKY_EPG)
+                pg_error(s, errstr, errstr_size, "COPY");
+        }
         PQclear(r);
     }
-    return rc ? pg_error(s, errstr, errstr_size, "COPY") : 0;
+    return rc;
 }
 
-static int write_transaction(sky_pgsink_t *s, const sky_pg_row_t *rows, size_t n,
-                             uint64_t *inserted, char *errstr, size_t errstr_size) {
-    int rc = exec_ok(s, "BEGIN", "BEGIN", errstr, errstr_size);
-    rc = rc ? rc : copy_rows(s, rows, n, errstr, errstr_size);
+static int build_buffers(sky_pgsink_t *s, const sky_pg_row_t *rows, size_t n, char *errstr,
+                         size_t errstr_size) {
+    sky_buf_reset(&s->copy);
+    sky_buf_reset(&s->flights);
+    for (size_t i = 0; i < n; i++)
+        if (sky_pg_copy_row(&s->copy, &rows[i]) ||
+            (rows[i].new_flight && copy_flight_row(&s->flights, &rows[i])))
+            return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory building a COPY");
+    return 0;
+}
+
+/* Optimistic path: COPY straight into flight_positions under a savepoint (as fast
+ * as a raw COPY). A re-delivered row makes it fail with a unique violation; then
+ * the batch goes through the staging table and INSERT ... ON CONFLICT DO NOTHING. */
+static int store_positions(sky_pgsink_t *s, size_t n, uint64_t *inserted, char *errstr,
+                           size_t errstr_size) {
+    int rc = exec_ok(s, "SAVEPOINT skyload_direct", "SAVEPOINT", errstr, errstr_size);
+    rc = rc ? rc : copy_buffer(s, s->copy_direct_sql, &s->copy, errstr, errstr_size);
+    if (!rc) {
+        *inserted = n;
+        return exec_ok(s, "RELEASE SAVEPOINT skyload_direct", "RELEASE", errstr, errstr_size);
+    }
+    if (rc != SKY_EINVAL)
+        return rc;
+    rc = exec_ok(s, "ROLLBACK TO SAVEPOINT skyload_direct", "ROLLBACK TO", errstr, errstr_size);
+    rc = rc ? rc
+            : copy_buffer(s, "COPY skyload_staging FROM STDIN", &s->copy, errstr, errstr_size);
+    if (rc == SKY_EINVAL)
+        rc = sky_err(errstr, errstr_size, SKY_EPG, "COPY into staging: unexpected conflict");
     if (rc)
         return rc;
     PGresult *r = PQexec(s->conn, s->insert_sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         PQclear(r);
-        return pg_error(s, errstr, errstr_size, "INSERT into flight_positions (is the schema "
-                                                "initialised? run ingest --init-schema)");
+        return pg_error(s, errstr, errstr_size, "INSERT into flight_positions");
     }
     *inserted = strtoull(PQcmdTuples(r), NULL, 10);
     PQclear(r);
-    rc = exec_ok(s, s->flights_sql, "upsert flights", errstr, errstr_size);
+    return 0;
+}
+
+static int write_transaction(sky_pgsink_t *s, size_t n, uint64_t *inserted, char *errstr,
+                             size_t errstr_size) {
+    int rc = exec_ok(s, "BEGIN", "BEGIN", errstr, errstr_size);
+    if (!rc && s->flights.len) {
+        rc = copy_buffer(s, "COPY skyload_flights_staging FROM STDIN", &s->flights, errstr,
+                         errstr_size);
+        rc = rc ? rc : exec_ok(s, s->flights_sql, "INSERT into flights", errstr, errstr_size);
+    }
+    rc = rc ? rc : store_positions(s, n, inserted, errstr, errstr_size);
     return rc ? rc : exec_ok(s, "COMMIT", "COMMIT", errstr, errstr_size);
 }
 
@@ -240,7 +323,8 @@ int sky_pgsink_write(sky_pgsink_t *s, const sky_pg_row_t *rows, size_t n, uint64
         if (rc)
             return rc;
     }
-    int rc = write_transaction(s, rows, n, inserted, errstr, errstr_size);
+    int rc = build_buffers(s, rows, n, errstr, errstr_size);
+    rc = rc ? rc : write_transaction(s, n, inserted, errstr, errstr_size);
     if (rc && s->conn && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
         PGresult *r = PQexec(s->conn, "ROLLBACK");
         PQclear(r);

@@ -1,7 +1,9 @@
-/* The PostgreSQL sink: one transaction per batch that COPYs the rows into a
- * temporary staging table and moves them into flight_positions with
- * INSERT ... ON CONFLICT DO NOTHING (re-delivery is idempotent), upserting the
- * flights metadata table on the way. Reconnects after a server restart. */
+/* The PostgreSQL sink: one transaction per batch. The rows are COPYed straight
+ * into flight_positions under a savepoint; when that hits the unique
+ * (flight_id, time) index (a re-delivered batch) they go through a temporary
+ * staging table and INSERT ... ON CONFLICT DO NOTHING instead, so re-delivery
+ * is idempotent and the common case runs at raw COPY speed. New flights are
+ * added to the flights metadata table. Reconnects after a server restart. */
 #ifndef SKY_PGSINK_H
 #define SKY_PGSINK_H
 
@@ -9,6 +11,7 @@
 #include "dynbuf.h"
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +23,7 @@ typedef struct sky_pg_row {
     int64_t ts_ms;       /* the FlightData timestamp, parsed */
     int64_t seq;         /* skyload-seq, or -1 for records from other producers (NULL) */
     int64_t intended_ns; /* skyload-intended, or 0 (NULL) */
+    bool new_flight;     /* also add the flight to the flights table (if absent) */
 } sky_pg_row_t;
 
 /* conninfo ("" = libpq defaults, PG* variables, ~/.pgpass) and schema are copied;
@@ -38,7 +42,7 @@ PGconn *sky_pgsink_conn(sky_pgsink_t *s);
 int sky_pgsink_write(sky_pgsink_t *s, const sky_pg_row_t *rows, size_t n, uint64_t *inserted,
                      char *errstr, size_t errstr_size);
 
-/* Appends one line of COPY text for the staging table (exposed for tests). */
+/* Appends one line of COPY text for flight_positions' columns (exposed for tests). */
 int sky_pg_copy_row(sky_buf_t *out, const sky_pg_row_t *row);
 
 #endif

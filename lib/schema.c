@@ -57,8 +57,7 @@ int sky_schema_sql_common(const sky_schema_opts_t *o, sky_buf_t *out) {
         "CREATE TABLE IF NOT EXISTS " Q ".flights (\n"
         "    flight_id text PRIMARY KEY,\n"
         "    airline text, flight_number text, departure text, arrival text,\n"
-        "    first_seen timestamptz NOT NULL, last_seen timestamptz NOT NULL,\n"
-        "    last_seq bigint);\n",
+        "    first_seen timestamptz NOT NULL);\n",
         s, s, s);
 }
 

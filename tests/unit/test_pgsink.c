@@ -1,5 +1,6 @@
 /* PostgreSQL sink: the COPY text for the staging table escapes what COPY
- * needs escaped and writes NULL for absent seq, intended time and metadata. */
+ * needs escaped, writes the point as hex EWKB (SRID 4326, lon then lat) and
+ * NULL for absent seq, intended time and metadata. */
 #include "pgsink.h"
 
 #include <setjmp.h>
@@ -37,13 +38,13 @@ static void test_copy_row_writes_staging_columns(void **state) {
         const char *expected;
     } rows[] = {
         {"BAW123-0001", true, 7, 1795600805123456789,
-         "1795600805000\tBAW123-0001\t7\t51.470022300\t-0.454295500\t35000\t450\tBAW\tBA123\t"
-         "EGLL\tKJFK\t1795600805123456\n"},
+         "2026-11-25T10:00:05.000000Z\tBAW123-0001\t7\t0101000020E6100000F513CE6E2D13DDBF0272D3B029BC4940\t35000\t450\tBAW\tBA123\t"
+         "EGLL\tKJFK\t2026-11-25T10:00:05.123456Z\n"},
         {"OTHER", false, -1, 0,
-         "1795600805000\tOTHER\t\\N\t51.470022300\t-0.454295500\t35000\t450\t\\N\t\\N\t\\N\t\\N\t"
+         "2026-11-25T10:00:05.000000Z\tOTHER\t\\N\t0101000020E6100000F513CE6E2D13DDBF0272D3B029BC4940\t35000\t450\t\\N\t\\N\t\\N\t\\N\t"
          "\\N\n"},
         {"a\tb\\c\nd", false, 0, 0,
-         "1795600805000\ta\\tb\\\\c\\nd\t0\t51.470022300\t-0.454295500\t35000\t450\t\\N\t\\N\t"
+         "2026-11-25T10:00:05.000000Z\ta\\tb\\\\c\\nd\t0\t0101000020E6100000F513CE6E2D13DDBF0272D3B029BC4940\t35000\t450\t\\N\t\\N\t"
          "\\N\t\\N\t\\N\n"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -58,6 +59,32 @@ static void test_copy_row_writes_staging_columns(void **state) {
     }
 }
 
+static void test_copy_row_writes_microsecond_times_and_null_outside_iso_years(void **state) {
+    (void)state;
+    static const struct {
+        int64_t ts_ms, intended_ns;
+        const char *time_text, *intended_text;
+    } rows[] = {
+        {0, 1, "1970-01-01T00:00:00.000000Z", "1970-01-01T00:00:00.000000Z"},
+        {1795600805999, 1795600805999999999, "2026-11-25T10:00:05.999000Z",
+         "2026-11-25T10:00:05.999999Z"},
+        {-1, 0, "1969-12-31T23:59:59.999000Z", "\\N"},
+        {253402300800000, 0, "\\N", "\\N"}, /* year 10000 */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        sky_flight_t f = flight("F", false);
+        sky_pg_row_t r = {.flight = &f, .ts_ms = rows[i].ts_ms, .seq = 1,
+                          .intended_ns = rows[i].intended_ns};
+        sky_buf_t b;
+        sky_buf_init(&b, 0);
+        assert_int_equal(sky_pg_copy_row(&b, &r), 0);
+        assert_true(strncmp(b.data, rows[i].time_text, strlen(rows[i].time_text)) == 0);
+        const char *last = strrchr(b.data, '\t') + 1;
+        assert_true(strncmp(last, rows[i].intended_text, strlen(rows[i].intended_text)) == 0);
+        sky_buf_free(&b);
+    }
+}
+
 static void test_new_rejects_a_schema_name_that_needs_quoting(void **state) {
     (void)state;
     char err[256] = "";
@@ -68,6 +95,7 @@ static void test_new_rejects_a_schema_name_that_needs_quoting(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_copy_row_writes_staging_columns),
+        cmocka_unit_test(test_copy_row_writes_microsecond_times_and_null_outside_iso_years),
         cmocka_unit_test(test_new_rejects_a_schema_name_that_needs_quoting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
