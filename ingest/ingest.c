@@ -325,7 +325,7 @@ static void confirm_winners(sky_ingest_t *in) {
 }
 
 static int flush_tile38(sky_ingest_t *in, char *errstr, size_t errstr_size) {
-    if (in->tile38_done || in->nrows == 0)
+    if (in->tile38_done || in->nrows == 0 || !in->tile38)
         return 0;
     if (sky_seqmap_reserve(in->seqmap, in->nrows))
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory growing the flight map");
@@ -825,10 +825,10 @@ static int render_metrics(void *opaque, sky_buf_t *out);
 
 static int connect_sinks(sky_ingest_t *in, const sky_ingest_config_t *cfg, char *errstr,
                          size_t errstr_size) {
-    in->tile38 = sky_tile38_new(cfg->tile38_host ? cfg->tile38_host : "127.0.0.1",
-                                cfg->tile38_port ? cfg->tile38_port : 9851, 5000, errstr,
-                                errstr_size);
-    if (!in->tile38)
+    if (!cfg->disable_tile38 &&
+        !(in->tile38 = sky_tile38_new(cfg->tile38_host ? cfg->tile38_host : "127.0.0.1",
+                                      cfg->tile38_port ? cfg->tile38_port : 9851, 5000, errstr,
+                                      errstr_size)))
         return SKY_EUNAVAIL;
     in->pg = sky_pgsink_new(in->pg_conninfo, in->schema, errstr, errstr_size);
     if (!in->pg)

@@ -40,6 +40,7 @@ typedef struct sky_ingest_config {
     const char *tile38_host;    /* NULL: 127.0.0.1 */
     int tile38_port;            /* 0: 9851 */
     const char *collection;     /* NULL: "flights" */
+    bool disable_tile38;        /* PostgreSQL only: no Tile38 connection, no live map */
     const char *pg_conninfo;    /* NULL or "": libpq defaults, PG* variables, ~/.pgpass */
     const char *schema;         /* NULL: "public" */
     bool init_schema;           /* create the schema (idempotent) before consuming */

@@ -30,6 +30,7 @@ static const char ingest_help[] =
     "      --batch-ms MS      longest a batch waits, ms (default 200)\n"
     "      --ttl S            Tile38 object expiry in seconds (default 120, 0 = none)\n"
     "      --collection NAME  Tile38 collection (default flights)\n"
+    "      --no-tile38        PostgreSQL only (no live map)\n"
     "      --dlq-topic T      dead-letter topic (default TOPIC.dlq)\n"
     "      --metrics H:P      serve Prometheus metrics on http://H:P/metrics\n"
     "      --stats PATH       write the ingest stats JSON on exit and on SIGUSR1\n"
@@ -41,7 +42,7 @@ static const char ingest_help[] =
 
 enum {
     OPT_INIT = OPT_FIRST_CMD, OPT_SCHEMA, OPT_BATCH_ROWS, OPT_BATCH_MS, OPT_TTL, OPT_DLQ,
-    OPT_METRICS, OPT_STATS, OPT_RETENTION, OPT_COLLECTION
+    OPT_METRICS, OPT_STATS, OPT_RETENTION, OPT_COLLECTION, OPT_NO_TILE38
 };
 
 typedef struct ingest_opts {
@@ -100,6 +101,7 @@ static int parse_ingest_args(int argc, char **argv, ingest_opts_t *o) {
                                               OPT_RETENTION},
                                              {"collection", required_argument, NULL,
                                               OPT_COLLECTION},
+                                             {"no-tile38", no_argument, NULL, OPT_NO_TILE38},
                                              {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "g:", longopts, NULL)) != -1) {
@@ -139,6 +141,7 @@ static int ingest_option(ingest_opts_t *o, int opt, const char *arg) {
     case OPT_METRICS: o->cfg.metrics_addr = arg; return 0;
     case OPT_STATS: o->cfg.stats_path = arg; return 0;
     case OPT_COLLECTION: o->cfg.collection = arg; return 0;
+    case OPT_NO_TILE38: o->cfg.disable_tile38 = true; return 0;
     default: return cli_usage_error("ingest", "unknown option");
     }
 }
