@@ -35,7 +35,8 @@ echo "topic $name: $rows records ($flights flights x $per)" >&2
   --pg "$SKY_PG_CONNINFO" --init-schema --schema "$name" --collection "$name" \
   --batch-rows "$batch" --stats "$work/stats.json" 2>"$work/ingest.log" &
 pid=$!
-sky_on_exit kill "$pid"
+stop_ingest() { kill "$pid" 2>/dev/null || true; }
+sky_on_exit stop_ingest
 python3 - "$name" "$rows" >"$work/ingest_rate" <<'PY'
 import subprocess, sys, time
 schema, n = sys.argv[1], int(sys.argv[2])

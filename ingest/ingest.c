@@ -573,22 +573,32 @@ static int flush_with_retry(sky_ingest_t *in, volatile sig_atomic_t *stop, int g
 
 /* ---- consuming ---- */
 
-static void send_to_dlq(sky_ingest_t *in, const rd_kafka_message_t *m, const char *why,
+/* Returns false when the record could not be queued for the dead-letter topic:
+ * the caller then leaves it unconsumed (rewinds) so it is tried again later. */
+static bool send_to_dlq(sky_ingest_t *in, const rd_kafka_message_t *m, const char *why,
                         int64_t intended) {
+    char err[256];
+    /* created on the first bad record, so a clean topic gets no <topic>.dlq auto-created */
+    if (!in->dlq && !(in->dlq = sky_producer_new(in->kafka, in->dlq_topic, err, sizeof err))) {
+        sky_log_error("ingest: dead-letter producer: %s", err);
+        return false;
+    }
     rd_kafka_headers_t *orig = NULL, *h;
     h = rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
             ? rd_kafka_headers_copy(orig)
             : rd_kafka_headers_new(4);
     rd_kafka_header_add(h, SKY_HDR_ERROR, -1, why, -1);
-    char err[256];
     int rc = sky_producer_send_with(in->dlq, in->dlq_topic, RD_KAFKA_PARTITION_UA, m->key,
                                     m->key_len, m->payload, m->len, h, 0, intended, err,
                                     sizeof err);
     rd_kafka_headers_destroy(h);
-    if (rc)
+    if (rc) {
         sky_log_error("ingest: dead-letter %s: %s", in->dlq_topic, err);
+        return false;
+    }
     in->dlq_unflushed++;
     in->c.dlq++;
+    return true;
 }
 
 static void rewind_to(sky_ingest_t *in, const rd_kafka_message_t *m) {
@@ -644,12 +654,15 @@ static void handle_message(sky_ingest_t *in, rd_kafka_message_t *m) {
     r->intended_ns = sky_msg_header_i64(m, SKY_HDR_INTENDED, &intended) == 0 ? intended : 0;
     r->consumed_ns = sky_now_ns();
     r->partition = m->partition;
-    in->c.consumed++;
     if (sky_flight_parse(m->payload, m->len, &r->f, &r->ts_ms, why, sizeof why) == 0 &&
-        !timestamp_out_of_range(r->ts_ms, why, sizeof why))
+        !timestamp_out_of_range(r->ts_ms, why, sizeof why)) {
         in->nrows++;
-    else
-        send_to_dlq(in, m, why, r->intended_ns);
+    } else if (!send_to_dlq(in, m, why, r->intended_ns)) {
+        rewind_to(in, m);
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    in->c.consumed++;
     in->next_offset[m->partition] = m->offset + 1;
     if (!in->batch_started_ns)
         in->batch_started_ns = sky_monotonic_ns();
@@ -849,9 +862,6 @@ static int connect_sinks(sky_ingest_t *in, const sky_ingest_config_t *cfg, char 
 
 static int start_kafka(sky_ingest_t *in, const sky_ingest_config_t *cfg, char *errstr,
                        size_t errstr_size) {
-    in->dlq = sky_producer_new(in->kafka, in->dlq_topic, errstr, errstr_size);
-    if (!in->dlq)
-        return SKY_EKAFKA;
     in->consumer = sky_consumer_new(in->kafka, in->group, errstr, errstr_size);
     if (!in->consumer)
         return SKY_EKAFKA;

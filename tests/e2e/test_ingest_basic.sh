@@ -29,7 +29,8 @@ base_ms=$(( $(date +%s) * 1000 - 3600 * 1000 ))
   --pg "$SKY_PG_CONNINFO" --init-schema --schema "$schema" --collection "$collection" \
   --batch-ms 100 --metrics 127.0.0.1:0 --stats "$work/stats.json" 2>"$work/ingest.log" &
 pid=$!
-sky_on_exit kill -9 "$pid"
+stop_ingest() { kill -9 "$pid" 2>/dev/null || true; }
+sky_on_exit stop_ingest
 
 expected=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rows"])' "$work/exp1.json")
 rows_are() {
