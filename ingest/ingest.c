@@ -196,7 +196,8 @@ static int resp_count(sky_buf_t *b, int argc) {
 static int append_set(sky_ingest_t *in, const batch_row_t *r) {
     sky_buf_t *b = &in->resp;
     char lat[40], lon[40];
-    size_t nlat = sky_fmt_fixed(lat, r->f.latitude, 7), nlon = sky_fmt_fixed(lon, r->f.longitude, 7);
+    size_t nlat = sky_fmt_fixed(lat, r->f.latitude, 7);
+    size_t nlon = sky_fmt_fixed(lon, r->f.longitude, 7);
     int argc = 3 + (r->seq >= 0 ? 3 : 0) + 9 + (in->ttl_s > 0 ? 2 : 0) + 3;
     int rc = resp_count(b, argc) | RESP_LIT(b, "SET");
     rc |= resp_arg(b, in->collection, strlen(in->collection));
@@ -244,7 +245,8 @@ static int learn_unknown_flights(sky_ingest_t *in, char *errstr, size_t errstr_s
             break;
         rc = sky_tile38_parse_object(r, &obj, errstr, errstr_size);
         freeReplyObject(r);
-        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, in->rows[in->lookups[k]].f.flight_id, false);
+        const char *id = in->rows[in->lookups[k]].f.flight_id;
+        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, id, false);
         if (!rc) {
             e->known = true;
             e->present = obj.found;

@@ -181,7 +181,8 @@ static int exec_sql(PGconn *conn, const char *sql, const char *what, char *errst
 /* One-value query; the value is copied into out (outsz bytes), "" when NULL / no row. */
 static int query_text(PGconn *conn, const char *sql, const char *param, char *out, size_t outsz,
                       char *errstr, size_t errstr_size) {
-    PGresult *r = PQexecParams(conn, sql, param ? 1 : 0, NULL, param ? &param : NULL, NULL, NULL, 0);
+    PGresult *r =
+        PQexecParams(conn, sql, param ? 1 : 0, NULL, param ? &param : NULL, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         PQclear(r);
         return pg_fail(conn, errstr, errstr_size, sql);

@@ -12,9 +12,10 @@
 #include <string.h>
 
 static const char ingest_help[] =
-    "usage: skyload ingest [-t TOPIC] [-b BROKERS] [-g GROUP] [--tile38 HOST:PORT] [--pg CONNINFO]\n"
-    "                      [--init-schema] [--schema NAME] [--batch-rows N] [--batch-ms MS]\n"
-    "                      [--ttl S] [--dlq-topic T] [--metrics HOST:PORT] [--stats PATH] [-X k=v]\n\n"
+    "usage: skyload ingest [-t TOPIC] [-b BROKERS] [-g GROUP] [--tile38 HOST:PORT]\n"
+    "                      [--pg CONNINFO] [--init-schema] [--schema NAME] [--batch-rows N]\n"
+    "                      [--batch-ms MS] [--ttl S] [--dlq-topic T] [--metrics HOST:PORT]\n"
+    "                      [--stats PATH] [--no-tile38] [-X k=v]\n\n"
     "Consumes FlightData records as a member of a consumer group and stores each\n"
     "batch in Tile38 (latest position per flight, never moving backwards) and in\n"
     "PostgreSQL (every position exactly once), then commits the offsets. Records\n"
@@ -91,7 +92,8 @@ static int parse_ingest_args(int argc, char **argv, ingest_opts_t *o) {
                                              {"group", required_argument, NULL, 'g'},
                                              {"init-schema", no_argument, NULL, OPT_INIT},
                                              {"schema", required_argument, NULL, OPT_SCHEMA},
-                                             {"batch-rows", required_argument, NULL, OPT_BATCH_ROWS},
+                                             {"batch-rows", required_argument, NULL,
+                                              OPT_BATCH_ROWS},
                                              {"batch-ms", required_argument, NULL, OPT_BATCH_MS},
                                              {"ttl", required_argument, NULL, OPT_TTL},
                                              {"dlq-topic", required_argument, NULL, OPT_DLQ},

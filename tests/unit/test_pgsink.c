@@ -29,7 +29,10 @@ static sky_flight_t flight(const char *id, bool metadata) {
     return f;
 }
 
-static void test_copy_row_writes_staging_columns(void **state) {
+/* -0.4542955, 51.4700223 as little-endian EWKB with SRID 4326 */
+#define POINT "0101000020E6100000F513CE6E2D13DDBF0272D3B029BC4940"
+
+static void test_copy_row_writes_flight_positions_columns(void **state) {
     (void)state;
     static const struct {
         const char *id;
@@ -38,13 +41,13 @@ static void test_copy_row_writes_staging_columns(void **state) {
         const char *expected;
     } rows[] = {
         {"BAW123-0001", true, 7, 1795600805123456789,
-         "2026-11-25T10:00:05.000000Z\tBAW123-0001\t7\t0101000020E6100000F513CE6E2D13DDBF0272D3B029BC4940\t35000\t450\tBAW\tBA123\t"
+         "2026-11-25T10:00:05.000000Z\tBAW123-0001\t7\t" POINT "\t35000\t450\tBAW\tBA123\t"
          "EGLL\tKJFK\t2026-11-25T10:00:05.123456Z\n"},
         {"OTHER", false, -1, 0,
-         "2026-11-25T10:00:05.000000Z\tOTHER\t\\N\t0101000020E6100000F513CE6E2D13DDBF0272D3B029BC4940\t35000\t450\t\\N\t\\N\t\\N\t\\N\t"
+         "2026-11-25T10:00:05.000000Z\tOTHER\t\\N\t" POINT "\t35000\t450\t\\N\t\\N\t\\N\t\\N\t"
          "\\N\n"},
         {"a\tb\\c\nd", false, 0, 0,
-         "2026-11-25T10:00:05.000000Z\ta\\tb\\\\c\\nd\t0\t0101000020E6100000F513CE6E2D13DDBF0272D3B029BC4940\t35000\t450\t\\N\t\\N\t"
+         "2026-11-25T10:00:05.000000Z\ta\\tb\\\\c\\nd\t0\t" POINT "\t35000\t450\t\\N\t\\N\t"
          "\\N\t\\N\t\\N\n"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -94,7 +97,7 @@ static void test_new_rejects_a_schema_name_that_needs_quoting(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_copy_row_writes_staging_columns),
+        cmocka_unit_test(test_copy_row_writes_flight_positions_columns),
         cmocka_unit_test(test_copy_row_writes_microsecond_times_and_null_outside_iso_years),
         cmocka_unit_test(test_new_rejects_a_schema_name_that_needs_quoting),
     };
