@@ -23,7 +23,9 @@ typedef struct sky_ingest_snapshot {
     uint64_t dlq;                /* records sent to the dead-letter topic */
     uint64_t batches;            /* batches committed */
     uint64_t sink_retries;       /* failed sink attempts that were retried */
-    int64_t lag;                 /* consumer lag (high watermark - position), -1 unknown */
+    int64_t lag;                 /* high watermark - position over the assignment, from the
+                                    fetcher's cached watermarks (refreshed by every fetch
+                                    response, i.e. within fetch.wait.max.ms); -1 unknown */
     int64_t pending;             /* rows consumed but not yet committed */
     int assigned;                /* partitions currently assigned */
     bool paused;                 /* partitions paused because a sink is down */
