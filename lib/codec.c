@@ -262,8 +262,7 @@ int sky_flight_decode(const void *buf, size_t len, sky_flight_t *f, char *errstr
     return 0;
 }
 
-int sky_flight_validate(const sky_flight_t *f, int64_t *ts_ms, char *errstr, size_t errsz) {
-    int64_t ms;
+int sky_flight_check_fields(const sky_flight_t *f, char *errstr, size_t errsz) {
     if (f->flight_id[0] == '\0')
         return sky_err(errstr, errsz, SKY_EINVAL, "flight_id is missing");
     if (!f->has_location)
@@ -280,7 +279,15 @@ int sky_flight_validate(const sky_flight_t *f, int64_t *ts_ms, char *errstr, siz
     if (f->airspeed < SKY_SPEED_MIN_KT || f->airspeed > SKY_SPEED_MAX_KT)
         return sky_err(errstr, errsz, SKY_EINVAL, "airspeed %d kt out of range [%d, %d]",
                        (int)f->airspeed, SKY_SPEED_MIN_KT, SKY_SPEED_MAX_KT);
-    int rc = sky_ts_parse(f->timestamp, strlen(f->timestamp), &ms, errstr, errsz);
+    return 0;
+}
+
+int sky_flight_validate(const sky_flight_t *f, int64_t *ts_ms, char *errstr, size_t errsz) {
+    int64_t ms;
+    int rc = sky_flight_check_fields(f, errstr, errsz);
+    if (rc)
+        return rc;
+    rc = sky_ts_parse(f->timestamp, strlen(f->timestamp), &ms, errstr, errsz);
     if (rc)
         return rc;
     if (ts_ms)

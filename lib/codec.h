@@ -45,6 +45,9 @@ int sky_flight_decode(const void *buf, size_t len, sky_flight_t *out, char *errs
  * in *ts_ms (may be NULL). Fails with SKY_EINVAL and the first rule broken. */
 int sky_flight_validate(const sky_flight_t *f, int64_t *ts_ms, char *errstr, size_t errstr_size);
 
+/* The same rules without the timestamp (for readers that parse the time themselves). */
+int sky_flight_check_fields(const sky_flight_t *f, char *errstr, size_t errstr_size);
+
 /* decode + validate in one call. */
 int sky_flight_parse(const void *buf, size_t len, sky_flight_t *out, int64_t *ts_ms, char *errstr,
                      size_t errstr_size);

@@ -126,26 +126,6 @@ const char *field_show(const field_t *f, char *buf, size_t bufsz) {
     return buf;
 }
 
-int rec_check_ranges(const sky_flight_t *f, char *errstr, size_t errsz) {
-    if (f->flight_id[0] == '\0')
-        return sky_err(errstr, errsz, SKY_EINVAL, "no flight_id");
-    if (!f->has_location)
-        return sky_err(errstr, errsz, SKY_EINVAL, "location is missing");
-    if (!(f->latitude >= -90 && f->latitude <= 90))
-        return sky_err(errstr, errsz, SKY_EINVAL, "latitude %g out of range [-90, 90]",
-                       f->latitude);
-    if (!(f->longitude >= -180 && f->longitude <= 180))
-        return sky_err(errstr, errsz, SKY_EINVAL, "longitude %g out of range [-180, 180]",
-                       f->longitude);
-    if (f->altitude < SKY_ALT_MIN_FT || f->altitude > SKY_ALT_MAX_FT)
-        return sky_err(errstr, errsz, SKY_EINVAL, "altitude %d ft out of range [%d, %d]",
-                       (int)f->altitude, SKY_ALT_MIN_FT, SKY_ALT_MAX_FT);
-    if (f->airspeed < SKY_SPEED_MIN_KT || f->airspeed > SKY_SPEED_MAX_KT)
-        return sky_err(errstr, errsz, SKY_EINVAL, "airspeed %d kt out of range [%d, %d]",
-                       (int)f->airspeed, SKY_SPEED_MIN_KT, SKY_SPEED_MAX_KT);
-    return 0;
-}
-
 int32_t round_i32(double v) {
     if (!(v > -2e9 && v < 2e9))
         return INT32_MIN;

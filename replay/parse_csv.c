@@ -111,7 +111,7 @@ int parse_csv(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec, cha
     char why[160];
     if (sky_ts_parse(ts->p, ts->len, &rec->ts_ms, why, sizeof why))
         return sky_err(errstr, errsz, SKY_EINVAL, "timestamp: %s", why);
-    if (rec_check_ranges(fl, errstr, errsz))
+    if (sky_flight_check_fields(fl, errstr, errsz))
         return SKY_EINVAL;
     return SKY_ROW_RECORD;
 }

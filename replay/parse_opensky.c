@@ -126,7 +126,7 @@ int parse_opensky(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec,
         return sky_err(errstr, errsz, SKY_EINVAL, "empty icao24");
     sky_replay_identity(&rec->flight, icao->p, icao->len, cs->p, cs->len, rec->ts_ms);
     sky_ts_format(rec->ts_ms, SKY_TS_ISO8601, rec->flight.timestamp);
-    if (rec_check_ranges(&rec->flight, errstr, errsz))
+    if (sky_flight_check_fields(&rec->flight, errstr, errsz))
         return SKY_EINVAL;
     return SKY_ROW_RECORD;
 }

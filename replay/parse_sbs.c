@@ -183,7 +183,7 @@ static int position_record(const sbs_aircraft_t *a, field_t *f, int64_t ts, sky_
     fl->airspeed = a->speed_kt;
     sky_replay_identity(fl, f[4].p, f[4].len, a->callsign, strlen(a->callsign), ts);
     sky_ts_format(ts, SKY_TS_ISO8601, fl->timestamp);
-    if (rec_check_ranges(fl, errstr, errsz))
+    if (sky_flight_check_fields(fl, errstr, errsz))
         return SKY_EINVAL;
     return SKY_ROW_RECORD;
 }

@@ -59,7 +59,6 @@ int parse_jsonl(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec, c
 
 /* Range checks of DESIGN.md's validation on a record whose time is already known
  * (cheaper than sky_flight_validate, which re-parses the timestamp text). */
-int rec_check_ranges(const sky_flight_t *f, char *errstr, size_t errsz);
 
 #define M_TO_FT (1.0 / 0.3048)
 #define MS_TO_KT (3600.0 / 1852.0)
