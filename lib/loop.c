@@ -3,17 +3,28 @@
 
 #include "error.h"
 #include "kafka_admin.h"
+#include "schema.h"
+#include "tile38.h"
 #include "log.h"
 #include "parse.h"
 #include "timefmt.h"
 
 #include <errno.h>
+#include <libpq-fe.h>
 #include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+bool sky_loop_tile38_enabled(const sky_loop_config_t *cfg) {
+    return !(cfg->tile38 && strcmp(cfg->tile38, "none") == 0);
+}
+
+static const char *loop_schema(const sky_loop_config_t *cfg) {
+    return cfg->schema ? cfg->schema : SKY_LOOP_DEFAULT_SCHEMA;
+}
 
 typedef struct ingest_thread {
     sky_ingest_t *ingest;
@@ -60,16 +71,19 @@ static int start_ingest(const sky_loop_config_t *cfg, const char *topic, ingest_
     char host[256];
     int port = 9851, code = SKY_EUNAVAIL;
     sky_ingest_config_init(&ic);
-    if (cfg->tile38 && sky_parse_hostport(cfg->tile38, host, sizeof host, &port, "--tile38",
-                                          errstr, errstr_size))
+    bool with_tile38 = sky_loop_tile38_enabled(cfg);
+    if (with_tile38 && cfg->tile38 &&
+        sky_parse_hostport(cfg->tile38, host, sizeof host, &port, "--tile38", errstr,
+                           errstr_size))
         return SKY_EUSAGE;
+    ic.disable_tile38 = !with_tile38;
     ic.kafka = cfg->kafka;
     ic.topic = topic;
     ic.group = cfg->group;
-    ic.tile38_host = cfg->tile38 ? host : NULL;
+    ic.tile38_host = with_tile38 && cfg->tile38 ? host : NULL;
     ic.tile38_port = port;
     ic.pg_conninfo = cfg->pg_conninfo;
-    ic.schema = cfg->schema;
+    ic.schema = loop_schema(cfg);
     ic.init_schema = true;
     ic.ttl_s = (int)cfg->scenario->ttl_s;
     t->ingest = sky_ingest_new(&ic, &code, errstr, errstr_size);
@@ -194,12 +208,65 @@ static int verify(const sky_loop_config_t *cfg, const char *topic, const char *m
     vc.kafka = cfg->kafka;
     vc.topic = topic;
     vc.pg_conninfo = cfg->pg_conninfo;
-    vc.schema = cfg->schema;
+    vc.schema = cfg->external_ingest ? cfg->schema : loop_schema(cfg);
     vc.tile38 = cfg->tile38;
+    if (!sky_loop_tile38_enabled(cfg))
+        vc.checks = SKY_VERIFY_ALL & ~SKY_VERIFY_TILE38;
     vc.ingest_stats_path = cfg->external_ingest ? NULL : stats_path;
     vc.stop = stop;
     int rc = sky_verify_run(&vc, &res->report, errstr, errstr_size);
     return rc ? rc : write_reports(cfg, res->report, errstr, errstr_size);
+}
+
+/* The in-process pipeline starts from nothing: a run's flight ids, times and
+ * seqs repeat with its scenario and seed, so rows and Tile38 objects left by an
+ * earlier run would be taken as this run's (or block its rows on the unique key). */
+static int reset_pg(const sky_loop_config_t *cfg, char *errstr, size_t errstr_size) {
+    const char *schema = loop_schema(cfg);
+    if (strcmp(schema, "public") == 0)
+        return sky_err(errstr, errstr_size, SKY_EUSAGE,
+                       "--schema public: run drops and recreates its schema at the start; "
+                       "give it a schema of its own (default %s)", SKY_LOOP_DEFAULT_SCHEMA);
+    if (sky_schema_check_name(schema, errstr, errstr_size))
+        return SKY_EUSAGE;
+    PGconn *conn = PQconnectdb(cfg->pg_conninfo ? cfg->pg_conninfo : "");
+    int rc = 0;
+    if (PQstatus(conn) != CONNECTION_OK) {
+        rc = sky_err(errstr, errstr_size, SKY_EUNAVAIL, "PostgreSQL: %s",
+                     PQerrorMessage(conn));
+    } else {
+        char *ident = PQescapeIdentifier(conn, schema, strlen(schema));
+        char sql[256];
+        snprintf(sql, sizeof sql, "SET client_min_messages = warning; "
+                                  "DROP SCHEMA IF EXISTS %s CASCADE", ident ? ident : "\"\"");
+        PQfreemem(ident);
+        PGresult *r = PQexec(conn, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            rc = sky_err(errstr, errstr_size, SKY_EPG, "drop schema %s: %s", schema,
+                         PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    PQfinish(conn);
+    return rc;
+}
+
+static int reset_tile38(const sky_loop_config_t *cfg, char *errstr, size_t errstr_size) {
+    char host[256];
+    int port = 9851;
+    if (cfg->tile38 && sky_parse_hostport(cfg->tile38, host, sizeof host, &port, "--tile38",
+                                          errstr, errstr_size))
+        return SKY_EUSAGE;
+    sky_tile38_t *t = sky_tile38_new(cfg->tile38 ? host : "127.0.0.1", port, 10000, errstr,
+                                     errstr_size);
+    if (!t)
+        return SKY_EUNAVAIL;
+    const char *argv[] = {"DROP", SKY_INGEST_DEFAULT_COLLECTION};
+    redisReply *r = NULL;
+    int rc = sky_tile38_command(t, 2, argv, &r, errstr, errstr_size);
+    if (r)
+        freeReplyObject(r);
+    sky_tile38_destroy(t);
+    return rc;
 }
 
 int sky_loop_run(const sky_loop_config_t *cfg, volatile sig_atomic_t *stop, sky_loop_result_t *res,
@@ -221,6 +288,13 @@ int sky_loop_run(const sky_loop_config_t *cfg, volatile sig_atomic_t *stop, sky_
         return SKY_EUSAGE;
     int rc = sky_kafka_ensure_topic(cfg->kafka, topic, cfg->scenario->partitions, NULL, errstr,
                                     errstr_size);
+    if (!rc && !cfg->external_ingest) {
+        say(cfg, "reset: schema %s%s", loop_schema(cfg),
+            sky_loop_tile38_enabled(cfg) ? " and the Tile38 collection" : "");
+        rc = reset_pg(cfg, errstr, errstr_size);
+        if (!rc && sky_loop_tile38_enabled(cfg))
+            rc = reset_tile38(cfg, errstr, errstr_size);
+    }
     if (!rc && !cfg->external_ingest) {
         say(cfg, "ingest: starting");
         rc = start_ingest(cfg, topic, &t, errstr, errstr_size);

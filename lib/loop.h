@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#define SKY_LOOP_DEFAULT_SCHEMA "skyload_run"
+
 /* One status line's worth of progress ("simulate: 120 airborne, 24 msgs/s"). */
 typedef void(sky_loop_status_fn)(void *opaque, const char *line);
 
@@ -22,7 +24,8 @@ typedef struct sky_loop_config {
     const char *topic;              /* NULL: the scenario's, else "flights" */
     const char *tile38;             /* HOST:PORT; NULL: 127.0.0.1:9851 */
     const char *pg_conninfo;        /* NULL or "": libpq defaults and PG* variables */
-    const char *schema;             /* NULL: public */
+    const char *schema;             /* NULL: SKY_LOOP_DEFAULT_SCHEMA; dropped and recreated
+                                       at the start unless external_ingest */
     const char *group;              /* ingest's consumer group; NULL: skyload-ingest */
     bool external_ingest;           /* someone else ingests: only watch that group's lag */
     const char *report_dir;         /* required: created if missing */
@@ -43,6 +46,9 @@ typedef struct sky_loop_result {
  * verify.txt, verify.json, verify.xml, <stage>.hgrm}. Returns 0 when verify
  * ran (res->report says whether it passed; an undrained pipeline is a failed
  * check, not an error); a negative SKY_E* code when a step could not run. */
+/* false when cfg->tile38 is "none": no Tile38 sink, no Tile38 check. */
+bool sky_loop_tile38_enabled(const sky_loop_config_t *cfg);
+
 int sky_loop_run(const sky_loop_config_t *cfg, volatile sig_atomic_t *stop, sky_loop_result_t *res,
                  char *errstr, size_t errstr_size);
 
