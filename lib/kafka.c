@@ -106,7 +106,7 @@ struct sky_producer {
     sky_hist_t *ack_us;
     int64_t *first_off, *last_off; /* per partition, -1 = none */
     int32_t nslots;
-    uint32_t sends_since_poll;
+    int64_t last_poll_ns; /* CLOCK_MONOTONIC of the last rd_kafka_poll from a send */
     char last_error[256];
 };
 
@@ -225,8 +225,11 @@ static int produce_retrying(sky_producer_t *p, rd_kafka_resp_err_t (*attempt)(sk
         rd_kafka_poll(p->rk, 10);
     }
     p->st.produced++;
-    if (++p->sends_since_poll >= 1024) {
-        p->sends_since_poll = 0;
+    /* Delivery reports are timed when they are served: serve them at least
+     * every millisecond so the ack latency is not the polling interval. */
+    int64_t now = sky_monotonic_ns();
+    if (now - p->last_poll_ns >= 1000000) {
+        p->last_poll_ns = now;
         rd_kafka_poll(p->rk, 0);
     }
     return 0;
