@@ -58,6 +58,24 @@ static void sleep_ms(int ms) {
     nanosleep(&ts, NULL);
 }
 
+/* mkdir -p: 0, or -1 with errno set. */
+static int mkdir_p(const char *dir) {
+    char path[1024];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0777) && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(path, 0777) && errno != EEXIST ? -1 : 0;
+}
+
 static int report_path(char *out, size_t outsz, const char *dir, const char *name, char *errstr,
                        size_t errstr_size) {
     if ((size_t)snprintf(out, outsz, "%s/%s", dir, name) >= outsz)
@@ -278,7 +296,7 @@ int sky_loop_run(const sky_loop_config_t *cfg, volatile sig_atomic_t *stop, sky_
     const char *topic = cfg->topic       ? cfg->topic
                         : cfg->scenario->topic ? cfg->scenario->topic
                                                : "flights";
-    if (mkdir(cfg->report_dir, 0777) && errno != EEXIST)
+    if (mkdir_p(cfg->report_dir))
         return sky_err(errstr, errstr_size, SKY_EIO, "--report %s: %s", cfg->report_dir,
                        strerror(errno));
     if (report_path(manifest, sizeof manifest, cfg->report_dir, "manifest.json", errstr,
