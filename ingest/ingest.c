@@ -711,36 +711,12 @@ static void maintain_schema(sky_ingest_t *in, int64_t now) {
         sky_log_warn("ingest: partition maintenance: %s", err);
 }
 
-/* Lag from the high watermarks the fetcher already has (no broker round trip:
- * sky_consumer_lag's synchronous queries queue behind long-polling fetches and
- * stalled the loop for seconds). -1 until every partition has been fetched. */
-static int64_t cached_lag(sky_ingest_t *in) {
-    rd_kafka_t *rk = sky_consumer_handle(in->consumer);
-    rd_kafka_topic_partition_list_t *a = NULL;
-    if (rd_kafka_assignment(rk, &a) || !a)
-        return -1;
-    rd_kafka_position(rk, a);
-    int64_t lag = 0;
-    for (int i = 0; i < a->cnt && lag >= 0; i++) {
-        int64_t lo, hi;
-        if (rd_kafka_get_watermark_offsets(rk, a->elems[i].topic, a->elems[i].partition, &lo,
-                                           &hi) ||
-            hi < 0) {
-            lag = -1;
-            break;
-        }
-        int64_t pos = a->elems[i].offset >= 0 ? a->elems[i].offset : lo;
-        lag += hi > pos ? hi - pos : 0;
-    }
-    rd_kafka_topic_partition_list_destroy(a);
-    return lag;
-}
 
 static void periodic(sky_ingest_t *in) {
     int64_t now = sky_monotonic_ns();
     if (now >= in->next_lag_ns) {
         in->next_lag_ns = now + 250 * MS_NS;
-        in->c.lag = cached_lag(in);
+        in->c.lag = sky_consumer_lag(in->consumer);
     }
     if (in->stats_request && *in->stats_request && in->stats_path) {
         char err[512];

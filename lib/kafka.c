@@ -520,16 +520,17 @@ int sky_consumer_commit(sky_consumer_t *c, const rd_kafka_topic_partition_list_t
     return 0;
 }
 
-int64_t sky_consumer_lag(sky_consumer_t *c, int timeout_ms) {
+int64_t sky_consumer_lag(sky_consumer_t *c) {
     rd_kafka_topic_partition_list_t *a = NULL;
     if (rd_kafka_assignment(c->rk, &a) || !a)
         return -1;
-    int64_t lag = 0;
     rd_kafka_position(c->rk, a);
+    int64_t lag = 0;
     for (int i = 0; i < a->cnt && lag >= 0; i++) {
         int64_t lo, hi;
-        if (rd_kafka_query_watermark_offsets(c->rk, a->elems[i].topic, a->elems[i].partition, &lo,
-                                             &hi, timeout_ms)) {
+        if (rd_kafka_get_watermark_offsets(c->rk, a->elems[i].topic, a->elems[i].partition, &lo,
+                                           &hi) ||
+            hi < 0) {
             lag = -1;
             break;
         }

@@ -125,8 +125,11 @@ rd_kafka_message_t *sky_consumer_poll(sky_consumer_t *c, int timeout_ms);
 /* Synchronously commits offsets (NULL: the current positions of the assignment). */
 int sky_consumer_commit(sky_consumer_t *c, const rd_kafka_topic_partition_list_t *offsets,
                         char *errstr, size_t errstr_size);
-/* Sum over the assignment of (high watermark - position); -1 when unknown. */
-int64_t sky_consumer_lag(sky_consumer_t *c, int timeout_ms);
+/* Sum over the assignment of (high watermark - position), from the watermarks
+ * the fetcher already has: no broker round trip (a synchronous query would
+ * queue behind the long-polling fetches and stall the caller for seconds).
+ * -1 until every assigned partition has been fetched once. */
+int64_t sky_consumer_lag(sky_consumer_t *c);
 rd_kafka_t *sky_consumer_handle(sky_consumer_t *c);
 
 /* "beginning", "end", "stored" or an offset >= 0. */

@@ -31,7 +31,7 @@ static const char ingest_help[] =
     "      --batch-ms MS      longest a batch waits, ms (default 200)\n"
     "      --ttl S            Tile38 object expiry in seconds (default 120, 0 = none)\n"
     "      --collection NAME  Tile38 collection (default flights)\n"
-    "      --no-tile38        PostgreSQL only (no live map)\n"
+    "      --no-tile38        PostgreSQL only (no live map); same as --tile38 none\n"
     "      --dlq-topic T      dead-letter topic (default TOPIC.dlq)\n"
     "      --metrics H:P      serve Prometheus metrics on http://H:P/metrics\n"
     "      --stats PATH       write the ingest stats JSON on exit and on SIGUSR1\n"
@@ -155,7 +155,9 @@ static int finish_config(ingest_opts_t *o, char *host, size_t hostsz) {
     c->kafka = &o->common.kafka;
     c->topic = o->common.topic;
     c->pg_conninfo = o->common.pg;
-    if (sky_parse_hostport(o->common.tile38, host, hostsz, &c->tile38_port, "--tile38", err,
+    if (strcmp(o->common.tile38, "none") == 0) /* as `skyload run --tile38 none` */
+        c->disable_tile38 = true;
+    if (!c->disable_tile38 && sky_parse_hostport(o->common.tile38, host, hostsz, &c->tile38_port, "--tile38", err,
                            sizeof err))
         return cli_usage_error("ingest", "%s", err);
     c->tile38_host = host;

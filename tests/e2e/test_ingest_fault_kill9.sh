@@ -5,7 +5,7 @@
 # (tests/e2e/test_ingest_fixture.py scenario does the run and the checks).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-sky_need_stack
+sky_need_stack kafka 'tile38?' pg
 
 name=$(sky_unique e2e_ingest_kill9)
 work=$(mktemp -d)
