@@ -1,0 +1,54 @@
+/* `skyload bench capacity`: the full loop (lib/loop.h) run at stepped load until
+ * the SLO breaks or the backlog grows without bound; one sky_ramp_step_t per step. */
+#ifndef SKY_CAPACITY_H
+#define SKY_CAPACITY_H
+
+#include "kafka.h"
+#include "loop.h"
+#include "ramp.h"
+
+#include <signal.h>
+#include <stdint.h>
+
+typedef void(sky_capacity_step_fn)(void *opaque, size_t index, const sky_ramp_step_t *step);
+
+typedef struct sky_capacity_config {
+    const char *scenario_path;  /* required: read once per step (load and duration replaced) */
+    const sky_kconf_t *kafka;   /* NULL = defaults */
+    const char *pg_conninfo;    /* NULL or "": libpq defaults and PG* variables */
+    const char *tile38;         /* HOST:PORT or "none"; NULL: 127.0.0.1:9851 */
+    const char *report_dir;     /* required: step-NN/ directories go under it */
+    const char *name_prefix;    /* topic, group and schema are <prefix>_sNN; required */
+    uint64_t start_aircraft;    /* 0: the scenario's aircraft */
+    double factor;              /* aircraft multiplier per step (> 1) */
+    int max_steps;
+    int64_t warmup_ms, hold_ms; /* each step runs warmup + hold; figures from hold only */
+    int64_t budget_ms;          /* no new step starts after this much wall time */
+    const char *kafka_pidfile;  /* NULL: no broker row */
+    const char *pg_pidfile;     /* NULL: no PostgreSQL row (postmaster.pid; backends summed) */
+    sky_capacity_step_fn *on_step; /* called after each step; may be NULL */
+    sky_loop_status_fn *status;    /* progress lines; may be NULL */
+    void *opaque;                  /* passed to both */
+} sky_capacity_config_t;
+
+typedef struct sky_capacity_result {
+    sky_ramp_step_t *steps; /* owned: sky_capacity_result_free */
+    size_t nsteps;
+    int knee;               /* index into steps, -1 when no step held */
+    sky_ramp_slo_t slo;
+    int64_t cadence_ms;
+    char stop_reason[160];
+} sky_capacity_result_t;
+
+/* Runs steps until one fails its verdict, max_steps, the budget, or *stop.
+ * Returns 0 when at least one step ran to its verdict (the knee may be -1),
+ * else a negative SKY_E* code. Each step's topic and schema are removed after it. */
+int sky_capacity_run(const sky_capacity_config_t *cfg, volatile sig_atomic_t *stop,
+                     sky_capacity_result_t *res, char *errstr, size_t errstr_size);
+void sky_capacity_result_free(sky_capacity_result_t *res);
+
+/* {"scenario":..,"cadence_ms":..,"slo":{..},"knee":i|null,"knee_aircraft":..,
+ * "knee_msgs_s":..,"stop_reason":..,"steps":[...]} */
+json_t *sky_capacity_result_to_json(const sky_capacity_result_t *res, const char *scenario);
+
+#endif

@@ -1,0 +1,103 @@
+/* The capacity ramp's judgement: one row per load step, the lag trend of a
+ * step, whether a step held the SLO, the knee, and the step table as JSON.
+ * Pure functions on recorded data, so the tests replay recorded ramps. */
+#ifndef SKY_RAMP_H
+#define SKY_RAMP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One consumer-lag sample of a step's hold window. */
+typedef struct sky_lag_sample {
+    double t_s;  /* seconds since the hold window started */
+    int64_t lag; /* records behind, summed over partitions */
+} sky_lag_sample_t;
+
+/* Least-squares slope of the lag samples and what it means. */
+typedef struct sky_lag_trend {
+    double slope_msgs_s; /* records per second the backlog grew (negative: shrank) */
+    int64_t last;        /* the last sample */
+    int64_t max;
+    bool unbounded;      /* growing faster than the pipeline can ever catch up */
+} sky_lag_trend_t;
+
+/* A process's share of one step: CPU as a fraction of one core, peak RSS. */
+typedef struct sky_ramp_proc {
+    char name[32];
+    double cpu_cores;
+    int64_t rss_kib;
+} sky_ramp_proc_t;
+
+#define SKY_RAMP_MAX_PROCS 4
+
+typedef enum sky_ramp_verdict {
+    SKY_STEP_HELD = 0,
+    SKY_STEP_SLO_BROKEN,     /* a latency percentile over its threshold */
+    SKY_STEP_LAG_UNBOUNDED,  /* the backlog grew through the hold window */
+    SKY_STEP_NOT_DRAINED,    /* the backlog did not clear after the step */
+    SKY_STEP_VERIFY_FAILED,  /* records lost, duplicated or out of order */
+    SKY_STEP_UNDERDELIVERED, /* the generator could not offer the load */
+} sky_ramp_verdict_t;
+
+/* Latency percentiles of one stage, microseconds (-1: no samples). */
+typedef struct sky_ramp_lat {
+    int64_t p50, p90, p99, p999, max;
+} sky_ramp_lat_t;
+
+typedef struct sky_ramp_step {
+    uint64_t aircraft;
+    double offered_msgs_s;   /* aircraft / cadence */
+    double achieved_msgs_s;  /* rows stored in the hold window / its length */
+    double produced_msgs_s;  /* records the generator sent / its wall time */
+    sky_ramp_lat_t kafka_ack;  /* whole step (verify's stage) */
+    sky_ramp_lat_t pg_commit;  /* hold window only: stored_at - intended_at */
+    sky_lag_trend_t lag;
+    bool verify_passed, drained;
+    double drain_s;
+    sky_ramp_proc_t procs[SKY_RAMP_MAX_PROCS];
+    size_t nprocs;
+    sky_ramp_verdict_t verdict;
+} sky_ramp_step_t;
+
+/* Thresholds in microseconds; <= 0 means no threshold. */
+typedef struct sky_ramp_slo {
+    int64_t kafka_ack_p99_us;
+    int64_t pg_commit_p50_us, pg_commit_p99_us;
+} sky_ramp_slo_t;
+
+/* Reads slo.latency_ms.{kafka_ack.p99, pg_commit.p50, pg_commit.p99} (numbers or
+ * numeric strings) from a scenario's slo object; missing ones stay 0. */
+void sky_ramp_slo_from_json(const json_t *slo, sky_ramp_slo_t *out);
+
+/* Lag over the hold window. Unbounded when the slope exceeds max(2 % of the
+ * offered rate, 1 record/s) and the last sample holds more than one second of
+ * offered load: a backlog that grows at a steady fraction of the input never
+ * clears while the load lasts. Fewer than 3 samples: never unbounded. */
+void sky_ramp_lag_trend(const sky_lag_sample_t *samples, size_t n, double offered_msgs_s,
+                        sky_lag_trend_t *out);
+
+/* Judges a filled step (the first failure in the enum's order wins after
+ * VERIFY: underdelivery, lag, drain, SLO). */
+sky_ramp_verdict_t sky_ramp_judge(const sky_ramp_step_t *step, const sky_ramp_slo_t *slo);
+const char *sky_ramp_verdict_name(sky_ramp_verdict_t v);
+
+/* Index of the knee: the highest load step that held, with every lower step
+ * held as well (a ramp is judged up to its first failure); -1 if none held. */
+int sky_ramp_knee(const sky_ramp_step_t *steps, size_t n);
+
+/* The next step's aircraft: ceil(current * factor), at least current + 1. */
+uint64_t sky_ramp_next_aircraft(uint64_t current, double factor);
+
+/* One step as a JSON object, and back (the bench/results/ and tests/data/bench
+ * form). from_json returns 0 or SKY_EINVAL with "what: reason" in errstr. */
+json_t *sky_ramp_step_to_json(const sky_ramp_step_t *step);
+int sky_ramp_step_from_json(const json_t *obj, sky_ramp_step_t *out, char *errstr,
+                            size_t errstr_size);
+
+/* Reads {"steps": [...]} from a file into a new array (*out, free()). */
+int sky_ramp_steps_load(const char *path, sky_ramp_step_t **out, size_t *n, char *errstr,
+                        size_t errstr_size);
+
+#endif
