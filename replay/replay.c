@@ -4,6 +4,7 @@
 #include "error.h"
 #include "flight_index.h"
 #include "log.h"
+#include "resample.h"
 #include "timefmt.h"
 
 #include <jansson.h>
@@ -36,6 +37,12 @@ struct sky_replay {
     uint64_t sent_in_run;
     uint8_t value[SKY_FLIGHT_ENCODED_MAX];
     sky_cap_header_t keep[SKY_CAPTURE_HEADERS_MAX];
+    /* --resample */
+    sky_resampler_t *resampler;
+    sky_rrec_t resampled; /* the record the resampler's output is published as */
+    int64_t emit_loop;
+    char *emit_errstr;
+    size_t emit_errsz;
 };
 
 void sky_replay_opts_init(sky_replay_opts_t *o) {
@@ -46,6 +53,8 @@ void sky_replay_opts_init(sky_replay_opts_t *o) {
     o->to_ms = INT64_MAX;
     o->errors_shown = 20;
     o->run_id = "replay";
+    o->resample_gap_ms = 60000;
+    o->resample_flights = 100000;
 }
 
 static void on_delivery(void *opaque, const sky_delivery_t *d) {
@@ -68,6 +77,15 @@ sky_replay_t *sky_replay_new(const sky_replay_opts_t *o, sky_sink_t *sink, char 
     }
     r->o = *o;
     r->sink = sink;
+    r->resampled.has_flight = true;
+    if (o->resample_ms > 0 &&
+        !(r->resampler = sky_resampler_new(o->resample_ms, o->resample_gap_ms,
+                                           o->resample_flights))) {
+        sky_replay_destroy(r);
+        sky_err(errstr, errsz, SKY_EUSAGE, "cannot resample every %lld ms with gaps of %lld ms",
+                (long long)o->resample_ms, (long long)o->resample_gap_ms);
+        return NULL;
+    }
     if (sky_sink_producer(sink))
         sky_producer_set_delivery_cb(sky_sink_producer(sink), on_delivery, r);
     return r;
@@ -82,6 +100,7 @@ void sky_replay_destroy(sky_replay_t *r) {
     if (r->sink && sky_sink_producer(r->sink))
         sky_producer_set_delivery_cb(sky_sink_producer(r->sink), NULL, NULL);
     free(r->src);
+    sky_resampler_destroy(r->resampler);
     sky_manifest_destroy(r->faults);
     sky_flight_index_destroy(r->flights);
     free(r);
@@ -324,6 +343,37 @@ static int publish(sky_replay_t *r, sky_rrec_t *rec, int64_t loop, char *errstr,
     return 0;
 }
 
+/* The resampler's output: a new position, published as a text-format record would be. */
+static int publish_resampled(void *opaque, const sky_flight_t *f, int64_t ts_ms) {
+    sky_replay_t *r = opaque;
+    r->resampled.ts_ms = ts_ms;
+    r->resampled.flight = *f;
+    return publish(r, &r->resampled, r->emit_loop, r->emit_errstr, r->emit_errsz);
+}
+
+/* Positions go through the resampler; records without one (or that fail validation,
+ * which verify expects in the DLQ) are published as they are. */
+static int publish_or_resample(sky_replay_t *r, sky_rrec_t *rec, int64_t loop, char *errstr,
+                               size_t errsz) {
+    if (!r->resampler || !rec->has_flight || !rec->flight.has_location ||
+        sky_flight_check_fields(&rec->flight, NULL, 0))
+        return publish(r, rec, loop, errstr, errsz);
+    r->st.resampled_in++;
+    r->emit_loop = loop;
+    r->emit_errstr = errstr;
+    r->emit_errsz = errsz;
+    return sky_resampler_push(r->resampler, &rec->flight, rec->ts_ms, publish_resampled, r);
+}
+
+static int flush_resampler(sky_replay_t *r, int64_t loop, char *errstr, size_t errsz) {
+    if (!r->resampler)
+        return 0;
+    r->emit_loop = loop;
+    r->emit_errstr = errstr;
+    r->emit_errsz = errsz;
+    return sky_resampler_flush(r->resampler, publish_resampled, r);
+}
+
 static void report_progress(sky_replay_t *r) {
     r->st.flights = sky_flight_index_count(r->flights);
     if (r->progress)
@@ -356,12 +406,14 @@ static int run_loop(sky_replay_t *r, int64_t loop, char *errstr, size_t errsz) {
             r->st.last_ts_ms = s->rec.ts_ms;
         if (filtered_out(r, &s->rec))
             r->st.filtered++;
-        else if ((rc = publish(r, &s->rec, loop, errstr, errsz)))
+        else if ((rc = publish_or_resample(r, &s->rec, loop, errstr, errsz)))
             break;
         if ((r->st.published & 4095) == 0)
             report_progress(r);
         rc = advance(r, s, errstr, errsz);
     }
+    if (!rc)
+        rc = flush_resampler(r, loop, errstr, errsz);
     close_sources(r);
     return rc;
 }

@@ -30,6 +30,9 @@ typedef struct sky_replay_opts {
     bool original_headers;  /* capture: keep the recorded skyload-* headers, add none */
     const char *run_id;     /* borrowed */
     int errors_shown;       /* rejected rows logged one by one (then only counted) */
+    int64_t resample_ms;    /* > 0: positions interpolated per flight to this cadence */
+    int64_t resample_gap_ms; /* gaps longer than this are not interpolated across */
+    size_t resample_flights; /* flights tracked at once by the resampler */
 } sky_replay_opts_t;
 
 typedef struct sky_replay_stats {
@@ -41,6 +44,7 @@ typedef struct sky_replay_stats {
     uint64_t flights;
     int64_t first_ts_ms, last_ts_ms; /* recorded time span of the first loop */
     int64_t max_lag_ns; /* how far behind its schedule the replay fell */
+    uint64_t resampled_in; /* --resample: positions that went into the resampler */
 } sky_replay_stats_t;
 
 typedef struct sky_replay sky_replay_t;
@@ -48,7 +52,8 @@ typedef struct sky_replay sky_replay_t;
 /* Called about every 4096 records and at the end (from the replay thread). */
 typedef void(sky_replay_progress_fn)(void *opaque, const sky_replay_stats_t *st);
 
-void sky_replay_opts_init(sky_replay_opts_t *o); /* speed 1, loops 1, open time range */
+void sky_replay_opts_init(sky_replay_opts_t *o); /* speed 1, loops 1, open time range,
+                                                  * no resampling (gap 60 s) */
 /* sink is borrowed and must outlive the replay. */
 sky_replay_t *sky_replay_new(const sky_replay_opts_t *o, sky_sink_t *sink, char *errstr,
                              size_t errstr_size);

@@ -30,6 +30,9 @@ static const char replay_help[] =
     "      --bbox S,W,N,E     only positions inside the box (degrees)\n"
     "      --from T, --to T   only records recorded in [T, T] (ISO 8601 or epoch)\n"
     "      --skip-ground      leave out positions reported on the ground\n"
+    "      --resample D       interpolate each flight to one position every D (\"5s\";\n"
+    "                         monotone, on ticks that are multiples of D)\n"
+    "      --resample-gap D   do not interpolate across gaps longer than D (default 60s)\n"
     "      --strict           stop at the first bad row (exit 2)\n"
     "      --original-headers capture files: keep the recorded skyload-* headers as they\n"
     "                         are (byte for byte) instead of this run's run/seq/intended\n"
@@ -39,7 +42,8 @@ static const char replay_help[] =
     "\n" CLI_COMMON_HELP "\n"
     "Examples:\n"
     "  skyload replay -t flights --time-shift now --speed 10 states_2026-11-25-10.csv.gz\n"
-    "  skyload replay -t flights --rate max --manifest run.json capture.skc\n";
+    "  skyload replay -t flights --rate max --manifest run.json capture.skc\n"
+    "  skyload replay -t flights --speed 60 --resample 5s states_2026-11-25-10.csv.gz\n";
 
 typedef struct replay_cli {
     cli_common_t common;
@@ -51,7 +55,8 @@ typedef struct replay_cli {
 
 enum {
     OPT_FORMAT = OPT_FIRST_CMD, OPT_SPEED, OPT_RATE, OPT_SHIFT, OPT_LOOP, OPT_BBOX, OPT_FROM,
-    OPT_TO, OPT_STRICT, OPT_SKIP_GROUND, OPT_ORIG_HEADERS, OPT_SINK, OPT_MANIFEST, OPT_RUN_ID
+    OPT_TO, OPT_STRICT, OPT_SKIP_GROUND, OPT_ORIG_HEADERS, OPT_SINK, OPT_MANIFEST, OPT_RUN_ID,
+    OPT_RESAMPLE, OPT_RESAMPLE_GAP
 };
 
 static int parse_shift(const char *s, sky_replay_opts_t *o, char *err, size_t errsz) {
@@ -100,6 +105,15 @@ static int parse_time_opt(const char *s, const char *what, int64_t *out, char *e
     return 0;
 }
 
+static int parse_positive_ms(const char *s, const char *what, int64_t *out, char *err,
+                             size_t errsz) {
+    if (sky_parse_duration_ms(s, out, what, err, errsz))
+        return SKY_EUSAGE;
+    if (*out <= 0)
+        return sky_err(err, errsz, SKY_EUSAGE, "%s: must be longer than 0, got \"%s\"", what, s);
+    return 0;
+}
+
 static int replay_opt(replay_cli_t *c, int opt, const char *arg, char *err, size_t errsz) {
     sky_replay_opts_t *o = &c->o;
     switch (opt) {
@@ -120,6 +134,9 @@ static int replay_opt(replay_cli_t *c, int opt, const char *arg, char *err, size
     case OPT_STRICT: o->strict = true; return 0;
     case OPT_SKIP_GROUND: o->skip_ground = true; return 0;
     case OPT_ORIG_HEADERS: o->original_headers = true; return 0;
+    case OPT_RESAMPLE: return parse_positive_ms(arg, "--resample", &o->resample_ms, err, errsz);
+    case OPT_RESAMPLE_GAP:
+        return parse_positive_ms(arg, "--resample-gap", &o->resample_gap_ms, err, errsz);
     case OPT_SINK: c->sink = arg; return 0;
     case OPT_MANIFEST: c->manifest = arg; return 0;
     case OPT_RUN_ID: return sky_strlcpy(c->run_id, arg, sizeof c->run_id)
@@ -146,6 +163,8 @@ static int parse_replay_args(int argc, char **argv, replay_cli_t *c) {
         {"sink", required_argument, NULL, OPT_SINK},
         {"manifest", required_argument, NULL, OPT_MANIFEST},
         {"run-id", required_argument, NULL, OPT_RUN_ID},
+        {"resample", required_argument, NULL, OPT_RESAMPLE},
+        {"resample-gap", required_argument, NULL, OPT_RESAMPLE_GAP},
         {NULL, 0, NULL, 0}};
     char err[512];
     int opt;
