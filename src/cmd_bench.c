@@ -410,10 +410,11 @@ static int write_copy_csv(const char *path, int64_t count) {
 
 static int psql(peers_ctx_t *c, const char *sql, const char *out, sky_exec_result_t *r) {
     char err[256];
-    const char *argv[] = {"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", c->conninfo_opt,
+    /* Not -q: the COPY run is timed from psql's "COPY N" tag. */
+    const char *argv[] = {"psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", c->conninfo_opt,
                           "-c", sql, NULL};
     if (!c->conninfo_opt[0])
-        argv[5] = "-w", argv[6] = "-w"; /* libpq defaults and PG* variables */
+        argv[4] = "-w", argv[5] = "-w"; /* libpq defaults and PG* variables */
     if (sky_bench_exec(argv, NULL, out, 600000, r, err, sizeof err))
         return -1;
     return r->status;

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# `make bench`: the capacity ramp and the peers on the local stack, then regenerates the
+# "capacity" and "peers" sections at the top of bench/RESULTS.md (every other section is
+# kept as it is) and keeps this run's figures as bench/results/<stamp>-*.json.
+# Needs: a build (SKY_BUILD_DIR, default build), the stack up, gnuplot for the charts.
+# About 10 min for capacity and 3-4 min for peers.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/.." && pwd)
+build=${SKY_BUILD_DIR:-$src/build}
+skyload=${SKYLOAD:-$build/skyload}
+stack=${SKY_STACK_DIR:-$src/.stack}
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out=${SKY_BENCH_OUT:-${TMPDIR:-/tmp}/skyload-bench/$stamp}
+results=$here/results
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-skyload}
+export PGDATABASE=${PGDATABASE:-skyload}
+mkdir -p "$out" "$results"
+
+# rdkafka_performance: the same build steps as bench/simulate.sh (Debian's librdkafka
+# source package, configured, the example compiled against the system library).
+if [[ ! -x $here/tools/rdkafka_performance ]]; then
+  (cd "$here" && bash -c 'source <(sed -n "/^build_rdkafka_performance()/,/^}/p" simulate.sh)
+    tools=$PWD/tools; build_rdkafka_performance')
+fi
+
+tile38=()
+[[ -f $stack/tile38/BLOCKED ]] && tile38=(--tile38 none)
+
+# SKY_BENCH_REPORT_ONLY=1 with SKY_BENCH_OUT=DIR: only regenerate RESULTS.md from DIR.
+cap_rc=0
+if [[ -z ${SKY_BENCH_REPORT_ONLY:-} ]]; then
+  echo "== bench capacity (report in $out)"
+  "$skyload" bench capacity --scenario capacity-ramp "${tile38[@]}" --stack-dir "$stack" \
+    --report "$out" >"$out/capacity.stdout" 2>"$out/capacity.stderr" || cap_rc=$?
+  cat "$out/capacity.stdout"
+  echo "== bench peers"
+  "$skyload" bench peers --stack-dir "$stack" --tools-dir "$here/tools" --report "$out" \
+    >"$out/peers.stdout" 2>"$out/peers.stderr"
+  cat "$out/peers.stdout"
+fi
+
+cp "$out/capacity.json" "$results/$stamp-capacity.json"
+cp "$out/peers.json" "$results/$stamp-peers.json"
+for f in capacity.png capacity.svg; do [[ -f $out/$f ]] && cp "$out/$f" "$results/$f"; done
+
+machine() {
+  echo "- machine: $(nproc) vCPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+  echo "- stack: $("$src/deploy/local/stack" status 2>/dev/null | awk 'NR>1 && NF>2 && $1!="data:" {printf "%s %s (%s); ", $1, $3, $2}')"
+  echo "- librdkafka $(pkg-config --modversion rdkafka), kcat $(kcat -V 2>&1 | sed -n 's/^kcat - .* version \([^ ]*\).*/\1/p' | head -1), $(java -version 2>&1 | head -1), $(psql --version), $(gnuplot --version 2>/dev/null || echo 'no gnuplot')"
+  echo "- skyload $(git -C "$src" rev-parse --short HEAD), run $stamp"
+}
+
+section() {
+  echo "## capacity"
+  echo
+  echo "\`make bench\` (\`bench/run-all.sh\`) ran, on the shared local stack:"
+  echo
+  echo '```'
+  echo "skyload bench capacity --scenario capacity-ramp ${tile38[*]} --report DIR"
+  echo '```'
+  echo
+  machine
+  echo
+  echo "Each step: N aircraft at a 1 s cadence in real time (N msgs/s offered), 10 s warm-up"
+  echo "then 30 s held, a fresh topic/group/schema; e2e = intended emit time -> row committed"
+  echo "in PostgreSQL, over the hold window only; ack = intended -> Kafka ack (whole step);"
+  echo "lag slope in records/s over the hold; CPU in cores over the hold (sk = skyload:"
+  echo "simulate and ingest in one process; kf = broker; pg = postmaster + backends)."
+  [[ ${#tile38[@]} -gt 0 ]] && echo "Tile38 is blocked on this machine, so the loop ran without the Tile38 sink."
+  echo
+  echo '```'
+  cat "$out/capacity.txt"
+  echo '```'
+  echo
+  echo "![capacity](results/capacity.png) ([SVG](results/capacity.svg)); raw: \`results/$stamp-capacity.json\`."
+  echo
+  echo "## peers"
+  echo
+  echo '```'
+  echo "skyload bench peers --report DIR    # see docs/bench.md for each tool's command line"
+  cat "$out/peers.txt"
+  echo '```'
+  echo
+  echo "Raw runs: \`results/$stamp-peers.json\`. Older runs stay in \`bench/results/\`."
+  echo
+}
+
+# Keep every section but ours; put ours first.
+tmp=$(mktemp)
+{
+  echo "# skyload benchmark results"
+  echo
+  section
+  if [[ -f $here/RESULTS.md ]]; then
+    awk '/^## /{keep = ($2 != "capacity" && $2 != "peers")} /^# skyload benchmark results/{next} keep' \
+      "$here/RESULTS.md"
+  fi
+} >"$tmp"
+mv "$tmp" "$here/RESULTS.md"
+echo "bench/RESULTS.md regenerated (capacity + peers sections; others kept)"
