@@ -78,3 +78,65 @@ void sky_geo_arc_point(const sky_geo_arc_t *arc, double s_nm, double *lat_deg, d
                        arc->a.z * c + arc->u.z * s};
     sky_geo_latlon(p, lat_deg, lon_deg);
 }
+
+/* ---- fast trigonometry (Cephes: sin.c, atan.c; S. L. Moshier, public domain) ---- */
+
+static const double sin_coef[] = {1.58962301576546568060E-10, -2.50507477628578072866E-8,
+                                  2.75573136213857245213E-6,  -1.98412698295895385996E-4,
+                                  8.33333333332211858878E-3,  -1.66666666666666307295E-1};
+static const double cos_coef[] = {-1.13585365213876817300E-11, 2.08757008419747316778E-9,
+                                  -2.75573141792967388112E-7,  2.48015872888517045348E-5,
+                                  -1.38888888888730564116E-3,  4.16666666666665929218E-2};
+
+static double poly5(double x, const double c[6]) {
+    return ((((c[0] * x + c[1]) * x + c[2]) * x + c[3]) * x + c[4]) * x + c[5];
+}
+
+void sky_geo_sincos(double x, double *sin_x, double *cos_x) {
+    /* x = j * pi/4 + z, |z| <= pi/4, j even; pi/4 split in three for an exact product */
+    long j = (long)(x * (4.0 / M_PI));
+    j += j & 1;
+    double y = (double)j;
+    double z = ((x - y * 7.85398125648498535156E-1) - y * 3.77489470793079817668E-8) -
+               y * 2.69515142907905952645E-15;
+    double zz = z * z;
+    double s = z + z * zz * poly5(zz, sin_coef);
+    double c = 1.0 - 0.5 * zz + zz * zz * poly5(zz, cos_coef);
+    switch (j & 7) {
+    case 0: *sin_x = s, *cos_x = c; break;
+    case 2: *sin_x = c, *cos_x = -s; break;
+    case 4: *sin_x = -s, *cos_x = -c; break;
+    default: *sin_x = -c, *cos_x = s; break;
+    }
+}
+
+/* atan(x) for 0 <= x <= 1. */
+static double atan_unit(double x) {
+    static const double p[] = {-8.750608600031904122785E-1, -1.615753718733365076637E1,
+                               -7.500855792314704667340E1, -1.228866684490136173410E2,
+                               -6.485021904942025371773E1};
+    static const double q[] = {2.485846490142306297962E1, 1.650270098316988542046E2,
+                               4.328810604912902668951E2, 4.853903996359136964868E2,
+                               1.945506571482613964425E2};
+    double base = 0.0, tail = 0.0;
+    if (x > 0.66) { /* atan x = pi/4 + atan((x - 1) / (x + 1)) */
+        base = M_PI / 4;
+        tail = 0.5 * 6.123233995736765886130E-17; /* the bits of pi/4 a double drops */
+        x = (x - 1.0) / (x + 1.0);
+    }
+    double z = x * x;
+    double pz = (((p[0] * z + p[1]) * z + p[2]) * z + p[3]) * z + p[4];
+    double qz = ((((z + q[0]) * z + q[1]) * z + q[2]) * z + q[3]) * z + q[4];
+    return base + (x * (z * pz / qz) + x + tail);
+}
+
+double sky_geo_atan2(double y, double x) {
+    double ax = fabs(x), ay = fabs(y), r;
+    if (ax >= ay)
+        r = ax == 0.0 ? 0.0 : atan_unit(ay / ax);
+    else
+        r = M_PI / 2 - atan_unit(ax / ay);
+    if (x < 0)
+        r = M_PI - r;
+    return y < 0 ? -r : r;
+}

@@ -3,6 +3,7 @@
 #include "profile.h"
 
 #include <math.h>
+#include <stdint.h>
 
 #define MS_PER_HOUR 3600000.0
 #define MS_PER_MIN 60000.0
@@ -11,17 +12,26 @@
 static double min_d(double a, double b) { return a < b ? a : b; }
 static double max_d(double a, double b) { return a > b ? a : b; }
 
-/* Altitude at each of the nine segment boundaries. */
+/* Altitude at segment boundary k (0..8): the start of segment k, the end of k - 1. */
+static double boundary_alt(double cruise, double dep, double arr, int k) {
+    double glide = arr + SKY_PROFILE_GLIDE_FT;
+    switch (k) {
+    case 0: return dep;
+    case 1: return max_d(dep, min_d(SKY_PROFILE_FL100_FT, cruise));
+    case 2: return max_d(max_d(dep, min_d(SKY_PROFILE_FL100_FT, cruise)),
+                         min_d(SKY_PROFILE_FL240_FT, cruise));
+    case 3:
+    case 4: return cruise;
+    case 5: return max_d(glide, min_d(SKY_PROFILE_FL100_FT, cruise));
+    case 6: return glide;
+    case 7: return arr + SKY_PROFILE_GLIDE_FT * (SKY_PROFILE_FINAL_NM / SKY_PROFILE_APPROACH_NM);
+    default: return arr;
+    }
+}
+
 static void boundary_alts(int32_t cruise, int32_t dep, int32_t arr, double h[SKY_SEG_COUNT + 1]) {
-    h[0] = dep;
-    h[1] = max_d(dep, min_d(SKY_PROFILE_FL100_FT, cruise));
-    h[2] = max_d(h[1], min_d(SKY_PROFILE_FL240_FT, cruise));
-    h[3] = cruise;
-    h[4] = cruise;
-    h[6] = arr + SKY_PROFILE_GLIDE_FT;
-    h[5] = max_d(h[6], min_d(SKY_PROFILE_FL100_FT, cruise));
-    h[7] = arr + SKY_PROFILE_GLIDE_FT * (SKY_PROFILE_FINAL_NM / SKY_PROFILE_APPROACH_NM);
-    h[8] = arr;
+    for (int k = 0; k <= SKY_SEG_COUNT; k++)
+        h[k] = boundary_alt(cruise, dep, arr, k);
 }
 
 int32_t sky_profile_min_cruise_ft(int32_t dep_elev_ft, int32_t arr_elev_ft) {
@@ -114,17 +124,19 @@ int sky_profile_build(sky_flight_plan_t *plan, const sky_aircraft_type_t *type, 
 
     int64_t t = 0;
     double s = 0;
-    for (int k = 0; k < SKY_SEG_COUNT; k++) {
+    for (int k = 0; k < SKY_SEG_COUNT - 1; k++) {
         t += ms[k];
         s += nm[k];
         plan->profile[k] = (int32_t)t;
-        if (k < SKY_SEG_COUNT - 1)
-            plan->seg_s[k] = (float)s;
+        plan->seg_s[k] = (float)s;
     }
+    t += ms[SKY_SEG_COUNT - 1];
+    if (t > INT32_MAX)
+        return -1;
     for (int k = 0; k <= SKY_SEG_COUNT; k++)
         plan->seg_v[k] = v[k];
     plan->cruise_ft = cruise_ft;
-    plan->duration_ms = t;
+    plan->duration_ms = (int32_t)t;
     return 0;
 }
 
@@ -142,10 +154,10 @@ void sky_profile_eval(const sky_flight_plan_t *plan, int64_t t_ms, double *s_nm,
     int k = 0;
     for (int i = 0; i < SKY_SEG_COUNT - 1; i++) /* branch-free count of finished segments */
         k += plan->profile[i] <= t_ms;
-    int64_t t0 = k ? plan->profile[k - 1] : 0;
-    double seg_ms = (double)(plan->profile[k] - t0);
+    int32_t t0 = k ? plan->profile[k - 1] : 0;
+    int32_t t1 = k < SKY_SEG_COUNT - 1 ? plan->profile[k] : plan->duration_ms;
     double dt = (double)(t_ms - t0);
-    double f = dt / seg_ms;
+    double f = dt / (double)(t1 - t0);
     double v0 = plan->seg_v[k], v = v0 + (plan->seg_v[k + 1] - v0) * f;
     double s = (k ? plan->seg_s[k - 1] : 0.0) + (v0 + v) * 0.5 * dt / MS_PER_HOUR;
     double alt;
@@ -157,9 +169,9 @@ void sky_profile_eval(const sky_flight_plan_t *plan, int64_t t_ms, double *s_nm,
         alt = plan->cruise_ft;
         *phase = SKY_PHASE_CRUISE;
     } else {
-        double h[SKY_SEG_COUNT + 1];
-        boundary_alts(plan->cruise_ft, plan->dep_elev_ft, plan->arr_elev_ft, h);
-        alt = h[k] + (h[k + 1] - h[k]) * f;
+        double h0 = boundary_alt(plan->cruise_ft, plan->dep_elev_ft, plan->arr_elev_ft, k);
+        double h1 = boundary_alt(plan->cruise_ft, plan->dep_elev_ft, plan->arr_elev_ft, k + 1);
+        alt = h0 + (h1 - h0) * f;
         *phase = k < SKY_SEG_CRUISE ? SKY_PHASE_CLIMB : SKY_PHASE_DESCENT;
     }
     *s_nm = s;

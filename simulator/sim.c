@@ -31,6 +31,8 @@ typedef struct slot {
     sky_flight_plan_t plan;
     int64_t first_us;   /* simulated time of seq 0 (offset from the start); seq q is at
                            first_us + q * cadence */
+    int32_t start_ms;   /* flight time at seq 0: 0, or the initial population's random
+                           progress along the route */
     uint32_t gen;       /* flights this slot has started */
     uint32_t seq;       /* next seq */
     int32_t last_valid; /* highest valid seq sent; -1: none yet */
@@ -71,6 +73,11 @@ typedef struct sim {
     /* flight ids without printf (traffic.h's documented format, checked per flight) */
     char (*iata)[8]; /* per airline index: flight number prefix; [7] = 1 when filled */
     bool slow_ids;
+    /* ISO 8601 timestamp of the latest second formatted: records come in time order,
+     * so most only change the milliseconds */
+    int64_t ts_sec;
+    size_t ts_len;
+    char ts[SKY_TS_MAX];
     /* record being built */
     sky_flight_t f;
     uint8_t enc[SKY_FLIGHT_ENCODED_MAX];
@@ -114,14 +121,12 @@ static int64_t intended_ns(const sim_t *s, int64_t t_us) {
     return s->wall0_ns + (int64_t)((double)t_us * 1000.0 / s->speedup);
 }
 
-/* Departure time: seq 0's time, minus a deterministic random progress for the
- * initial population (recomputed rather than stored: memory is per aircraft). */
-static int64_t dep_us(const sim_t *s, const slot_t *sl) {
-    if (!(sl->flags & SLOT_MID))
-        return sl->first_us;
-    double u = sky_unit(sky_mix64(s->sc->seed ^ sky_mix64(sl->plan.index)));
-    return sl->first_us - (int64_t)(u * (double)sl->plan.duration_ms) * 1000;
+/* Flight time (since wheels up) at simulated time t_us. */
+static int64_t flight_us(const slot_t *sl, int64_t t_us) {
+    return t_us - sl->first_us + (int64_t)sl->start_ms * 1000;
 }
+
+static int64_t duration_us(const slot_t *sl) { return (int64_t)sl->plan.duration_ms * 1000; }
 
 static int64_t seq_time_us(const sim_t *s, const slot_t *sl, int64_t seq) {
     return sl->first_us + seq * s->sc->cadence_ms * 1000;
@@ -201,10 +206,37 @@ static void check_ids(sim_t *s, const sky_flight_plan_t *plan) {
     }
 }
 
+/* sky_ts_format, reusing the date and time of day while the second is unchanged. */
+static void format_timestamp(sim_t *s, int64_t ms, char *out) {
+    if (s->cfg->ts_format != SKY_TS_ISO8601) {
+        sky_ts_format(ms, s->cfg->ts_format, out);
+        return;
+    }
+    int64_t sec = ms / 1000 - (ms % 1000 < 0);
+    if (sec != s->ts_sec || s->ts_len != 24) { /* 24: "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+        s->ts_len = sky_ts_format(ms, SKY_TS_ISO8601, s->ts);
+        s->ts_sec = sec;
+    }
+    memcpy(out, s->ts, s->ts_len + 1);
+    if (s->ts_len == 24) {
+        unsigned frac = (unsigned)(ms - sec * 1000);
+        out[20] = (char)('0' + frac / 100);
+        out[21] = (char)('0' + frac / 10 % 10);
+        out[22] = (char)('0' + frac % 10);
+    }
+}
+
+/* An ICAO code (airline: 3 letters, airport: 4) into a SKY_META_MAX field. */
+static void copy_code(char *dst, const char *code) {
+    size_t n = strnlen(code, 4);
+    memcpy(dst, code, n);
+    dst[n] = '\0';
+}
+
 static void build_record(sim_t *s, const slot_t *sl, int64_t t_us) {
     sky_position_t pos;
     sky_flight_t *f = &s->f;
-    int64_t elapsed_ms = (t_us - dep_us(s, sl)) / 1000;
+    int64_t elapsed_ms = flight_us(sl, t_us) / 1000;
     sky_traffic_position(s->traffic, &sl->plan, elapsed_ms, &pos);
     write_ids(s, &sl->plan, f->flight_id, f->flight_number);
     f->has_location = true;
@@ -212,13 +244,11 @@ static void build_record(sim_t *s, const slot_t *sl, int64_t t_us) {
     f->longitude = pos.lon;
     f->altitude = pos.alt_ft;
     f->airspeed = pos.speed_kt;
-    sky_ts_format(s->start_ms + t_us / 1000, s->cfg->ts_format, f->timestamp);
+    format_timestamp(s, s->start_ms + t_us / 1000, f->timestamp);
     f->has_metadata = true;
-    sky_strlcpy(f->airline, sky_traffic_airline_icao(s->traffic, &sl->plan), sizeof f->airline);
-    sky_strlcpy(f->departure_airport, sky_traffic_airport_icao(s->traffic, sl->plan.dep),
-                sizeof f->departure_airport);
-    sky_strlcpy(f->arrival_airport, sky_traffic_airport_icao(s->traffic, sl->plan.arr),
-                sizeof f->arrival_airport);
+    copy_code(f->airline, sky_traffic_airline_icao(s->traffic, &sl->plan));
+    copy_code(f->departure_airport, sky_traffic_airport_icao(s->traffic, sl->plan.dep));
+    copy_code(f->arrival_airport, sky_traffic_airport_icao(s->traffic, sl->plan.arr));
 }
 
 static void add_header_str(sky_buf_t *b, const char *name, const char *v, size_t len) {
@@ -315,7 +345,7 @@ static int release_held(sim_t *s, slot_t *sl, bool as_reorder) {
 /* Would the next emission of this flight still belong to it (so a reorder can complete)? */
 static bool has_next(const sim_t *s, const slot_t *sl, int64_t t_us) {
     int64_t next = t_us + s->sc->cadence_ms * 1000;
-    return next - dep_us(s, sl) < sl->plan.duration_ms * 1000 &&
+    return flight_us(sl, next) < duration_us(sl) &&
            (s->duration_us <= 0 || next < s->duration_us);
 }
 
@@ -385,7 +415,7 @@ static void fill_manifest_flight(sim_t *s, const slot_t *sl, bool landed,
     if (sl->last_valid >= 0) {
         sky_position_t pos;
         int64_t t = seq_time_us(s, sl, sl->last_valid);
-        sky_traffic_position(s->traffic, &sl->plan, (t - dep_us(s, sl)) / 1000, &pos);
+        sky_traffic_position(s->traffic, &sl->plan, flight_us(sl, t) / 1000, &pos);
         mf->has_final = true;
         /* Under --rate the intended time of the final record is not kept (memory per
          * aircraft); the time-paced value is reported instead. */
@@ -423,6 +453,11 @@ static int start_flight(sim_t *s, slot_t *sl, uint64_t global, int64_t t_us, boo
     /* mid_flight: the sky is already full, so start somewhere along the route */
     sl->flags = (uint8_t)(SLOT_FLYING | (mid_flight ? SLOT_MID : 0));
     sl->first_us = t_us;
+    sl->start_ms = 0;
+    if (mid_flight) { /* deterministic: a function of the seed and the flight alone */
+        double u = sky_unit(sky_mix64(s->sc->seed ^ sky_mix64(sl->plan.index)));
+        sl->start_ms = (int32_t)(u * (double)sl->plan.duration_ms);
+    }
     check_ids(s, &sl->plan);
     sky_traffic_flight_id(s->traffic, &sl->plan, s->f.flight_id, sizeof s->f.flight_id);
     sl->partition = (int16_t)sky_kafka_murmur2_partition(s->f.flight_id,
@@ -440,7 +475,7 @@ static int handle_emission(sim_t *s, const sky_emission_t *e) {
         return sl->flags & SLOT_FLYING ? finish_flight(s, sl, false) : 0;
     if (!(sl->flags & SLOT_FLYING))
         rc = start_flight(s, sl, e->global, e->t_us, true);
-    else if (e->t_us - dep_us(s, sl) >= sl->plan.duration_ms * 1000) {
+    else if (flight_us(sl, e->t_us) >= duration_us(sl)) {
         rc = finish_flight(s, sl, true);
         if (!rc)
             rc = start_flight(s, sl, e->global, e->t_us, false);
@@ -716,6 +751,7 @@ static int setup(sim_t *s, char *errstr, size_t errstr_size) {
     s->speedup = sc->speedup > 0 ? sc->speedup : 1;
     s->rate = sc->rate;
     s->pacing = sc->rate < 0 ? PACE_MAX : sc->rate > 0 ? PACE_RATE : PACE_TIME;
+    s->ts_sec = INT64_MIN;
     s->start_ms = sc->has_start_time ? sc->start_time_ms : sky_now_ns() / 1000000;
     s->duration_us = sc->duration_ms * 1000;
     format_run_id(s->run_id, sizeof s->run_id, s->start_ms, sc->seed, s->cfg->shard_index);

@@ -691,6 +691,18 @@ static uint16_t draw_airline(const sky_traffic_t *t, rng_t *r, uint8_t continent
     return (uint16_t)rng_below(r, t->nairlines);
 }
 
+/* cos and 1 / sin of the central angle a-b (the plan's geo), from the same unit
+ * vectors sky_traffic_position combines; -1 for antipodal points. */
+static int route_geo(const airport_t *a, const airport_t *b, double geo[2]) {
+    const sky_geo_vec_t *u = &a->unit, *v = &b->unit;
+    double cx = u->y * v->z - u->z * v->y, cy = u->z * v->x - u->x * v->z,
+           cz = u->x * v->y - u->y * v->x;
+    double c = u->x * v->x + u->y * v->y + u->z * v->z, sw = sqrt(cx * cx + cy * cy + cz * cz);
+    geo[0] = c;
+    geo[1] = sw > 1e-12 ? 1.0 / sw : 0.0; /* same point: the position stays at a */
+    return sw > 1e-12 || c > 0 ? 0 : -1;
+}
+
 static int16_t clamp_i16(int32_t v) { return (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v); }
 
 /* Highest level from the type's usual cruise (+-2000 ft) down that leaves enough cruise. */
@@ -739,12 +751,9 @@ int sky_traffic_plan(const sky_traffic_t *t, uint64_t index, sky_flight_plan_t *
     plan->number = (uint16_t)(1 + rng_below(&r, plan->dist_nm > 2500 ? 999 : 9999));
     plan->dep_elev_ft = clamp_i16(a->elev_ft);
     plan->arr_elev_ft = clamp_i16(b->elev_ft);
-    sky_geo_arc_t arc;
-    if (sky_geo_arc_init(&arc, a->lat, a->lon, b->lat, b->lon) < 0)
+    if (route_geo(a, b, plan->geo) < 0)
         return sky_err(errstr, errstr_size, SKY_EINVAL, "flight %llu: %s-%s are antipodal",
                        (unsigned long long)index, a->icao, b->icao);
-    double geo[8] = {arc.a.x, arc.a.y, arc.a.z, arc.u.x, arc.u.y, arc.u.z, arc.length_nm, 0};
-    memcpy(plan->geo, geo, sizeof geo);
     if (fit_profile(plan, &t->types[plan->type], &r) < 0)
         return sky_err(errstr, errstr_size, SKY_EINVAL,
                        "flight %llu: route %s-%s (%.0f nm) is too short for a climb, descent "
@@ -758,16 +767,19 @@ void sky_traffic_position(const sky_traffic_t *t, const sky_flight_plan_t *plan,
                           sky_position_t *pos) {
     double s;
     sky_profile_eval(plan, t_ms, &s, &pos->alt_ft, &pos->speed_kt, &pos->phase);
+    const airport_t *dep = &t->airports[plan->dep], *arr = &t->airports[plan->arr];
     if (pos->phase == SKY_PHASE_LANDED) {
-        pos->lat = t->airports[plan->arr].lat;
-        pos->lon = t->airports[plan->arr].lon;
+        pos->lat = arr->lat;
+        pos->lon = arr->lon;
         return;
     }
-    double th = s * (1.0 / SKY_EARTH_RADIUS_NM), c = cos(th), sn = sin(th);
-    const double *g = plan->geo;
-    double x = g[0] * c + g[3] * sn, y = g[1] * c + g[4] * sn, z = g[2] * c + g[5] * sn;
-    pos->lat = asin(z > 1 ? 1 : z < -1 ? -1 : z) * (180.0 / M_PI);
-    pos->lon = atan2(y, x) * (180.0 / M_PI);
+    double sn, c;
+    sky_geo_sincos(s * (1.0 / SKY_EARTH_RADIUS_NM), &sn, &c);
+    double kb = sn * plan->geo[1], ka = c - plan->geo[0] * kb;
+    const sky_geo_vec_t *a = &dep->unit, *b = &arr->unit;
+    double x = a->x * ka + b->x * kb, y = a->y * ka + b->y * kb, z = a->z * ka + b->z * kb;
+    pos->lat = sky_geo_atan2(z, sqrt(x * x + y * y)) * (180.0 / M_PI);
+    pos->lon = sky_geo_atan2(y, x) * (180.0 / M_PI);
 }
 
 /* ---- names and lookups ---- */

@@ -32,21 +32,25 @@ enum sky_phase { SKY_PHASE_CLIMB, SKY_PHASE_CRUISE, SKY_PHASE_DESCENT, SKY_PHASE
                  SKY_PHASE_LANDED };
 
 /* One flight, fully determined by (seed, index). Small and flat: the scheduler
- * keeps one per airborne aircraft, so every byte counts (target <= 200 B). */
+ * keeps one per airborne aircraft, so every byte counts (target <= 200 B with the
+ * simulator's slot state). The airports' unit vectors live once in the model's
+ * airport table, so the great circle costs two doubles here, not six. */
 typedef struct sky_flight_plan {
     uint64_t index;        /* flight index within the run (0, 1, 2, ...) */
+    double dist_nm;        /* great-circle distance */
+    double geo[2];         /* central angle W of the route: cos W and 1 / sin W (0 when the
+                              airports coincide); position = a (cos t - cos W sin t / sin W)
+                              + b sin t / sin W, with a, b the airports' unit vectors */
+    int32_t profile[7];    /* end of profile segments 0..6, ms after departure (see
+                              profile.h); the last segment ends at duration_ms */
+    float seg_s[7];        /* along-track nm at the end of segments 0..6 */
+    int32_t duration_ms;   /* departure (wheels up) to touchdown */
+    int32_t cruise_ft;     /* cruise level in feet */
     uint32_t dep, arr;     /* airport indices */
+    uint16_t seg_v[9];     /* speed in kt at each segment boundary (0 = wheels up) */
     uint16_t type;         /* aircraft type index */
     uint16_t airline;      /* airline index */
     uint16_t number;       /* flight number 1..9999 */
-    int32_t cruise_ft;     /* cruise level in feet */
-    double dist_nm;        /* great-circle distance */
-    int64_t duration_ms;   /* departure (wheels up) to touchdown */
-    /* precomputed for fast position evaluation (unit vectors, profile breakpoints) */
-    double geo[8];         /* great circle: departure unit vector, unit vector 90 deg along */
-    int32_t profile[8];    /* end of each profile segment, ms after departure (see profile.h) */
-    float seg_s[7];        /* along-track nm at the end of segments 0..6 */
-    uint16_t seg_v[9];     /* speed in kt at each segment boundary (0 = wheels up) */
     int16_t dep_elev_ft, arr_elev_ft;
 } sky_flight_plan_t;
 

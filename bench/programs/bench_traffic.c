@@ -38,7 +38,7 @@ int main(int argc, char **argv) {
     t0 = now_ns();
     for (int r = 0; r < rounds; r++)
         for (size_t i = 0; i < nflights; i++) {
-            int64_t at = plans[i].duration_ms * r / rounds;
+            int64_t at = (int64_t)plans[i].duration_ms * r / rounds;
             sky_traffic_position(t, &plans[i], at, &pos);
             checksum += pos.lat + pos.alt_ft;
         }

@@ -241,6 +241,61 @@ static void test_airport_list_and_routes_are_honoured(void **state) {
     sky_traffic_destroy(r);
 }
 
+/* The generator's own sincos and atan2 against libm, over the ranges positions use. */
+static void test_fast_trig_matches_libm_within_1e_15(void **state) {
+    (void)state;
+    static const double angles[] = {0, 1e-9, 0.1, 0.5, 0.785398163397, 0.8, 1.5707963267949,
+                                    2.0, 2.35619449019, 2.9, 3.14159265358979, 4.0, 5.5, 6.28};
+    for (size_t i = 0; i < sizeof angles / sizeof angles[0]; i++) {
+        double sn, c;
+        sky_geo_sincos(angles[i], &sn, &c);
+        if (fabs(sn - sin(angles[i])) > 1e-15 || fabs(c - cos(angles[i])) > 1e-15)
+            fail_msg("sincos(%.17g) = %.17g, %.17g", angles[i], sn, c);
+    }
+    static const double points[][2] = {{0, 1},     {1, 0},     {0, -1},   {-1, 0},  {1, 1},
+                                       {-1, -1},   {0.3, 0.9}, {0.9, 0.3}, {-0.2, 0.7},
+                                       {0.7, -0.2}, {1e-12, 1}, {0.66, 1}, {0.67, 1},
+                                       {5, -0.001}, {-5, -0.001}, {0.99999, 0.001}};
+    for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
+        double got = sky_geo_atan2(points[i][0], points[i][1]);
+        if (fabs(got - atan2(points[i][0], points[i][1])) > 1e-15)
+            fail_msg("atan2(%g, %g) = %.17g", points[i][0], points[i][1], got);
+    }
+}
+
+/* Every position lies on the libm great circle (sky_geo_arc_point) within 1e-9 degree. */
+static void test_positions_match_the_libm_great_circle(void **state) {
+    const sky_traffic_t *t = *state;
+    double worst = 0;
+    for (uint64_t i = 0; i < NFLIGHTS; i++) {
+        sky_flight_plan_t plan;
+        plan_or_fail(t, i, &plan);
+        double dlat, dlon, alat, alon;
+        int32_t elev;
+        sky_traffic_airport_pos(t, plan.dep, &dlat, &dlon, &elev);
+        sky_traffic_airport_pos(t, plan.arr, &alat, &alon, &elev);
+        sky_geo_arc_t arc;
+        assert_int_equal(sky_geo_arc_init(&arc, dlat, dlon, alat, alon), 0);
+        for (int k = 0; k < 10; k++) {
+            int64_t ms = (int64_t)plan.duration_ms * k / 10;
+            sky_position_t pos;
+            double s, lat, lon;
+            int32_t alt, kt;
+            int phase;
+            sky_traffic_position(t, &plan, ms, &pos);
+            sky_profile_eval(&plan, ms, &s, &alt, &kt, &phase);
+            sky_geo_arc_point(&arc, s, &lat, &lon);
+            double dlon_deg = fabs(pos.lon - lon);
+            if (dlon_deg > 180)
+                dlon_deg = 360 - dlon_deg;
+            double err = fmax(fabs(pos.lat - lat), dlon_deg * cos(lat * M_PI / 180));
+            worst = fmax(worst, err);
+        }
+    }
+    if (worst > 1e-9)
+        fail_msg("worst position error %.3g degree", worst);
+}
+
 static void test_type_suits_route_length(void **state) {
     const sky_traffic_t *t = *state;
     int long_haul = 0;
@@ -408,6 +463,8 @@ int main(void) {
         cmocka_unit_test(test_bbox_region_keeps_both_airports_inside),
         cmocka_unit_test(test_airport_list_and_routes_are_honoured),
         cmocka_unit_test(test_type_suits_route_length),
+        cmocka_unit_test(test_fast_trig_matches_libm_within_1e_15),
+        cmocka_unit_test(test_positions_match_the_libm_great_circle),
         cmocka_unit_test(test_flight_id_and_number_formats),
         cmocka_unit_test(test_region_errors_name_the_bad_value),
         cmocka_unit_test(test_bad_data_rows_are_reported_with_file_and_line),
