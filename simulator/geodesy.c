@@ -110,32 +110,34 @@ void sky_geo_sincos(double x, double *sin_x, double *cos_x) {
     }
 }
 
-/* atan(x) for 0 <= x <= 1. */
-static double atan_unit(double x) {
+/* atan(num / den) for 0 <= num <= 0.66 den, den > 0: one division for the ratio, one
+ * for the rational function. */
+static double atan_small(double num, double den) {
     static const double p[] = {-8.750608600031904122785E-1, -1.615753718733365076637E1,
                                -7.500855792314704667340E1, -1.228866684490136173410E2,
                                -6.485021904942025371773E1};
     static const double q[] = {2.485846490142306297962E1, 1.650270098316988542046E2,
                                4.328810604912902668951E2, 4.853903996359136964868E2,
                                1.945506571482613964425E2};
-    double base = 0.0, tail = 0.0;
-    if (x > 0.66) { /* atan x = pi/4 + atan((x - 1) / (x + 1)) */
-        base = M_PI / 4;
-        tail = 0.5 * 6.123233995736765886130E-17; /* the bits of pi/4 a double drops */
-        x = (x - 1.0) / (x + 1.0);
-    }
-    double z = x * x;
+    double x = num / den, z = x * x;
     double pz = (((p[0] * z + p[1]) * z + p[2]) * z + p[3]) * z + p[4];
     double qz = ((((z + q[0]) * z + q[1]) * z + q[2]) * z + q[3]) * z + q[4];
-    return base + (x * (z * pz / qz) + x + tail);
+    return x * (z * pz / qz) + x;
 }
+
+#define PI_4_TAIL (0.5 * 6.123233995736765886130E-17) /* the bits of pi/4 a double drops */
 
 double sky_geo_atan2(double y, double x) {
     double ax = fabs(x), ay = fabs(y), r;
-    if (ax >= ay)
-        r = ax == 0.0 ? 0.0 : atan_unit(ay / ax);
-    else
-        r = M_PI / 2 - atan_unit(ax / ay);
+    if (ax == 0.0 && ay == 0.0)
+        r = 0.0;
+    else if (ay <= 0.66 * ax)
+        r = atan_small(ay, ax);
+    else if (ax <= 0.66 * ay)
+        r = M_PI / 2 - atan_small(ax, ay);
+    else /* atan(a / b) = pi/4 + atan((a - b) / (a + b)); a - b is exact here (Sterbenz) */
+        r = M_PI / 4 + (PI_4_TAIL + (ay >= ax ? atan_small(ay - ax, ay + ax)
+                                             : -atan_small(ax - ay, ay + ax)));
     if (x < 0)
         r = M_PI - r;
     return y < 0 ? -r : r;

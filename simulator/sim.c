@@ -217,8 +217,10 @@ static void format_timestamp(sim_t *s, int64_t ms, char *out) {
         s->ts_len = sky_ts_format(ms, SKY_TS_ISO8601, s->ts);
         s->ts_sec = sec;
     }
-    memcpy(out, s->ts, s->ts_len + 1);
-    if (s->ts_len == 24) {
+    if (s->ts_len != 24) {
+        memcpy(out, s->ts, s->ts_len + 1);
+    } else {
+        memcpy(out, s->ts, 25); /* a constant size: inlined */
         unsigned frac = (unsigned)(ms - sec * 1000);
         out[20] = (char)('0' + frac / 100);
         out[21] = (char)('0' + frac / 10 % 10);
@@ -228,9 +230,8 @@ static void format_timestamp(sim_t *s, int64_t ms, char *out) {
 
 /* An ICAO code (airline: 3 letters, airport: 4) into a SKY_META_MAX field. */
 static void copy_code(char *dst, const char *code) {
-    size_t n = strnlen(code, 4);
-    memcpy(dst, code, n);
-    dst[n] = '\0';
+    memcpy(dst, code, 4); /* a constant size: inlined; every code's storage has 4+ bytes */
+    dst[strnlen(code, 4)] = '\0';
 }
 
 static void build_record(sim_t *s, const slot_t *sl, int64_t t_us) {
