@@ -68,6 +68,11 @@ static void write_stages_text(const sky_verify_report_t *r, out_t *b) {
                  "count", "p50", "p90", "p99", "p99.9", "max", "SLO");
     for (size_t i = 0; i < r->nstages; i++) {
         const sky_verify_stage_t *s = &r->stages[i];
+        bool has_slo = false;
+        for (int p = 0; p < SKY_VERIFY_NPCT; p++)
+            has_slo |= s->slo_ms[p] >= 0;
+        if (sky_hist_count(s->hist) == 0 && !has_slo) /* e.g. tile38 when run without it */
+            continue;
         out_fmt(b, "%-16s %-13s %10llu", s->name, s->source,
                      (unsigned long long)sky_hist_count(s->hist));
         for (int p = 0; p < SKY_VERIFY_NPCT; p++)
