@@ -5,19 +5,7 @@
 # (tests/e2e/test_ingest_fixture.py scenario does the run and the checks).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ingest_fault.sh"
 sky_need_stack kafka 'tile38?' pg
 
-name=$(sky_unique e2e_ingest_sigterm)
-work=$(mktemp -d)
-sky_on_exit rm -rf "$work"
-sky_kafka_create_topic "$name" 4
-sky_kafka_create_topic "$name.dlq" 1
-sky_on_exit sky_kafka_delete_topic "$name"
-sky_on_exit sky_kafka_delete_topic "$name.dlq"
-sky_on_exit sky_pg_drop_schema "$name"
-sky_on_exit sky_tile38 DROP "$name"
-
-timeout 600 "$SKY_PYTHON" "$SKY_SOURCE_DIR/tests/e2e/test_ingest_fixture.py" scenario --fault sigterm \
-  --skyload "$SKYLOAD" --brokers "$SKY_BROKERS" --tile38 "$SKY_TILE38" --pg "$SKY_PG_CONNINFO" \
-  --name "$name" --work "$work" || sky_fail "fault sigterm"
-echo "PASS: ingest survives fault sigterm"
+sky_ingest_fault sigterm
