@@ -2,7 +2,8 @@
 # Benchmarks for `skyload simulate` (figures go to bench/RESULTS.md, section "simulate"):
 #   1. generator throughput, --sink null, one core
 #   2. to the local Kafka vs librdkafka's rdkafka_performance: same record count,
-#      record size, acks (idempotence => all), linger and batch settings, run in turn
+#      bytes per record (key + value), headers, acks (idempotence => all), linger,
+#      batch and queue settings, 6 partitions, run in turn
 #   3. the million scenario in real time for 60 s: schedule lag and RSS
 # Usage: bench/simulate.sh [null|kafka|million|all] (default all)
 # Needs: a build (SKY_BUILD_DIR, default build), /usr/bin/time; kafka/million need the
@@ -50,22 +51,29 @@ bench_kafka() {
   build_rdkafka_performance
   local n=2000000 t1 t2
   t1=simbench_sky_$$ t2=simbench_perf_$$
-  # A FlightData record from simulate is ~125 bytes (key ~14 B + 3 headers ~70 B besides).
-  local size=125
-  echo "== to Kafka: $n records, ${size}-byte values, acks=all (idempotence), linger.ms=5"
+  # Same producer settings for both; the peer gets the same bytes per record:
+  # simulate's FlightData values average 95 B and its keys 14 B (measured from a
+  # file sink), so the keyless peer sends 110-byte values. Without -k the
+  # murmur2_random partitioner spreads the peer's records over the 6 partitions,
+  # as simulate's many keys are.
+  local size=110
+  local -a x=(-X enable.idempotence=true -X linger.ms=5 -X batch.num.messages=10000
+              -X queue.buffering.max.messages=1000000)
+  "$skyload" simulate -n 10 -d 5s --sink kafka -b "$brokers" -t "$t1" --partitions 6 \
+    --rate max >/dev/null 2>&1 # creates both topics the same way
+  "$skyload" simulate -n 10 -d 5s --sink kafka -b "$brokers" -t "$t2" --partitions 6 \
+    --rate max >/dev/null 2>&1
+  echo "== to Kafka: $n records (values ~95 B + keys ~14 B), acks=all (idempotence), linger.ms=5"
   /usr/bin/time -v "$skyload" simulate -n 100000 -d 100s --seed 1 --rate max -b "$brokers" \
-    -t "$t1" --partitions 6 --sink kafka -X linger.ms=5 -X batch.num.messages=10000 --json \
+    -t "$t1" --no-create-topic --sink kafka "${x[@]}" --json \
     >"$out/kafka.json" 2>"$out/kafka.err" || cat "$out/kafka.err"
   cat "$out/kafka.json"
-  grep -E "Elapsed|Maximum res" "$out/kafka.err"
-  "$skyload" simulate -n 10 -d 5s --sink kafka -b "$brokers" -t "$t2" --partitions 6 \
-    --rate max >/dev/null 2>&1 # creates the peer's topic the same way
-  # the same key length and the same three headers as simulate's records
+  grep -E "Elapsed|Maximum res|User time|System time" "$out/kafka.err"
+  # the same three headers as simulate's records (a Kafka run id is 35 characters)
   /usr/bin/time -v "$tools/rdkafka_performance" -P -t "$t2" -b "$brokers" -s "$size" -c "$n" -u \
-    -k SKW3563-000000 -H skyload-run=r-20261125T100000Z-1-0 -H skyload-seq=12 \
-    -H skyload-intended=1795600800065778000 -X partitioner=murmur2_random \
-    -X enable.idempotence=true -X linger.ms=5 -X batch.num.messages=10000 \
-    -X queue.buffering.max.messages=1000000 2>&1 | grep -E "^\|  |Elapsed|Maximum res" | tail -3
+    -H skyload-run=r-20261125T100000Z-1-0-19ab5fc3d40 -H skyload-seq=12 \
+    -H skyload-intended=1795600800065778000 -X partitioner=murmur2_random "${x[@]}" 2>&1 |
+    grep -E "^\|  |Elapsed|Maximum res|User time|System time" | tail -5
   echo "(delete the topics $t1 and $t2 when done)"
 }
 
