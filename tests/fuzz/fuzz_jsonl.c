@@ -1,33 +1,7 @@
 /* libFuzzer: the jsonl line parser on arbitrary lines must never crash, and every
  * record it returns must pass FlightData validation and encode. */
-#include "codec.h"
-#include "reader.h"
-
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include "fuzz_lines.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    sky_line_parser_t *p = sky_line_parser_new(SKY_FMT_JSONL);
-    char *buf = malloc(size + 1), err[256];
-    if (!p || !buf)
-        abort();
-    memcpy(buf, data, size);
-    buf[size] = '\0';
-    for (char *line = buf, *end = buf + size; line <= end;) {
-        char *nl = memchr(line, '\n', (size_t)(end - line));
-        size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
-        line[len] = '\0';
-        sky_rrec_t rec;
-        if (sky_line_parse(p, line, len, &rec, err, sizeof err) == SKY_ROW_RECORD) {
-            uint8_t out[SKY_FLIGHT_ENCODED_MAX];
-            if (sky_flight_validate(&rec.flight, NULL, err, sizeof err) != 0 ||
-                sky_flight_encode(&rec.flight, out, sizeof out) == 0)
-                abort();
-        }
-        line += len + 1;
-    }
-    free(buf);
-    sky_line_parser_destroy(p);
-    return 0;
+    return fuzz_lines(SKY_FMT_JSONL, data, size);
 }
