@@ -2,8 +2,10 @@
 # Replay benchmarks (bench/RESULTS.md, section "replay"):
 #  1. OpenSky CSV rows/s per core with --sink null (a generated 2,000,000-row file);
 #  2. publishing a capture of N fixture records to the local Kafka with `skyload replay
-#     --rate max` against `kcat -P` on the same keys and values (fresh topics, same
-#     partition count), both timed with /usr/bin/time.
+#     --rate max --original-headers` (keys, values and the 3 recorded skyload-* headers as
+#     they are) against `kcat -P` on the same keys and values with 3 headers of the same
+#     names (-H), both idempotent with the murmur2_random partitioner, fresh topics with the
+#     same partition count, both timed with /usr/bin/time.
 # usage: bench/replay.sh [BUILD_DIR]   (env: BROKERS, ROWS, RECORDS, PARTITIONS)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,9 +34,10 @@ for tool in skyload kcat; do
   dst=$(sky_unique "bench_replay_$tool")
   sky_kafka_create_topic "$dst" "$partitions"
   if [[ $tool == skyload ]]; then
-    cmd=("$skyload" replay -b "$brokers" -t "$dst" --rate max "$work/cap.skc")
+    cmd=("$skyload" replay -b "$brokers" -t "$dst" --rate max --original-headers "$work/cap.skc")
   else
     cmd=(kcat -P -b "$brokers" -t "$dst" -K $'\t|K|\t' -D $'\n|D|\n' -X enable.idempotence=true
+         -H skyload-run=bench -H skyload-seq=17 -H skyload-intended=1795615949569978152
          -X partitioner=murmur2_random -X linger.ms=5 -l "$work/kcat.in")
   fi
   echo "-- $tool"

@@ -28,6 +28,7 @@ struct sky_replay {
     source_t *src;
     sky_replay_stats_t st;
     uint64_t expected_unique;
+    uint64_t unplaced; /* flights published but without a partition from a delivery report */
     sky_replay_progress_fn *progress;
     void *progress_opaque;
     volatile sig_atomic_t *stop;
@@ -35,6 +36,7 @@ struct sky_replay {
     bool started;
     int64_t shift_ms, span_ms, t0_ms, wall0_ns;
     uint64_t sent_in_run;
+    int64_t clock_ns; /* --rate max: the last clock read */
     uint8_t value[SKY_FLIGHT_ENCODED_MAX];
     sky_cap_header_t keep[SKY_CAPTURE_HEADERS_MAX];
     /* --resample */
@@ -59,11 +61,14 @@ void sky_replay_opts_init(sky_replay_opts_t *o) {
 
 static void on_delivery(void *opaque, const sky_delivery_t *d) {
     sky_replay_t *r = opaque;
-    if (d->err || !d->key || d->key_len >= SKY_FLIGHT_ID_MAX)
+    /* a flight keeps its partition: once every flight has one, a lookup is wasted */
+    if (d->err || !d->key || d->key_len >= SKY_FLIGHT_ID_MAX || r->unplaced == 0)
         return;
     sky_flight_entry_t *e = sky_flight_index_find(r->flights, d->key, d->key_len);
-    if (e)
+    if (e && e->partition < 0) {
         e->partition = d->partition;
+        r->unplaced--;
+    }
 }
 
 sky_replay_t *sky_replay_new(const sky_replay_opts_t *o, sky_sink_t *sink, char *errstr,
@@ -113,8 +118,7 @@ void sky_replay_set_progress(sky_replay_t *r, sky_replay_progress_fn *fn, void *
 
 void sky_replay_set_stop_flag(sky_replay_t *r, volatile sig_atomic_t *flag) {
     r->stop = flag;
-    if (sky_sink_producer(r->sink))
-        sky_producer_set_stop_flag(sky_sink_producer(r->sink), flag);
+    sky_sink_set_stop_flag(r->sink, flag);
 }
 
 const sky_replay_stats_t *sky_replay_stats(const sky_replay_t *r) {
@@ -208,8 +212,9 @@ static int64_t pace(sky_replay_t *r, int64_t t_ms) {
         target = r->wall0_ns + (int64_t)((double)r->sent_in_run * 1e9 / r->o.rate);
     else if (r->o.speed > 0)
         target = r->wall0_ns + (int64_t)((double)(t_ms - r->t0_ms) * 1e6 / r->o.speed);
-    else
-        return sky_now_ns();
+    else /* as fast as possible: a clock read per 16 records (stale by microseconds, never late) */
+        return (r->sent_in_run & 15) == 0 || !r->clock_ns ? (r->clock_ns = sky_now_ns())
+                                                          : r->clock_ns;
     for (;;) {
         int64_t now = sky_now_ns(), wait = target - now;
         if (wait <= 0) {
@@ -253,11 +258,14 @@ static bool is_skyload_header(const char *name) {
 
 /* Fills the message's key, value and carried headers for rec. */
 static int build_message(sky_replay_t *r, sky_rrec_t *rec, int64_t loop, int64_t t_ms,
-                         sky_sink_msg_t *m, bool *valid, char *errstr, size_t errsz) {
+                         sky_sink_msg_t *m, bool *valid, int64_t *final_ts, char *errstr,
+                         size_t errsz) {
     bool changed = loop > 0 || r->shift_ms != 0;
     memset(m, 0, sizeof *m);
     char why[160];
-    *valid = rec->has_flight && sky_flight_validate(&rec->flight, NULL, why, sizeof why) == 0;
+    *valid = rec->has_flight && sky_flight_validate(&rec->flight, final_ts, why, sizeof why) == 0;
+    if (changed) /* the timestamp is rewritten to t_ms below */
+        *final_ts = t_ms;
     if (rec->raw && (!changed || !rec->has_flight)) {
         m->key = rec->cap.key;
         m->key_len = rec->cap.key_len;
@@ -295,7 +303,7 @@ static int note_fault(sky_replay_t *r, const sky_flight_entry_t *e, int64_t seq,
     return sky_manifest_add_fault(r->faults, &f);
 }
 
-static void note_final(sky_flight_entry_t *e, const sky_flight_t *f, int64_t seq,
+static void note_final(sky_flight_entry_t *e, const sky_flight_t *f, int64_t seq, int64_t ts_ms,
                        int64_t intended_ns) {
     e->has_final = true;
     e->final.seq = seq;
@@ -304,8 +312,7 @@ static void note_final(sky_flight_entry_t *e, const sky_flight_t *f, int64_t seq
     e->final.alt_ft = f->altitude;
     e->final.speed_kt = f->airspeed;
     e->final.intended_ns = intended_ns;
-    if (sky_ts_parse(f->timestamp, strlen(f->timestamp), &e->final.ts_ms, NULL, 0))
-        e->final.ts_ms = 0;
+    e->final.ts_ms = ts_ms;
     if (!e->has_meta && f->has_metadata) {
         e->has_meta = true;
         memcpy(e->airline, f->airline, SKY_META_MAX);
@@ -319,8 +326,9 @@ static int publish(sky_replay_t *r, sky_rrec_t *rec, int64_t loop, char *errstr,
     int64_t t_ms = rec->ts_ms + r->shift_ms + loop * r->span_ms;
     sky_sink_msg_t m;
     bool valid;
+    int64_t final_ts = 0;
     char why[200] = "";
-    int rc = build_message(r, rec, loop, t_ms, &m, &valid, why, sizeof why);
+    int rc = build_message(r, rec, loop, t_ms, &m, &valid, &final_ts, why, sizeof why);
     if (rc) {
         sky_err(errstr, errsz, rc, "%s", why);
         return reject(r, errstr, errsz);
@@ -328,6 +336,8 @@ static int publish(sky_replay_t *r, sky_rrec_t *rec, int64_t loop, char *errstr,
     sky_flight_entry_t *e = m.key ? sky_flight_index_get(r->flights, m.key, m.key_len) : NULL;
     if (m.key && !e && m.key_len < SKY_FLIGHT_ID_MAX)
         return sky_err(errstr, errsz, SKY_ENOMEM, "out of memory");
+    if (e && e->next_seq == 0 && e->partition < 0)
+        r->unplaced++;
     m.seq = e ? e->next_seq++ : 0;
     m.intended_ns = pace(r, t_ms);
     if ((rc = sky_sink_send(r->sink, &m, errstr, errsz)))
@@ -335,7 +345,7 @@ static int publish(sky_replay_t *r, sky_rrec_t *rec, int64_t loop, char *errstr,
     r->st.published++;
     r->sent_in_run++;
     if (e && valid) {
-        note_final(e, &rec->flight, m.seq, m.intended_ns);
+        note_final(e, &rec->flight, m.seq, final_ts, m.intended_ns);
         r->expected_unique++;
     } else if (e && note_fault(r, e, m.seq, why)) {
         return sky_err(errstr, errsz, SKY_ENOMEM, "out of memory");
@@ -453,7 +463,7 @@ static int manifest_tail(sky_replay_t *r, sky_manifest_t *m) {
     if (p) {
         sky_producer_stats_t ps;
         sky_producer_get_stats(p, &ps);
-        t.produced = ps.produced;
+        t.produced = r->st.published; /* the sink produces on the handle: see sink.h */
         t.delivered = ps.delivered;
         t.failed = ps.failed;
         for (int32_t i = 0; i < sky_producer_partition_slots(p); i++) {

@@ -8,6 +8,7 @@
 #include "codec.h"
 #include "kafka.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,9 +39,12 @@ int sky_sink_flush(sky_sink_t *s, int timeout_ms, char *errstr, size_t errstr_si
 /* Frees s (without waiting for Kafka: flush first); NULL is fine. */
 int sky_sink_close(sky_sink_t *s, char *errstr, size_t errstr_size);
 int sky_sink_send(sky_sink_t *s, const sky_sink_msg_t *m, char *errstr, size_t errstr_size);
+/* Kafka: stop retrying a full local queue when *flag becomes non-zero. */
+void sky_sink_set_stop_flag(sky_sink_t *s, volatile sig_atomic_t *flag);
 /* Serves Kafka delivery reports (no-op for the others). */
 void sky_sink_poll(sky_sink_t *s, int timeout_ms);
-/* The producer, or NULL for the other sinks. */
+/* The producer, or NULL for the other sinks. Records are produced on its handle by the
+ * sink itself, so its "produced" count stays 0: count sky_sink_send's successes instead. */
 sky_producer_t *sky_sink_producer(sky_sink_t *s);
 bool sky_sink_is_kafka(const sky_sink_t *s);
 
