@@ -44,6 +44,7 @@ typedef struct pool {
     uint32_t *idx;
     uint64_t *cum;
     size_t n;
+    uint32_t *guide; /* n buckets of the weight range: the first entry each can hold */
 } pool_t;
 
 struct sky_traffic {
@@ -435,20 +436,40 @@ static int pool_add(pool_t *p, uint32_t airport, uint64_t weight) {
 static void pool_free(pool_t *p) {
     free(p->idx);
     free(p->cum);
+    free(p->guide);
 }
 
-/* Airport drawn with probability proportional to its weight (binary search on the sums). */
+static uint64_t guide_bucket(const pool_t *p, uint64_t x) {
+    return (uint64_t)(((unsigned __int128)x * p->n) / p->cum[p->n - 1]);
+}
+
+/* Guide table for pool_sample: bucket g starts its search at the first entry whose
+ * sum exceeds the smallest draw in the bucket (a route is ~13 draws: the plan's
+ * hot spot was the binary search). Empty pools need none. */
+static int pool_index(pool_t *p) {
+    if (p->n == 0)
+        return 0;
+    if (!(p->guide = malloc(p->n * sizeof *p->guide)))
+        return -1;
+    uint64_t total = p->cum[p->n - 1];
+    size_t i = 0;
+    for (size_t g = 0; g < p->n; g++) {
+        uint64_t xmin = (uint64_t)(((unsigned __int128)g * total + p->n - 1) / p->n);
+        while (p->cum[i] <= xmin)
+            i++;
+        p->guide[g] = (uint32_t)i;
+    }
+    return 0;
+}
+
+/* Airport drawn with probability proportional to its weight: the first entry whose
+ * running sum exceeds the draw. */
 static uint32_t pool_sample(const pool_t *p, rng_t *r) {
     uint64_t x = rng_below(r, p->cum[p->n - 1]);
-    size_t lo = 0, hi = p->n - 1;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->cum[mid] > x)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return p->idx[lo];
+    size_t i = p->guide[guide_bucket(p, x)];
+    while (p->cum[i] <= x)
+        i++;
+    return p->idx[i];
 }
 
 static bool in_bbox(const sky_region_t *rg, const airport_t *a) {
@@ -493,6 +514,9 @@ static int build_pools(sky_traffic_t *t, const sky_region_t *rg, char *errstr,
             rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "region: out of memory");
     }
     free(allowed);
+    for (int c = 0; rc == 0 && c <= NCONTINENTS; c++)
+        if (pool_index(c < NCONTINENTS ? &t->by_continent[c] : &t->region) < 0)
+            rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "region: out of memory");
     if (rc == 0 && t->region.n < 2)
         rc = sky_err(errstr, errstr_size, SKY_EUSAGE,
                      "region: %zu airport(s) match the bounding box and airport list; "
