@@ -186,6 +186,8 @@ static int simulate(const sky_loop_config_t *cfg, const char *topic, const char 
     sc.create_topic = true;
     sc.manifest_path = manifest_path;
     sc.shard_count = 1;
+    if (cfg->external_ingest) /* its pipeline keeps earlier runs' flights: new ids */
+        sc.flight_index_base = (uint64_t)(sky_now_ns() / 1000000000) << 24;
     sc.progress = sim_progress;
     sc.progress_opaque = (void *)cfg;
     if (cfg->scenario->timestamp_format &&

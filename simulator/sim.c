@@ -444,7 +444,7 @@ static int finish_flight(sim_t *s, slot_t *sl, bool landed) {
 }
 
 static int start_flight(sim_t *s, slot_t *sl, uint64_t global, int64_t t_us, bool mid_flight) {
-    uint64_t index = (uint64_t)sl->gen * s->slots_total + global;
+    uint64_t index = s->cfg->flight_index_base + (uint64_t)sl->gen * s->slots_total + global;
     if (sky_traffic_plan(s->traffic, index, &sl->plan, s->errbuf, sizeof s->errbuf))
         return SKY_EINVAL;
     sl->gen++;

@@ -48,6 +48,9 @@ typedef struct sky_sim_config {
     sky_ts_format_t ts_format;
     const char *data_dir;      /* NULL: scenario's data_dir, else <source>/scenarios/data */
     int flush_timeout_ms;      /* waiting for the last acks (default 30000) */
+    /* Added to every flight index (0 = the deterministic ids). A run against a
+     * pipeline that keeps earlier runs' rows gives each run its own flight ids. */
+    uint64_t flight_index_base;
     sky_sim_progress_fn *progress;
     void *progress_opaque;
 } sky_sim_config_t;

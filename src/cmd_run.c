@@ -20,7 +20,8 @@ static const char run_help[] =
     "Options:\n"
     "      --report DIR         report directory (default report/<scenario name>)\n"
     "      --external-ingest    the pipeline under test ingests; only watch its group\n"
-    "                           (--group) drain, and verify without ingest stats\n"
+    "                           (--group) drain, and verify without ingest stats;\n"
+    "                           time starts now (rows of earlier runs stay apart)\n"
     "      --group G            ingest consumer group (default skyload-ingest)\n"
     "      --schema NAME        PostgreSQL schema of the run (default skyload_run); it is\n"
     "                           dropped and recreated at the start (not with\n"
@@ -145,6 +146,13 @@ int cmd_run(int argc, char **argv) {
         cli_error("run", "%s", err);
         cli_common_free(&o.common);
         return 2;
+    }
+    if (o.cfg.external_ingest && sc->has_start_time) {
+        /* The pipeline under test keeps earlier runs' rows: a fixed start time
+         * would give this run the same (flight_id, time) keys as the last one. */
+        sc->has_start_time = false;
+        fprintf(stderr, "skyload run: --external-ingest: simulating from the current time, "
+                        "not the scenario's start_time\n");
     }
     rc = run_loop(&o, sc);
     sky_scenario_destroy(sc);

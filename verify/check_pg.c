@@ -48,8 +48,14 @@ static char *build_query(PGconn *conn, sky_verify_ctx_t *ctx) {
         rc = sky_buf_addf(&q,
                           "COPY (SELECT flight_id, seq, (extract(epoch FROM (stored_at - "
                           "intended_at)) * 1000000)::bigint FROM %s.flight_positions WHERE "
-                          "flight_id = ANY(%s::text[])) TO STDOUT",
+                          "flight_id = ANY(%s::text[])",
                           schema, ids);
+    if (!rc && ctx->m->window_set) /* integers only: no quoting needed */
+        rc = sky_buf_addf(&q, " AND time BETWEEN to_timestamp(%lld / 1000.0) AND "
+                              "to_timestamp(%lld / 1000.0)",
+                          (long long)ctx->m->window_start_ms, (long long)ctx->m->window_end_ms);
+    if (!rc)
+        rc = sky_buf_add_str(&q, ") TO STDOUT");
     PQfreemem(schema);
     PQfreemem(ids);
     if (rc) {

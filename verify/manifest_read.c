@@ -2,6 +2,7 @@
 #include "verify_manifest.h"
 
 #include "error.h"
+#include "timefmt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,29 @@ sky_verify_manifest_t *sky_verify_manifest_new(void) {
     if (m)
         m->expected_unique = -1;
     return m;
+}
+
+/* Merges a simulate manifest's [started_at, ended_at] into m's window; any
+ * other manifest leaves the window open (no time filter) for good. */
+static void widen_window(sky_verify_manifest_t *m, const sky_manifest_info_t *info) {
+    int64_t start, end;
+    if (m->window_open)
+        return;
+    /* simulate's started_at/ended_at are its simulated clock, the window of the
+     * FlightData timestamps; replay's are wall-clock times of the replay. */
+    if (!info->kind || strcmp(info->kind, "simulate") != 0 || !info->started_at ||
+        !info->ended_at ||
+        sky_ts_parse(info->started_at, strlen(info->started_at), &start, NULL, 0) ||
+        sky_ts_parse(info->ended_at, strlen(info->ended_at), &end, NULL, 0)) {
+        m->window_open = true;
+        m->window_set = false;
+        return;
+    }
+    if (!m->window_set || start < m->window_start_ms)
+        m->window_start_ms = start;
+    if (!m->window_set || end > m->window_end_ms)
+        m->window_end_ms = end;
+    m->window_set = true;
 }
 
 void sky_verify_manifest_destroy(sky_verify_manifest_t *m) {
@@ -111,6 +135,7 @@ static int add_header(sky_verify_manifest_t *m, const sky_manifest_t *src) {
         return SKY_ENOMEM;
     if (info->ttl_s > m->ttl_s)
         m->ttl_s = info->ttl_s;
+    widen_window(m, info);
     const sky_manifest_totals_t *t = sky_manifest_totals(src);
     if (t)
         m->expected_unique = (m->expected_unique < 0 ? 0 : m->expected_unique) +

@@ -43,6 +43,11 @@ typedef struct sky_verify_manifest {
     char **run_ids; /* distinct run ids */
     size_t nrun_ids;
     int64_t ttl_s;  /* 0 when absent */
+    /* The FlightData time window the runs covered (ms since the epoch), when
+     * window_set: rows of other runs of the same scenario share flight ids and
+     * seqs, not this window. window_open: a manifest lacked it (no filter). */
+    bool window_set, window_open;
+    int64_t window_start_ms, window_end_ms;
     int64_t expected_unique; /* sum of totals.expected_unique (-1 when absent) */
     sky_vm_flight_t *flights;
     size_t nflights;
