@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ struct sky_pgsink {
     char copy_direct_sql[256];
     sky_buf_t copy;    /* positions, reused for every batch */
     sky_buf_t flights; /* new flights' metadata */
+    bool staging_ready; /* the session's temp tables exist (after the first write) */
 };
 
 /* Same columns and COPY text as flight_positions, so one buffer serves the
@@ -102,9 +104,10 @@ int sky_pgsink_reconnect(sky_pgsink_t *s, char *errstr, size_t errstr_size) {
     PQsetNoticeProcessor(s->conn, route_notice, NULL);
     char sql[160];
     snprintf(sql, sizeof sql, "SET search_path TO \"%s\", public", s->schema);
-    int rc = exec_ok(s, sql, "set search_path", errstr, errstr_size);
-    rc = rc ? rc : exec_ok(s, staging_sql, "create the staging table", errstr, errstr_size);
-    return rc;
+    /* The staging tables need PostGIS, which --init-schema may only be about to
+     * create on this connection: they are made at the first write. */
+    s->staging_ready = false;
+    return exec_ok(s, sql, "set search_path", errstr, errstr_size);
 }
 
 sky_pgsink_t *sky_pgsink_new(const char *conninfo, const char *schema, char *errstr,
@@ -323,7 +326,12 @@ int sky_pgsink_write(sky_pgsink_t *s, const sky_pg_row_t *rows, size_t n, uint64
         if (rc)
             return rc;
     }
-    int rc = build_buffers(s, rows, n, errstr, errstr_size);
+    int rc = 0;
+    if (!s->staging_ready) {
+        rc = exec_ok(s, staging_sql, "create the staging table", errstr, errstr_size);
+        s->staging_ready = rc == 0;
+    }
+    rc = rc ? rc : build_buffers(s, rows, n, errstr, errstr_size);
     rc = rc ? rc : write_transaction(s, n, inserted, errstr, errstr_size);
     if (rc && s->conn && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
         PGresult *r = PQexec(s->conn, "ROLLBACK");
