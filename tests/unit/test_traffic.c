@@ -255,7 +255,8 @@ static void test_fast_trig_matches_libm_within_1e_15(void **state) {
     static const double points[][2] = {{0, 1},     {1, 0},     {0, -1},   {-1, 0},  {1, 1},
                                        {-1, -1},   {0.3, 0.9}, {0.9, 0.3}, {-0.2, 0.7},
                                        {0.7, -0.2}, {1e-12, 1}, {0.66, 1}, {0.67, 1},
-                                       {5, -0.001}, {-5, -0.001}, {0.99999, 0.001}};
+                                       {5, -0.001}, {-5, -0.001}, {0.99999, 0.001},
+                                       {1e-120, 3e-120}, {-3e-160, 1e-160}};
     for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
         double got = sky_geo_atan2(points[i][0], points[i][1]);
         if (fabs(got - atan2(points[i][0], points[i][1])) > 1e-15)
