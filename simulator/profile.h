@@ -34,7 +34,8 @@ int32_t sky_profile_min_cruise_ft(int32_t dep_elev_ft, int32_t arr_elev_ft);
 /* Fills plan->profile, seg_s, seg_v, cruise_ft and duration_ms for a flight of
  * plan->dist_nm at cruise_ft, using plan->dep_elev_ft / arr_elev_ft. Returns 0,
  * or -1 (plan untouched beyond scratch fields) when the cruise segment would
- * be shorter than min_cruise_share of the distance (negative share: never). */
+ * be shorter than min_cruise_share of the distance (negative share: never) or
+ * the flight would last longer than INT32_MAX ms. */
 int sky_profile_build(sky_flight_plan_t *plan, const sky_aircraft_type_t *type, int32_t cruise_ft,
                       double min_cruise_share);
 
