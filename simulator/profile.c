@@ -123,6 +123,11 @@ int sky_profile_build(sky_flight_plan_t *plan, const sky_aircraft_type_t *type, 
     nm[SKY_SEG_CRUISE] = v[3] * (double)ms[SKY_SEG_CRUISE] / MS_PER_HOUR;
 
     int64_t t = 0;
+    for (int k = 0; k < SKY_SEG_COUNT; k++)
+        t += ms[k];
+    if (t > INT32_MAX)
+        return -1;
+    t = 0;
     double s = 0;
     for (int k = 0; k < SKY_SEG_COUNT - 1; k++) {
         t += ms[k];
@@ -131,8 +136,6 @@ int sky_profile_build(sky_flight_plan_t *plan, const sky_aircraft_type_t *type, 
         plan->seg_s[k] = (float)s;
     }
     t += ms[SKY_SEG_COUNT - 1];
-    if (t > INT32_MAX)
-        return -1;
     for (int k = 0; k <= SKY_SEG_COUNT; k++)
         plan->seg_v[k] = v[k];
     plan->cruise_ft = cruise_ft;
