@@ -545,6 +545,29 @@ rd_kafka_t *sky_consumer_handle(sky_consumer_t *c) {
     return c->rk;
 }
 
+int sky_eof_tracker_init(sky_eof_tracker_t *t, int nparts) {
+    t->nparts = nparts > 0 ? nparts : 0;
+    t->at_end_count = 0;
+    t->at_end = calloc((size_t)(t->nparts ? t->nparts : 1), 1);
+    return t->at_end ? 0 : SKY_ENOMEM;
+}
+
+void sky_eof_tracker_free(sky_eof_tracker_t *t) {
+    free(t->at_end);
+    t->at_end = NULL;
+}
+
+bool sky_eof_tracker_note(sky_eof_tracker_t *t, const rd_kafka_message_t *m) {
+    bool eof = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
+    if ((m->err && !eof) || m->partition < 0 || m->partition >= t->nparts)
+        return t->nparts > 0 && t->at_end_count >= t->nparts;
+    if (eof != (t->at_end[m->partition] != 0)) {
+        t->at_end[m->partition] = eof;
+        t->at_end_count += eof ? 1 : -1;
+    }
+    return t->at_end_count >= t->nparts;
+}
+
 int sky_parse_offset(const char *s, int64_t *out, char *errstr, size_t errstr_size) {
     if (strcmp(s, "beginning") == 0)
         *out = RD_KAFKA_OFFSET_BEGINNING;

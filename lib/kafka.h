@@ -9,6 +9,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -131,6 +132,21 @@ int sky_consumer_commit(sky_consumer_t *c, const rd_kafka_topic_partition_list_t
  * -1 until every assigned partition has been fetched once. */
 int64_t sky_consumer_lag(sky_consumer_t *c);
 rd_kafka_t *sky_consumer_handle(sky_consumer_t *c);
+
+/* Which assigned partitions a reader has read to their end (the consumer needs
+ * enable.partition.eof=true): a record un-marks its partition, an EOF event
+ * marks it. For "-e, exit at end" in tail and record. */
+typedef struct sky_eof_tracker {
+    int nparts, at_end_count;
+    unsigned char *at_end; /* owned; one flag per partition */
+} sky_eof_tracker_t;
+
+/* 0 or SKY_ENOMEM. */
+int sky_eof_tracker_init(sky_eof_tracker_t *t, int nparts);
+void sky_eof_tracker_free(sky_eof_tracker_t *t);
+/* Notes a consumed message (a record or a PARTITION_EOF event; other errors
+ * are ignored); returns true when every partition is at its end. */
+bool sky_eof_tracker_note(sky_eof_tracker_t *t, const rd_kafka_message_t *m);
 
 /* "beginning", "end", "stored" or an offset >= 0. */
 int sky_parse_offset(const char *s, int64_t *out, char *errstr, size_t errstr_size);

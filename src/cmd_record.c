@@ -84,24 +84,10 @@ static int parse_record_args(int argc, char **argv, record_opts_t *o) {
 }
 
 typedef struct record_state {
-    int nparts, eof_count;
-    char *at_eof;
+    int nparts;
+    sky_eof_tracker_t eof;
     int64_t written, dropped_headers;
 } record_state_t;
-
-/* Returns 1 when every partition is at its end. */
-static int note_eof(record_state_t *s, const rd_kafka_message_t *m, bool eof) {
-    if (m->partition < 0 || m->partition >= s->nparts)
-        return 0;
-    if (eof && !s->at_eof[m->partition]) {
-        s->at_eof[m->partition] = 1;
-        s->eof_count++;
-    } else if (!eof && s->at_eof[m->partition]) {
-        s->at_eof[m->partition] = 0;
-        s->eof_count--;
-    }
-    return s->eof_count >= s->nparts;
-}
 
 static int record_loop(record_opts_t *o, sky_consumer_t *c, sky_capture_writer_t *w,
                        record_state_t *s, char *err, size_t errsz) {
@@ -130,7 +116,7 @@ static int record_loop(record_opts_t *o, sky_consumer_t *c, sky_capture_writer_t
             s->written++;
             cli_status_update(&status, false, "record: %lld records", (long long)s->written);
         }
-        int done = (m->err == 0 || eof) && note_eof(s, m, eof) && o->exit_at_end;
+        int done = sky_eof_tracker_note(&s->eof, m) && o->exit_at_end;
         rd_kafka_message_destroy(m);
         if (rc || done)
             break;
@@ -149,7 +135,7 @@ static int run_record(record_opts_t *o, char *err, size_t errsz) {
     record_state_t s = {0};
     int rc = sky_consumer_assign_all(c, o->common.topic, o->offset, &s.nparts, err, errsz);
     sky_capture_writer_t *w = NULL;
-    if (!rc && !(s.at_eof = calloc((size_t)(s.nparts > 0 ? s.nparts : 1), 1)))
+    if (!rc && sky_eof_tracker_init(&s.eof, s.nparts))
         rc = sky_err(err, errsz, SKY_ENOMEM, "out of memory");
     if (!rc)
         rc = sky_capture_writer_open(o->output, &w, err, errsz);
@@ -167,7 +153,7 @@ static int run_record(record_opts_t *o, char *err, size_t errsz) {
     fprintf(strcmp(o->output, "-") == 0 ? stderr : stdout,
             o->common.json ? "{\"records\":%lld}\n" : "record: %lld records\n",
             (long long)s.written);
-    free(s.at_eof);
+    sky_eof_tracker_free(&s.eof);
     sky_consumer_destroy(c);
     return rc;
 }

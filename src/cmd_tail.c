@@ -104,36 +104,37 @@ static int start_consumer(tail_opts_t *o, sky_consumer_t **out, int *nparts, cha
     return 0;
 }
 
+/* Marks m as processed for the group's next commit. */
+static void store_offset(sky_consumer_t *c, const rd_kafka_message_t *m) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    if (!l)
+        return;
+    rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)->offset =
+        m->offset + 1;
+    rd_kafka_offsets_store(sky_consumer_handle(c), l);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
 static int tail_loop(tail_opts_t *o, sky_consumer_t *c, int nparts, char *err, size_t errsz) {
     sky_buf_t line;
-    sky_buf_init(&line, 0);
+    sky_eof_tracker_t eof;
     int64_t printed = 0;
-    char *at_eof = calloc((size_t)(nparts > 0 ? nparts : 1), 1);
-    int eof_count = 0, rc = 0;
-    if (!at_eof)
+    int rc = 0;
+    if (sky_eof_tracker_init(&eof, nparts))
         return sky_err(err, errsz, SKY_ENOMEM, "out of memory");
+    sky_buf_init(&line, 0);
     while (!cli_stop && (!o->count || printed < o->count)) {
         rd_kafka_message_t *m = sky_consumer_poll(c, 200);
         if (!m)
             continue;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            if (m->partition >= 0 && m->partition < nparts && !at_eof[m->partition]) {
-                at_eof[m->partition] = 1;
-                eof_count++;
-            }
+        bool all_at_end = sky_eof_tracker_note(&eof, m);
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                cli_error("tail", "%s", rd_kafka_message_errstr(m));
             rd_kafka_message_destroy(m);
-            if (o->exit_at_end && eof_count >= nparts)
+            if (o->exit_at_end && all_at_end)
                 break;
             continue;
-        }
-        if (m->err) {
-            cli_error("tail", "%s", rd_kafka_message_errstr(m));
-            rd_kafka_message_destroy(m);
-            continue;
-        }
-        if (m->partition >= 0 && m->partition < nparts && at_eof[m->partition]) {
-            at_eof[m->partition] = 0;
-            eof_count--;
         }
         int valid;
         sky_buf_reset(&line);
@@ -146,19 +147,14 @@ static int tail_loop(tail_opts_t *o, sky_consumer_t *c, int nparts, char *err, s
             fwrite(line.data, 1, line.len, stdout);
             printed++;
         }
-        if (o->group) {
-            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-            rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)
-                ->offset = m->offset + 1;
-            rd_kafka_offsets_store(sky_consumer_handle(c), l);
-            rd_kafka_topic_partition_list_destroy(l);
-        }
+        if (o->group)
+            store_offset(c, m);
         rd_kafka_message_destroy(m);
     }
     if (o->group && !rc)
         rc = sky_consumer_commit(c, NULL, err, errsz);
     fflush(stdout);
-    free(at_eof);
+    sky_eof_tracker_free(&eof);
     sky_buf_free(&line);
     return rc;
 }

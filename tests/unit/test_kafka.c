@@ -130,12 +130,44 @@ static void test_flush_times_out_when_no_broker_answers(void **state) {
     sky_producer_destroy(p);
 }
 
+static void test_eof_tracker_needs_every_partition_at_its_end(void **state) {
+    (void)state;
+    static const struct {
+        int32_t partition;
+        rd_kafka_resp_err_t err;
+        bool all_at_end; /* expected after this message */
+    } rows[] = {
+        {0, RD_KAFKA_RESP_ERR__PARTITION_EOF, false},
+        {1, RD_KAFKA_RESP_ERR__PARTITION_EOF, false},
+        {1, RD_KAFKA_RESP_ERR__PARTITION_EOF, false}, /* twice counts once */
+        {2, RD_KAFKA_RESP_ERR_NO_ERROR, false},
+        {2, RD_KAFKA_RESP_ERR__PARTITION_EOF, true},
+        {0, RD_KAFKA_RESP_ERR_NO_ERROR, false},      /* a new record: not at its end */
+        {7, RD_KAFKA_RESP_ERR__PARTITION_EOF, false}, /* not an assigned partition */
+        {0, RD_KAFKA_RESP_ERR__TRANSPORT, false},     /* other errors change nothing */
+        {0, RD_KAFKA_RESP_ERR__PARTITION_EOF, true},
+    };
+    sky_eof_tracker_t t;
+    assert_int_equal(sky_eof_tracker_init(&t, 3), 0);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        rd_kafka_message_t m;
+        memset(&m, 0, sizeof m);
+        m.partition = rows[i].partition;
+        m.err = rows[i].err;
+        if (sky_eof_tracker_note(&t, &m) != rows[i].all_at_end)
+            fail_msg("row %zu: partition %d err %d: expected %d", i, rows[i].partition,
+                     rows[i].err, rows[i].all_at_end);
+    }
+    sky_eof_tracker_free(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_producer_attaches_headers_and_keeps_a_key_on_one_partition),
         cmocka_unit_test(test_bad_passthrough_property_is_a_usage_error),
         cmocka_unit_test(test_offset_parse),
         cmocka_unit_test(test_flush_times_out_when_no_broker_answers),
+        cmocka_unit_test(test_eof_tracker_needs_every_partition_at_its_end),
     };
     return cmocka_run_group_tests(tests, start_mock, stop_mock);
 }
