@@ -8,15 +8,15 @@ eval "$(deploy/local/stack env)" # PG* variables and the addresses of the local 
 report=${REPORT_DIR:-report/smoke}
 rm -rf "$report"
 echo "== skyload run scenarios/smoke.yaml (report in $report/)"
-tile38=()
-if [[ -f .stack/tile38/BLOCKED ]]; then
+tile38=(--tile38 "$SKY_TILE38")
+if [[ -f $SKY_STACK_DIR/tile38/BLOCKED ]]; then
   echo "== Tile38 is blocked on this machine ($(cat .stack/tile38/BLOCKED | cut -c1-80)...): running without it"
   tile38=(--tile38 none)
 fi
 rc=0
-./build/skyload run scenarios/smoke.yaml --report "$report" "${tile38[@]}" || rc=$?
+./build/skyload run scenarios/smoke.yaml -b "$SKY_BROKERS" "${tile38[@]}" --report "$report" || rc=$?
 echo
 echo "== files in $report/: $(cd "$report" 2>/dev/null && ls | tr '\n' ' ')"
 echo "== a few records as they are on the topic (skyload tail):"
-./build/skyload tail -t "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["topic"])' "$report/manifest.json")" -c 2 2>/dev/null || true
+./build/skyload tail -b "$SKY_BROKERS" -t "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["topic"])' "$report/manifest.json")" -c 2 2>/dev/null || true
 exit $rc
