@@ -10,7 +10,7 @@ rm -rf "$report"
 echo "== skyload run scenarios/smoke.yaml (report in $report/)"
 tile38=(--tile38 "$SKY_TILE38")
 if [[ -f $SKY_STACK_DIR/tile38/BLOCKED ]]; then
-  echo "== Tile38 is blocked on this machine ($(cat .stack/tile38/BLOCKED | cut -c1-80)...): running without it"
+  echo "== Tile38 is blocked on this machine ($(cut -c1-80 "$SKY_STACK_DIR/tile38/BLOCKED")...): running without it"
   tile38=(--tile38 none)
 fi
 rc=0
