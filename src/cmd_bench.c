@@ -19,6 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The three skyload headers, with values as long as a run's (run id 35 characters,
+ * a 3-digit seq, an ns timestamp): librdkafka peers that can send headers get the
+ * same ones, since building them is part of every skyload record's cost. */
+static const char *const peer_headers[] = {
+    "-H", "skyload-run=r-20261125T100000Z-1-0-19ab5fc3d40", "-H", "skyload-seq=123", "-H",
+    "skyload-intended=1795600800065778000", NULL};
+#define PEER_HEADER_BYTES (11 + 35 + 11 + 3 + 16 + 19) /* names + values */
+
 static const char bench_help[] =
     "usage: skyload bench capacity [--scenario F] [--report DIR] [--start N] [--factor X]\n"
     "                              [--warmup D] [--hold D] [--max-steps N] [--budget D]\n"
@@ -123,7 +131,10 @@ static int bench_opt(bench_opts_t *o, int opt, const char *arg) {
     case OPT_BUDGET: rc = sky_parse_duration_ms(arg, &o->budget_ms, "--budget", err, sizeof err); break;
     case OPT_MAX_STEPS: rc = sky_parse_i64(arg, 1, 100, &o->max_steps, "--max-steps", err, sizeof err); break;
     case 'n': rc = sky_parse_i64(arg, 1000, 100000000, &o->count, "--count", err, sizeof err); break;
-    case OPT_SIZE: rc = sky_parse_i64(arg, 16, 1000000, &o->size, "--size", err, sizeof err); break;
+    case OPT_SIZE:
+        rc = sky_parse_i64(arg, PEER_HEADER_BYTES + 16, 1000000, &o->size, "--size", err,
+                           sizeof err);
+        break;
     case OPT_RUNS: rc = sky_parse_i64(arg, 1, 20, &o->runs, "--runs", err, sizeof err); break;
     default: return cli_usage_error("bench", "unknown option");
     }
@@ -455,7 +466,7 @@ static int why_failed(char *why, size_t whysz, const char *fmt, ...) {
 typedef struct argv_buf {
     const char *argv[ARGV_MAX];
     size_t n;
-    char nums[6][64];
+    char nums[7][64];
 } argv_buf_t;
 
 static void add(argv_buf_t *a, const char *s) {
@@ -493,6 +504,8 @@ static void peer_argv(peers_ctx_t *c, peer_kind_t k, argv_buf_t *a) {
     snprintf(a->nums[3], 64, "%llds", (long long)c->sky_duration_s);
     snprintf(a->nums[4], 64, "bootstrap.servers=%s", c->brokers);
     snprintf(a->nums[5], 64, "%d", E2E_COUNT);
+    /* with the headers sent as headers, the value carries the rest of the record */
+    snprintf(a->nums[6], 64, "%lld", (long long)(o->size - PEER_HEADER_BYTES));
     switch (k) {
     case PEER_SKYLOAD: {
         const char *const l[] = {"simulate", "-n", a->nums[2], "-d", a->nums[3], "--seed", "1",
@@ -504,10 +517,11 @@ static void peer_argv(peers_ctx_t *c, peer_kind_t k, argv_buf_t *a) {
         break;
     }
     case PEER_RDKAFKA_PERF: {
-        const char *const l[] = {"-P", "-t", c->topic, "-b", c->brokers, "-s", a->nums[1], "-c",
+        const char *const l[] = {"-P", "-t", c->topic, "-b", c->brokers, "-s", a->nums[6], "-c",
                                  a->nums[0], "-X", "queue.buffering.max.messages=1000000", NULL};
         add(a, c->rdperf);
         add_list(a, l);
+        add_list(a, peer_headers);
         add_list(a, rdkafka_common);
         break;
     }
@@ -525,6 +539,7 @@ static void peer_argv(peers_ctx_t *c, peer_kind_t k, argv_buf_t *a) {
         const char *const l[] = {"kcat", "-P", "-b", c->brokers, "-t", c->topic, "-l",
                                  c->kcat_in, NULL};
         add_list(a, l);
+        add_list(a, peer_headers);
         add_list(a, rdkafka_common);
         break;
     }
@@ -755,13 +770,16 @@ static int peers_setup(peers_ctx_t *c) {
     snprintf(c->schema, sizeof c->schema, "bench_peers_%d", (int)getpid());
     snprintf(c->conninfo_opt, sizeof c->conninfo_opt, "%s", o->common.pg ? o->common.pg : "");
     /* simulate's record count is aircraft x (duration / 5 s cadence). */
-    c->sky_aircraft = o->count < 100000 ? o->count : 100000;
+    /* Enough aircraft to spread over the partitions like real traffic, few enough
+     * that planning them (~1.4 us each) is not a noticeable part of the run. */
+    c->sky_aircraft = o->count < 10000 ? o->count : 10000;
     c->sky_duration_s = 5 * (o->count / c->sky_aircraft);
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/peers", o->report);
     if (make_dir(dir))
         return 3;
-    if (write_kcat_input(c->kcat_in, o->count, o->size) || write_copy_csv(c->copy_csv, o->count)) {
+    if (write_kcat_input(c->kcat_in, o->count, o->size - PEER_HEADER_BYTES) ||
+        write_copy_csv(c->copy_csv, o->count)) {
         cli_error("bench", "%s: cannot write the peers' input files", dir);
         return 3;
     }
