@@ -108,7 +108,7 @@ void sky_ingest_config_init(sky_ingest_config_t *c) {
     c->collection = SKY_INGEST_DEFAULT_COLLECTION;
     c->pg_conninfo = "";
     c->retention_days = 30;
-    c->batch_rows = 5000;
+    c->batch_rows = SKY_INGEST_DEFAULT_BATCH_ROWS;
     c->batch_ms = 200;
     c->ttl_s = 120;
 }
@@ -773,7 +773,7 @@ static int copy_config(sky_ingest_t *in, const sky_ingest_config_t *cfg) {
     char dlq[512];
     snprintf(dlq, sizeof dlq, "%s.dlq", cfg->topic);
     in->kafka = cfg->kafka;
-    in->batch_rows = cfg->batch_rows > 0 ? cfg->batch_rows : 5000;
+    in->batch_rows = cfg->batch_rows > 0 ? cfg->batch_rows : SKY_INGEST_DEFAULT_BATCH_ROWS;
     in->batch_ms = cfg->batch_ms > 0 ? cfg->batch_ms : 200;
     in->ttl_s = cfg->ttl_s >= 0 ? cfg->ttl_s : 120;
     in->ttl_text[sky_fmt_i64(in->ttl_text, in->ttl_s)] = '\0';

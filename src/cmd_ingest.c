@@ -27,7 +27,7 @@ static const char ingest_help[] =
     "      --init-schema      create the PostgreSQL schema first (idempotent)\n"
     "      --schema NAME      PostgreSQL schema (default public)\n"
     "      --retention-days N keep N days of positions (default 30, 0 = forever)\n"
-    "      --batch-rows N     rows per batch (default 5000)\n"
+    "      --batch-rows N     rows per batch (default 20000)\n"
     "      --batch-ms MS      longest a batch waits, ms (default 200)\n"
     "      --ttl S            Tile38 object expiry in seconds (default 120, 0 = none)\n"
     "      --collection NAME  Tile38 collection (default flights)\n"
