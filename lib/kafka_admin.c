@@ -119,6 +119,33 @@ static int create_topic(rd_kafka_t *rk, rd_kafka_NewTopic_t *nt, const char *top
     return rc;
 }
 
+/* A topic just created has no partition leaders for a moment: records sent
+ * then wait for metadata retries and show as hundreds of ms of ack latency
+ * that belong to topic creation, not to the load. Waits (bounded) until every
+ * partition has a leader; on timeout the producer's own retries take over. */
+static void wait_for_leaders(rd_kafka_t *rk, const char *topic, int timeout_ms) {
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    if (!rkt)
+        return;
+    for (int waited = 0; waited < timeout_ms; waited += 50) {
+        const struct rd_kafka_metadata *md = NULL;
+        int ready = 0;
+        if (!rd_kafka_metadata(rk, 0, rkt, &md, 2000) && md->topic_cnt == 1 &&
+            !md->topics[0].err && md->topics[0].partition_cnt > 0) {
+            ready = 1;
+            for (int i = 0; i < md->topics[0].partition_cnt; i++)
+                ready &= md->topics[0].partitions[i].leader >= 0 &&
+                         !md->topics[0].partitions[i].err;
+        }
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        if (ready)
+            break;
+        rd_kafka_poll(rk, 50);
+    }
+    rd_kafka_topic_destroy(rkt);
+}
+
 int sky_kafka_ensure_topic_timeout(const sky_kconf_t *kc, const char *topic, int partitions,
                                    const char *const *configs, int timeout_ms, char *errstr,
                                    size_t errstr_size) {
@@ -137,6 +164,8 @@ int sky_kafka_ensure_topic_timeout(const sky_kconf_t *kc, const char *topic, int
         rc = add_topic_configs(nt, configs, errstr, errstr_size);
         if (!rc)
             rc = create_topic(rk, nt, topic, partitions, timeout_ms, errstr, errstr_size);
+        if (!rc)
+            wait_for_leaders(rk, topic, timeout_ms);
         rd_kafka_NewTopic_destroy(nt);
     }
     rd_kafka_destroy(rk);
