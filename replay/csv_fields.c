@@ -33,6 +33,14 @@ static int split_quoted(char *p, char *end, field_t *f, char **next) {
     return 0;
 }
 
+int csv_split_row(char *line, size_t len, field_t *fields, char *errstr, size_t errsz) {
+    int n = csv_split(line, len, fields, FIELDS_MAX);
+    if (n < 0)
+        return sky_err(errstr, errsz, SKY_EINVAL,
+                       n == -1 ? "unterminated quote" : "more than 32 fields");
+    return n;
+}
+
 int csv_split(char *line, size_t len, field_t *fields, int max) {
     char *p = line, *end = line + len;
     int n = 0;

@@ -83,10 +83,9 @@ int parse_csv(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec, cha
     field_t f[FIELDS_MAX];
     if (len == 0 || line[0] == '#')
         return SKY_ROW_NONE;
-    int n = csv_split(line, len, f, FIELDS_MAX);
+    int n = csv_split_row(line, len, f, errstr, errsz);
     if (n < 0)
-        return sky_err(errstr, errsz, SKY_EINVAL,
-                       n == -1 ? "unterminated quote" : "more than 32 fields");
+        return n;
     if (!p->header_done) {
         p->header_done = true;
         if (f[0].len == 9 && memcmp(f[0].p, "flight_id", 9) == 0)

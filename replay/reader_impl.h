@@ -37,6 +37,8 @@ struct sky_line_parser {
 /* Splits a CSV line in place (RFC 4180 quotes within one line; "" unescaped).
  * Returns the number of fields, or -1 for an unterminated quote, -2 for more than max. */
 int csv_split(char *line, size_t len, field_t *fields, int max);
+/* csv_split into FIELDS_MAX fields; a bad line returns SKY_EINVAL with the reason. */
+int csv_split_row(char *line, size_t len, field_t *fields, char *errstr, size_t errsz);
 
 /* Strict decimal parsers for a field ([-+]digits[.digits][e±N]); false when not a number. */
 bool field_double(const field_t *f, double *out);
