@@ -1,46 +1,25 @@
-/* Open-addressing flight_id -> per-flight state map with one bitmap arena. */
+/* flight_id -> per-flight state (an idmap index into one array) with one bitmap arena. */
 #include "flight_table.h"
 
 #include "error.h"
+#include "idmap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 struct sky_flight_table {
-    sky_vflight_t *flights;
+    sky_vflight_t *flights; /* by idmap index */
     size_t nflights;
-    uint32_t *slots; /* index + 1 into flights; 0 = empty */
-    size_t nslots;   /* power of two */
+    sky_idmap_t *ids;
     uint64_t *arena; /* every flight's bitmap */
     size_t arena_words;
     sky_vm_fault_t *faults; /* copy of the manifest's, sorted by (flight, seq) */
     size_t nfaults;
 };
 
-static uint64_t hash_key(const void *key, size_t len) {
-    /* FNV-1a: flight ids are short, so this is cheaper than anything fancier. */
-    const unsigned char *p = key;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    return h ^ (h >> 29);
-}
-
-static size_t find_slot(const sky_flight_table_t *t, const void *key, size_t len) {
-    size_t mask = t->nslots - 1;
-    for (size_t i = (size_t)hash_key(key, len) & mask;; i = (i + 1) & mask) {
-        uint32_t s = t->slots[i];
-        if (!s)
-            return i;
-        const sky_vflight_t *f = &t->flights[s - 1];
-        if (f->id_len == len && memcmp(f->id, key, len) == 0)
-            return i;
-    }
-}
-
 sky_vflight_t *sky_flight_table_find(sky_flight_table_t *t, const void *key, size_t len) {
-    uint32_t s = t->slots[find_slot(t, key, len)];
-    return s ? &t->flights[s - 1] : NULL;
+    int64_t i = sky_idmap_find(t->ids, key, len);
+    return i < 0 ? NULL : &t->flights[i];
 }
 
 static int fault_cmp(const void *a, const void *b) {
@@ -55,21 +34,23 @@ static int add_flights(sky_flight_table_t *t, const sky_verify_manifest_t *m) {
     for (size_t i = 0; i < m->nflights; i++) {
         const sky_vm_flight_t *mf = &m->flights[i];
         size_t len = strlen(mf->id);
-        size_t slot = find_slot(t, mf->id, len);
-        if (t->slots[slot]) { /* the same flight in two shards: keep the widest range */
-            sky_vflight_t *f = &t->flights[t->slots[slot] - 1];
+        bool added;
+        int64_t k = sky_idmap_intern(t->ids, mf->id, len, &added);
+        if (k < 0)
+            return SKY_ENOMEM;
+        if (!added) { /* the same flight in two shards: keep the widest range */
+            sky_vflight_t *f = &t->flights[k];
             f->first_seq = mf->first_seq < f->first_seq ? mf->first_seq : f->first_seq;
             f->last_seq = mf->last_seq > f->last_seq ? mf->last_seq : f->last_seq;
             if (mf->final.present && (!f->final || mf->final.seq > f->final->seq))
                 f->final = &mf->final;
             continue;
         }
-        sky_vflight_t *f = &t->flights[t->nflights];
+        sky_vflight_t *f = &t->flights[t->nflights++];
         *f = (sky_vflight_t){.id = mf->id, .id_len = len, .first_seq = mf->first_seq,
                              .last_seq = mf->last_seq, .manifest_partition = mf->partition,
                              .final = mf->final.present ? &mf->final : NULL,
                              .landed = mf->landed};
-        t->slots[slot] = (uint32_t)++t->nflights;
     }
     return 0;
 }
@@ -123,12 +104,9 @@ sky_flight_table_t *sky_flight_table_new(const sky_verify_manifest_t *m, char *e
     sky_flight_table_t *t = calloc(1, sizeof *t);
     if (!t || m->nflights >= UINT32_MAX / 4)
         goto nomem;
-    t->nslots = 16;
-    while (t->nslots < m->nflights * 2)
-        t->nslots <<= 1;
-    t->slots = calloc(t->nslots, sizeof *t->slots);
+    t->ids = sky_idmap_new(m->nflights);
     t->flights = calloc(m->nflights ? m->nflights : 1, sizeof *t->flights);
-    if (!t->slots || !t->flights || add_flights(t, m) || build_bitmaps(t) || attach_faults(t, m))
+    if (!t->ids || !t->flights || add_flights(t, m) || build_bitmaps(t) || attach_faults(t, m))
         goto nomem;
     sky_flight_table_reset(t);
     return t;
@@ -142,7 +120,7 @@ void sky_flight_table_destroy(sky_flight_table_t *t) {
     if (!t)
         return;
     free(t->flights);
-    free(t->slots);
+    sky_idmap_destroy(t->ids);
     free(t->arena);
     free(t->faults);
     free(t);
@@ -197,6 +175,6 @@ unsigned sky_flight_faults_at(const sky_flight_table_t *t, const sky_vflight_t *
 }
 
 size_t sky_flight_table_bytes(const sky_flight_table_t *t) {
-    return sizeof *t + t->nflights * sizeof *t->flights + t->nslots * sizeof *t->slots +
+    return sizeof *t + t->nflights * sizeof *t->flights + sky_idmap_bytes(t->ids) +
            t->arena_words * sizeof *t->arena + t->nfaults * sizeof *t->faults;
 }

@@ -1,0 +1,40 @@
+/* Interns byte-string keys (flight ids) as dense indexes 0, 1, 2, ... in insertion
+ * order, so that per-flight state can live in plain arrays indexed by them. One
+ * open-addressing table (linear probing, load <= 1/2) whose slots carry 32 bits of
+ * the key's hash, so a probe compares key bytes only when the hashes agree. Keys are
+ * copied into the map. verify, replay and ingest look every record's flight up here. */
+#ifndef SKY_IDMAP_H
+#define SKY_IDMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sky_idmap sky_idmap_t;
+
+/* A map sized for `expected` keys without growing (0 is fine); NULL when out of memory. */
+sky_idmap_t *sky_idmap_new(size_t expected);
+void sky_idmap_destroy(sky_idmap_t *m); /* NULL is fine */
+
+/* The index of key (len bytes, any bytes), or -1 when absent. */
+int64_t sky_idmap_find(const sky_idmap_t *m, const void *key, size_t len);
+/* The index of key, added as the next index when absent (*added says which; may be
+ * NULL). SKY_ENOMEM (negative) when the map cannot grow. */
+int64_t sky_idmap_intern(sky_idmap_t *m, const void *key, size_t len, bool *added);
+/* Makes room for `keys` more keys of `key_bytes` bytes in all, so that those interns
+ * cannot fail. 0 or SKY_ENOMEM. */
+int sky_idmap_reserve(sky_idmap_t *m, size_t keys, size_t key_bytes);
+
+size_t sky_idmap_count(const sky_idmap_t *m);
+/* Key number i, NUL-terminated, owned by the map and valid until the next intern or
+ * clear; *len (when len is not NULL) gets its length. NULL when i is out of range. */
+const char *sky_idmap_key(const sky_idmap_t *m, size_t i, size_t *len);
+/* Forgets every key, keeps the memory. */
+void sky_idmap_clear(sky_idmap_t *m);
+/* Bytes held: slots, key bytes and their offsets. */
+size_t sky_idmap_bytes(const sky_idmap_t *m);
+
+/* The map's 64-bit hash: a few multiplies for a flight id, every output bit mixed. */
+uint64_t sky_idmap_hash(const void *key, size_t len);
+
+#endif
