@@ -4,7 +4,11 @@
 
 #include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#ifdef SKY_WITH_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 static const struct sky_cmd commands[] = {
     {"simulate", cmd_simulate, "generate synthetic air traffic and publish it"},
@@ -29,12 +33,31 @@ static void usage(FILE *out) {
                  "3 runtime failure (e.g. a server unreachable after retries).\n");
 }
 
+/* Which allocator malloc() really is: the linked one only counts if it interposed. */
+static const char *allocator(char *buf, size_t size) {
+#ifdef SKY_WITH_MIMALLOC
+    void *p = malloc(64);
+    int ours = p && mi_is_in_heap_region(p);
+    free(p);
+    if (ours) {
+        snprintf(buf, size, "mimalloc %d.%d.%d", mi_version() / 100, mi_version() / 10 % 10,
+                 mi_version() % 10);
+        return buf;
+    }
+#else
+    (void)buf;
+    (void)size;
+#endif
+    return "glibc malloc";
+}
+
 int main(int argc, char **argv) {
-    /* librdkafka frees each produced message on its broker thread; with glibc's
-     * fastbins that makes every large free consolidate millions of small chunks
-     * (perf: malloc_consolidate + unlink_chunk = 23% of a producer's CPU).
-     * Without fastbins the same 1 M records take 20% less CPU (bench/RESULTS.md). */
+#ifndef SKY_WITH_MIMALLOC
+    /* glibc only: librdkafka frees produced messages in bursts of thousands, and with
+     * fastbins every later large malloc consolidates them (malloc_consolidate +
+     * unlink_chunk were 23% of a producer's CPU); without fastbins 20% less CPU. */
     mallopt(M_MXFAST, 0);
+#endif
     cli_log_init();
     if (argc < 2) {
         usage(stderr);
@@ -46,7 +69,9 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
-        printf("skyload %s (librdkafka %s)\n", SKY_VERSION, rd_kafka_version_str());
+        char buf[64];
+        printf("skyload %s (librdkafka %s, %s)\n", SKY_VERSION, rd_kafka_version_str(),
+               allocator(buf, sizeof buf));
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
