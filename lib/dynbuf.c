@@ -63,15 +63,28 @@ int sky_buf_add_char(sky_buf_t *b, char c) {
     return sky_buf_add(b, &c, 1);
 }
 
+static unsigned digits_u64(uint64_t v) {
+    unsigned n = 1;
+    for (; v >= 10000; v /= 10000)
+        n += 4;
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* Two digits per division, written from the end: every record's headers go through here. */
 size_t sky_fmt_u64(char *out, uint64_t v) {
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
+    unsigned n = digits_u64(v), i = n;
+    for (; v >= 100; v /= 100) {
+        i -= 2;
+        memcpy(out + i, pairs + v % 100 * 2, 2);
+    }
+    if (v >= 10)
+        memcpy(out + i - 2, pairs + v * 2, 2);
+    else
+        out[i - 1] = (char)('0' + v);
     return n;
 }
 

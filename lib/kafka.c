@@ -108,6 +108,7 @@ struct sky_producer {
     int32_t nslots;
     int64_t last_poll_ns; /* CLOCK_MONOTONIC of the last rd_kafka_poll from a send */
     uint32_t sends_since_clock;
+    bool user_partitioner; /* -X partitioner=...: never pass a partition of our own */
     char last_error[256];
 };
 
@@ -168,6 +169,8 @@ sky_producer_t *sky_producer_new(const sky_kconf_t *kc, const char *topic, char 
         goto fail;
     rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
     rd_kafka_conf_set_opaque(conf, p);
+    for (size_t i = 0; kc && i < kc->nprops; i++)
+        p->user_partitioner |= strncmp(kc->props[i], "partitioner=", 12) == 0;
     char rderr[512];
     p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rderr, sizeof rderr);
     if (!p->rk) {
@@ -248,31 +251,35 @@ struct send_args {
     int64_t seq, intended_ns, timestamp_ms;
 };
 
+/* The value lengths are passed, so librdkafka measures only the header names. */
 static rd_kafka_resp_err_t attempt_headers(sky_producer_t *p, void *arg) {
     const struct send_args *a = arg;
     char seq[24], intended[24];
-    seq[sky_fmt_i64(seq, a->seq)] = '\0';
-    intended[sky_fmt_i64(intended, a->intended_ns)] = '\0';
+    ssize_t seq_len = (ssize_t)sky_fmt_i64(seq, a->seq);
+    ssize_t intended_len = (ssize_t)sky_fmt_i64(intended, a->intended_ns);
     return rd_kafka_producev(
-        p->rk, RD_KAFKA_V_RKT(p->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(a->key, a->key_len), RD_KAFKA_V_VALUE((void *)a->value, a->value_len),
-        RD_KAFKA_V_HEADER(SKY_HDR_RUN, a->run_id, -1), RD_KAFKA_V_HEADER(SKY_HDR_SEQ, seq, -1),
-        RD_KAFKA_V_HEADER(SKY_HDR_INTENDED, intended, -1),
+        p->rk, RD_KAFKA_V_RKT(p->rkt), RD_KAFKA_V_PARTITION(a->partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(a->key, a->key_len),
+        RD_KAFKA_V_VALUE((void *)a->value, a->value_len),
+        RD_KAFKA_V_HEADER(SKY_HDR_RUN, a->run_id, (ssize_t)strlen(a->run_id)),
+        RD_KAFKA_V_HEADER(SKY_HDR_SEQ, seq, seq_len),
+        RD_KAFKA_V_HEADER(SKY_HDR_INTENDED, intended, intended_len),
         RD_KAFKA_V_OPAQUE((void *)(intptr_t)a->intended_ns), RD_KAFKA_V_END);
 }
 
 static rd_kafka_resp_err_t attempt_plain(sky_producer_t *p, void *arg) {
     const struct send_args *a = arg;
-    if (rd_kafka_produce(p->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)a->value,
+    if (rd_kafka_produce(p->rkt, a->partition, RD_KAFKA_MSG_F_COPY, (void *)a->value,
                          a->value_len, a->key, a->key_len, (void *)(intptr_t)a->intended_ns) == -1)
         return rd_kafka_last_error();
     return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
-int sky_producer_send(sky_producer_t *p, const void *key, size_t key_len, const void *value,
-                      size_t value_len, const char *run_id, int64_t seq, int64_t intended_ns,
-                      char *errstr, size_t errstr_size) {
-    struct send_args a = {.key = key, .key_len = key_len, .value = value, .value_len = value_len,
+int sky_producer_send(sky_producer_t *p, int32_t partition, const void *key, size_t key_len,
+                      const void *value, size_t value_len, const char *run_id, int64_t seq,
+                      int64_t intended_ns, char *errstr, size_t errstr_size) {
+    struct send_args a = {.partition = p->user_partitioner ? RD_KAFKA_PARTITION_UA : partition,
+                          .key = key, .key_len = key_len, .value = value, .value_len = value_len,
                           .run_id = run_id, .seq = seq, .intended_ns = intended_ns};
     return produce_retrying(p, run_id ? attempt_headers : attempt_plain, &a, errstr, errstr_size);
 }

@@ -71,10 +71,12 @@ void sky_producer_set_stop_flag(sky_producer_t *p, volatile sig_atomic_t *flag);
 
 /* Produces one record to the producer's topic. With run_id != NULL the
  * skyload headers are attached (run, seq, intended ns). Blocks (serving
- * delivery reports) while librdkafka's queue is full. key and value are copied. */
-int sky_producer_send(sky_producer_t *p, const void *key, size_t key_len, const void *value,
-                      size_t value_len, const char *run_id, int64_t seq, int64_t intended_ns,
-                      char *errstr, size_t errstr_size);
+ * delivery reports) while librdkafka's queue is full. key and value are copied.
+ * partition: the key's murmur2 partition when the caller knows it (saves hashing
+ * every record), else RD_KAFKA_PARTITION_UA; a -X partitioner=... always decides. */
+int sky_producer_send(sky_producer_t *p, int32_t partition, const void *key, size_t key_len,
+                      const void *value, size_t value_len, const char *run_id, int64_t seq,
+                      int64_t intended_ns, char *errstr, size_t errstr_size);
 /* General form: topic NULL = the producer's; partition RD_KAFKA_PARTITION_UA =
  * partitioner; headers copied (may be NULL); timestamp_ms 0 = now. */
 int sky_producer_send_with(sky_producer_t *p, const char *topic, int32_t partition,

@@ -43,6 +43,12 @@ typedef struct slot {
 
 typedef enum pacing { PACE_TIME, PACE_RATE, PACE_MAX } pacing_t;
 
+/* An airline's IATA flight number prefix, learnt from the model's first flight number. */
+typedef struct prefix {
+    char code[6];
+    uint8_t len, filled;
+} prefix_t;
+
 typedef struct sim {
     const sky_sim_config_t *cfg;
     const sky_scenario_t *sc;
@@ -71,7 +77,7 @@ typedef struct sim {
     char run_id[64];
     const char *topic;
     /* flight ids without printf (traffic.h's documented format, checked per flight) */
-    char (*iata)[8]; /* per airline index: flight number prefix; [7] = 1 when filled */
+    prefix_t *iata; /* per airline index: flight number prefix */
     bool slow_ids;
     /* ISO 8601 timestamp of the latest second formatted: records come in time order,
      * so most only change the milliseconds */
@@ -165,43 +171,48 @@ static size_t put_hex_min6(char *out, uint64_t v) {
 
 /* "<airline ICAO><number>-<index, hex, 6+ digits>" and "<IATA><number>", as
  * sky_traffic_flight_id / _flight_number write them, without snprintf: this runs
- * for every record. start_flight checks the result against the model's. */
+ * for every record. check_ids compares a sample with the model's. */
 static void write_ids(sim_t *s, const sky_flight_plan_t *plan, char *id, char *number) {
     if (s->slow_ids) {
         sky_traffic_flight_id(s->traffic, plan, id, SKY_FLIGHT_ID_MAX);
         sky_traffic_flight_number(s->traffic, plan, number, SKY_META_MAX);
         return;
     }
-    const char *icao = sky_traffic_airline_icao(s->traffic, plan);
-    size_t n = strnlen(icao, 8);
-    memcpy(id, icao, n);
-    n += put_u32(id + n, plan->number);
-    id[n++] = '-';
-    id[n + put_hex_min6(id + n, plan->index)] = '\0';
-    char *iata = s->iata[plan->airline];
-    if (!iata[7]) {
-        char full[SKY_META_MAX], digits[12];
+    char digits[12];
+    size_t dlen = put_u32(digits, plan->number);
+    prefix_t *iata = &s->iata[plan->airline];
+    if (!iata->filled) {
+        char full[SKY_META_MAX];
         size_t flen = sky_traffic_flight_number(s->traffic, plan, full, sizeof full);
-        size_t dlen = put_u32(digits, plan->number);
-        if (flen < dlen || flen - dlen > 6 || memcmp(full + flen - dlen, digits, dlen) != 0) {
+        if (flen < dlen || flen - dlen >= sizeof iata->code ||
+            memcmp(full + flen - dlen, digits, dlen) != 0) {
             s->slow_ids = true;
             write_ids(s, plan, id, number);
             return;
         }
-        memcpy(iata, full, flen - dlen);
-        iata[flen - dlen] = '\0';
-        iata[7] = 1;
+        memcpy(iata->code, full, flen - dlen);
+        iata->len = (uint8_t)(flen - dlen);
+        iata->filled = 1;
     }
-    n = strlen(iata);
-    memcpy(number, iata, n);
-    number[n + put_u32(number + n, plan->number)] = '\0';
+    const char *icao = sky_traffic_airline_icao(s->traffic, plan);
+    size_t n = strnlen(icao, 8);
+    memcpy(id, icao, n);
+    memcpy(id + n, digits, dlen);
+    n += dlen;
+    id[n++] = '-';
+    id[n + put_hex_min6(id + n, plan->index)] = '\0';
+    memcpy(number, iata->code, iata->len);
+    memcpy(number + iata->len, digits, dlen);
+    number[iata->len + dlen] = '\0';
 }
 
-/* Falls back to the model's own formatting if ours ever disagrees. */
+/* Falls back to the model's own formatting if ours ever disagrees. The model's
+ * snprintf costs more than planning the flight, so it checks a sample: the first
+ * flights and every 256th. */
 static void check_ids(sim_t *s, const sky_flight_plan_t *plan) {
     char fast_id[SKY_FLIGHT_ID_MAX], fast_num[SKY_META_MAX], id[SKY_FLIGHT_ID_MAX],
         num[SKY_META_MAX];
-    if (s->slow_ids)
+    if (s->slow_ids || (s->res->flights >= 256 && (s->res->flights & 255) != 0))
         return;
     write_ids(s, plan, fast_id, fast_num);
     sky_traffic_flight_id(s->traffic, plan, id, sizeof id);
@@ -301,8 +312,8 @@ static int send_record(sim_t *s, const slot_t *sl, int64_t seq, int64_t intended
     s->res->produced++;
     switch (s->cfg->sink) {
     case SKY_SINK_KAFKA:
-        rc = sky_producer_send(s->producer, s->f.flight_id, klen, s->enc, vlen, s->run_id, seq,
-                               intended, s->errbuf, sizeof s->errbuf);
+        rc = sky_producer_send(s->producer, sl->partition, s->f.flight_id, klen, s->enc, vlen,
+                               s->run_id, seq, intended, s->errbuf, sizeof s->errbuf);
         break;
     case SKY_SINK_FILE:
     case SKY_SINK_STDOUT:
@@ -467,7 +478,7 @@ static int start_flight(sim_t *s, slot_t *sl, uint64_t global, int64_t t_us, boo
         sl->start_ms = (int32_t)(u * (double)sl->plan.duration_ms);
     }
     check_ids(s, &sl->plan);
-    sky_traffic_flight_id(s->traffic, &sl->plan, s->f.flight_id, sizeof s->f.flight_id);
+    write_ids(s, &sl->plan, s->f.flight_id, s->f.flight_number);
     sl->partition = (int16_t)sky_kafka_murmur2_partition(s->f.flight_id,
                                                          strlen(s->f.flight_id), s->nparts);
     s->airborne++;

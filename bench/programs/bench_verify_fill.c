@@ -84,8 +84,8 @@ static int send_one(sky_producer_t *p, const fill_opts_t *o, int64_t flight, int
     int klen = snprintf(key, sizeof key, "%s%08lld", o->prefix, (long long)flight);
     int64_t now = sky_now_ns();
     if (flight != o->split)
-        return sky_producer_send(p, key, (size_t)klen, value, sizeof value, o->run_id, seq, now,
-                                 err, errsz);
+        return sky_producer_send(p, RD_KAFKA_PARTITION_UA, key, (size_t)klen, value, sizeof value,
+                                 o->run_id, seq, now, err, errsz);
     /* The split flight: explicit partitions, built the way the producer builds its headers. */
     char seqs[24], nows[24];
     snprintf(seqs, sizeof seqs, "%lld", (long long)seq);

@@ -52,8 +52,8 @@ int main(int argc, char **argv) {
         int64_t flight = i % flights, seq = i / flights;
         fixture_flight(flight, seq, &f);
         size_t n = sky_flight_encode(&f, buf, sizeof buf);
-        if (sky_producer_send(p, f.flight_id, strlen(f.flight_id), buf, n, run, seq, sky_now_ns(),
-                              err, sizeof err)) {
+        if (sky_producer_send(p, RD_KAFKA_PARTITION_UA, f.flight_id, strlen(f.flight_id), buf, n,
+                              run, seq, sky_now_ns(), err, sizeof err)) {
             fprintf(stderr, "sky_fixture_produce: %s\n", err);
             sky_producer_destroy(p);
             return 3;

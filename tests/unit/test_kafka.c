@@ -3,6 +3,7 @@
  * The real broker is exercised by tests/e2e. */
 #include "error.h"
 #include "kafka.h"
+#include "kafka_admin.h"
 
 #include <librdkafka/rdkafka_mock.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <zlib.h>
 #include <cmocka.h>
 
 static rd_kafka_t *mock_rk;
@@ -44,8 +46,9 @@ static void test_producer_attaches_headers_and_keeps_a_key_on_one_partition(void
     static const char *const keys[] = {"AAA1", "BBB2", "CCC3", "DDD4"};
     for (int seq = 0; seq < 50; seq++)
         for (int k = 0; k < 4; k++)
-            assert_int_equal(sky_producer_send(p, keys[k], 4, "v", 1, "run-1", seq,
-                                               1000000000LL + seq, err, sizeof err), 0);
+            assert_int_equal(sky_producer_send(p, RD_KAFKA_PARTITION_UA, keys[k], 4, "v", 1,
+                                               "run-1", seq, 1000000000LL + seq, err, sizeof err),
+                             0);
     assert_int_equal(sky_producer_flush(p, 10000, err, sizeof err), 0);
     sky_producer_stats_t st;
     sky_producer_get_stats(p, &st);
@@ -90,6 +93,45 @@ static void test_producer_attaches_headers_and_keeps_a_key_on_one_partition(void
     sky_consumer_destroy(c);
 }
 
+static void note_partition(void *opaque, const sky_delivery_t *d) {
+    *(int32_t *)opaque = d->err ? -2 : d->partition;
+}
+
+/* The caller's partition is taken as it is, unless -X names a partitioner: then the
+ * partitioner decides (consistent = CRC32 of the key modulo the partition count). */
+static void test_partition_hint_is_used_unless_a_partitioner_is_configured(void **state) {
+    (void)state;
+    static const char key[] = "AAL1-000001";
+    const int32_t murmur2 = sky_kafka_murmur2_partition(key, 11, 6);
+    const int32_t consistent = (int32_t)(crc32(0, (const Bytef *)key, 11) % 6);
+    int32_t other = 0; /* a partition neither partitioner picks for the key */
+    while (other == murmur2 || other == consistent)
+        other++;
+    const struct {
+        const char *prop; /* NULL: none */
+        int32_t hint, expected;
+    } rows[] = {
+        {NULL, other, other},
+        {NULL, RD_KAFKA_PARTITION_UA, murmur2},
+        {"partitioner=consistent", other, consistent},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char err[512];
+        const char *props[1] = {rows[i].prop};
+        sky_kconf_t kc = {.brokers = bootstraps, .props = props, .nprops = rows[i].prop ? 1 : 0};
+        sky_producer_t *p = sky_producer_new(&kc, "flights", err, sizeof err);
+        assert_non_null(p);
+        int32_t got = -1;
+        sky_producer_set_delivery_cb(p, note_partition, &got);
+        assert_int_equal(sky_producer_send(p, rows[i].hint, key, 11, "v", 1, "run-1", 0, 1, err,
+                                           sizeof err),
+                         0);
+        assert_int_equal(sky_producer_flush(p, 10000, err, sizeof err), 0);
+        assert_int_equal(got, rows[i].expected);
+        sky_producer_destroy(p);
+    }
+}
+
 static void test_bad_passthrough_property_is_a_usage_error(void **state) {
     (void)state;
     char err[512];
@@ -124,7 +166,8 @@ static void test_flush_times_out_when_no_broker_answers(void **state) {
     sky_kconf_t kc = {.brokers = "127.0.0.1:1", .props = props, .nprops = 1};
     sky_producer_t *p = sky_producer_new(&kc, "flights", err, sizeof err);
     assert_non_null(p);
-    assert_int_equal(sky_producer_send(p, "K", 1, "v", 1, NULL, 0, 0, err, sizeof err), 0);
+    assert_int_equal(
+        sky_producer_send(p, RD_KAFKA_PARTITION_UA, "K", 1, "v", 1, NULL, 0, 0, err, sizeof err), 0);
     assert_int_equal(sky_producer_flush(p, 300, err, sizeof err), SKY_ETIMEOUT);
     assert_non_null(strstr(err, "1 records still unacknowledged"));
     sky_producer_destroy(p);
@@ -164,6 +207,7 @@ static void test_eof_tracker_needs_every_partition_at_its_end(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_producer_attaches_headers_and_keeps_a_key_on_one_partition),
+        cmocka_unit_test(test_partition_hint_is_used_unless_a_partitioner_is_configured),
         cmocka_unit_test(test_bad_passthrough_property_is_a_usage_error),
         cmocka_unit_test(test_offset_parse),
         cmocka_unit_test(test_flush_times_out_when_no_broker_answers),

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -89,6 +90,28 @@ static void test_double_text_roundtrips(void **state) {
     }
 }
 
+/* Every digit count and the pair/odd-digit boundaries, against snprintf. */
+static void test_integer_formatters_match_snprintf(void **state) {
+    (void)state;
+    static const int64_t values[] = {0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 9999, 10000,
+                                     99999, 100000, 123456789, 1795600800065778000LL,
+                                     INT64_MAX, INT64_MIN, -1, -10, -1795600800065778000LL};
+    char want[32], got[32];
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        snprintf(want, sizeof want, "%lld", (long long)values[i]);
+        got[sky_fmt_i64(got, values[i])] = '\0';
+        assert_string_equal(got, want);
+    }
+    for (uint64_t v = 1; v < UINT64_MAX / 10; v = v * 10 + 7) {
+        snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+        got[sky_fmt_u64(got, v)] = '\0';
+        assert_string_equal(got, want);
+    }
+    snprintf(want, sizeof want, "%llu", (unsigned long long)UINT64_MAX);
+    got[sky_fmt_u64(got, UINT64_MAX)] = '\0';
+    assert_string_equal(got, want);
+}
+
 static void test_base64_roundtrip_and_buffer_limit(void **state) {
     (void)state;
     static const uint8_t data[] = {0, 1, 2, 250, 251, 252, 253};
@@ -116,6 +139,7 @@ int main(void) {
         cmocka_unit_test(test_shard_and_hostport_parse),
         cmocka_unit_test(test_json_string_escapes_controls_and_bad_utf8),
         cmocka_unit_test(test_double_text_roundtrips),
+        cmocka_unit_test(test_integer_formatters_match_snprintf),
         cmocka_unit_test(test_base64_roundtrip_and_buffer_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
