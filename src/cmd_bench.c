@@ -42,7 +42,9 @@ static const char bench_help[] =
     "and DIR/capacity.svg. CPU and RSS rows: skyload (simulate and ingest share this\n"
     "process), the Kafka broker, PostgreSQL (postmaster and its backends).\n\n"
     "peers: on the same stack, the same record count and size, acks=all (idempotence),\n"
-    "linger.ms=5 and 10,000-message batches, runs skyload simulate, rdkafka_performance,\n"
+    "linger.ms=5 and 10,000-message batches, records spread one by one over the partitions\n"
+    "(the peers' keyless records without sticky partitioning, as skyload's keyed records\n"
+    "are), runs skyload simulate, rdkafka_performance,\n"
     "Kafka's ProducerPerformance and EndToEndLatency, kcat -P, tile38-benchmark and a raw\n"
     "PostgreSQL COPY: one warm-up run then --runs timed runs each (fork/exec, wall clock\n"
     "and rusage), and prints median/min/max and the ratio to skyload. DIR/peers.json.\n\n"
@@ -480,9 +482,13 @@ static void add_list(argv_buf_t *a, const char *const *l) {
         add(a, *l);
 }
 
+/* The peers send keyless records; librdkafka would keep those on one partition for
+ * sticky.partitioning.linger.ms at a time (one big batch), where skyload's keyed records
+ * spread over every partition record by record. 0 spreads the peers' records the same way,
+ * so both build the same batches. */
 static const char *const rdkafka_common[] = {
     "-X", "enable.idempotence=true", "-X", "linger.ms=5", "-X", "batch.num.messages=10000",
-    "-X", "partitioner=murmur2_random", NULL};
+    "-X", "partitioner=murmur2_random", "-X", "sticky.partitioning.linger.ms=0", NULL};
 
 static void java_args(peers_ctx_t *c, argv_buf_t *a, const char *cls) {
     add(a, "java");
@@ -530,6 +536,9 @@ static void peer_argv(peers_ctx_t *c, peer_kind_t k, argv_buf_t *a) {
                                  "--record-size", a->nums[1], "--throughput", "-1",
                                  "--producer-props", a->nums[4], "acks=all",
                                  "enable.idempotence=true", "linger.ms=5", "batch.size=1000000",
+                                 /* keyless: spread record by record, not sticky (above) */
+                                 "partitioner.class="
+                                 "org.apache.kafka.clients.producer.RoundRobinPartitioner",
                                  NULL};
         java_args(c, a, "org.apache.kafka.tools.ProducerPerformance");
         add_list(a, l);
