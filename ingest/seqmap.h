@@ -11,8 +11,6 @@
 #include <stdint.h>
 
 typedef struct sky_seq_entry {
-    char id[SKY_FLIGHT_ID_MAX];
-    bool used;
     bool known;   /* confirmed: learnt from Tile38 or written by us */
     bool present; /* Tile38 holds an object for the flight (seq/ts below are valid) */
     bool has_seq;
@@ -26,13 +24,14 @@ typedef struct sky_seq_entry {
 
 typedef struct sky_seqmap sky_seqmap_t;
 
-sky_seqmap_t *sky_seqmap_new(size_t initial_capacity); /* NULL on allocation failure */
+/* Room for max(initial_capacity, 32) flights; NULL on allocation failure. */
+sky_seqmap_t *sky_seqmap_new(size_t initial_capacity);
 void sky_seqmap_destroy(sky_seqmap_t *m);              /* NULL is fine */
 /* Makes room for `extra` more flights so that the next `extra` creations neither
  * allocate nor move entries (pointers stay valid). 0 or SKY_ENOMEM. */
 int sky_seqmap_reserve(sky_seqmap_t *m, size_t extra);
 /* The entry for id, or NULL when absent and !create (or when full: reserve first).
- * A created entry is zeroed apart from id and used. */
+ * A created entry is zeroed. */
 sky_seq_entry_t *sky_seqmap_get(sky_seqmap_t *m, const char *id, bool create);
 void sky_seqmap_clear(sky_seqmap_t *m); /* forgets every flight, keeps the memory */
 size_t sky_seqmap_count(const sky_seqmap_t *m);

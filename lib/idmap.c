@@ -1,5 +1,7 @@
-/* Key -> dense index map: slots hold (32-bit hash tag << 32 | index + 1), 0 = empty;
- * the keys live back to back in one arena, NUL-terminated, found by offset. */
+/* Key -> dense index map. A slot is 16 bytes: the key's full 64-bit hash, its index + 1
+ * (0 = empty) and the offset of its key in one arena where each key is stored as
+ * [u16 length][bytes][NUL]. A lookup reads one slot line and, when the hashes agree, one
+ * arena line: verify looks up every record's flight, mostly as cache misses. */
 #include "idmap.h"
 
 #include "error.h"
@@ -7,13 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct slot {
+    uint64_t hash;
+    uint32_t index1; /* index + 1; 0 = empty */
+    uint32_t key_at; /* arena offset of the key's length prefix */
+} slot_t;
+
+#define KEY_PREFIX 2 /* u16 length */
+#define ARENA_MAX UINT32_MAX
+
 struct sky_idmap {
-    uint64_t *slots;
+    slot_t *slots;
     size_t nslots; /* power of two, >= 2 * count */
     char *keys;    /* arena */
     size_t keys_len, keys_cap;
-    size_t *off; /* off[i] = start of key i; off[count] = keys_len */
-    size_t count, off_cap;
+    uint32_t *key_at; /* by index */
+    size_t count, key_at_cap;
 };
 
 static uint64_t mum(uint64_t a, uint64_t b) {
@@ -46,10 +57,10 @@ sky_idmap_t *sky_idmap_new(size_t expected) {
     if (!m)
         return NULL;
     m->nslots = slots_for(expected);
-    m->off_cap = expected + 1;
+    m->key_at_cap = expected ? expected : 1;
     m->slots = calloc(m->nslots, sizeof *m->slots);
-    m->off = calloc(m->off_cap, sizeof *m->off);
-    if (!m->slots || !m->off) {
+    m->key_at = calloc(m->key_at_cap, sizeof *m->key_at);
+    if (!m->slots || !m->key_at) {
         sky_idmap_destroy(m);
         return NULL;
     }
@@ -61,43 +72,64 @@ void sky_idmap_destroy(sky_idmap_t *m) {
         return;
     free(m->slots);
     free(m->keys);
-    free(m->off);
+    free(m->key_at);
     free(m);
+}
+
+static bool key_is(const sky_idmap_t *m, uint32_t at, const void *key, size_t len) {
+    const unsigned char *k = (const unsigned char *)m->keys + at;
+    return ((size_t)k[0] | (size_t)k[1] << 8) == len && memcmp(k + KEY_PREFIX, key, len) == 0;
 }
 
 /* The slot holding key, or the empty slot where it would go. */
 static size_t probe(const sky_idmap_t *m, const void *key, size_t len, uint64_t h) {
-    uint32_t tag = (uint32_t)(h >> 32);
     size_t mask = m->nslots - 1;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        uint64_t s = m->slots[i];
-        if (!s)
-            return i;
-        if ((uint32_t)(s >> 32) != tag)
-            continue;
-        size_t k = (uint32_t)s - 1;
-        if (m->off[k + 1] - m->off[k] - 1 == len && memcmp(m->keys + m->off[k], key, len) == 0)
+        const slot_t *s = &m->slots[i];
+        if (!s->index1 || (s->hash == h && key_is(m, s->key_at, key, len)))
             return i;
     }
 }
 
+int64_t sky_idmap_find_hashed(const sky_idmap_t *m, const void *key, size_t len, uint64_t h) {
+    const slot_t *s = &m->slots[probe(m, key, len, h)];
+    return (int64_t)s->index1 - 1;
+}
+
 int64_t sky_idmap_find(const sky_idmap_t *m, const void *key, size_t len) {
-    uint64_t s = m->slots[probe(m, key, len, sky_idmap_hash(key, len))];
-    return s ? (int64_t)(uint32_t)s - 1 : -1;
+    return sky_idmap_find_hashed(m, key, len, sky_idmap_hash(key, len));
+}
+
+void sky_idmap_prefetch(const sky_idmap_t *m, uint64_t h) {
+    __builtin_prefetch(&m->slots[(size_t)h & (m->nslots - 1)]);
+}
+
+int64_t sky_idmap_candidate(const sky_idmap_t *m, uint64_t h) {
+    size_t mask = m->nslots - 1;
+    for (size_t i = (size_t)h & mask; m->slots[i].index1; i = (i + 1) & mask)
+        if (m->slots[i].hash == h) {
+            __builtin_prefetch(m->keys + m->slots[i].key_at);
+            return (int64_t)m->slots[i].index1 - 1;
+        }
+    return -1;
+}
+
+bool sky_idmap_is_key(const sky_idmap_t *m, int64_t i, const void *key, size_t len) {
+    return i >= 0 && (size_t)i < m->count && key_is(m, m->key_at[i], key, len);
 }
 
 static int grow_slots(sky_idmap_t *m, size_t n) {
-    uint64_t *slots = calloc(n, sizeof *slots);
+    slot_t *slots = calloc(n, sizeof *slots);
     if (!slots)
         return SKY_ENOMEM;
     free(m->slots);
     m->slots = slots;
     m->nslots = n;
     for (size_t k = 0; k < m->count; k++) {
-        const char *key = m->keys + m->off[k];
-        size_t len = m->off[k + 1] - m->off[k] - 1;
-        uint64_t h = sky_idmap_hash(key, len);
-        m->slots[probe(m, key, len, h)] = (h >> 32 << 32) | (uint64_t)(k + 1);
+        const unsigned char *p = (const unsigned char *)m->keys + m->key_at[k];
+        size_t len = (size_t)p[0] | (size_t)p[1] << 8;
+        uint64_t h = sky_idmap_hash(p + KEY_PREFIX, len);
+        m->slots[probe(m, p + KEY_PREFIX, len, h)] = (slot_t){h, (uint32_t)(k + 1), m->key_at[k]};
     }
     return 0;
 }
@@ -120,20 +152,26 @@ int sky_idmap_reserve(sky_idmap_t *m, size_t keys, size_t key_bytes) {
     size_t want = slots_for(m->count + keys);
     if (want > m->nslots && grow_slots(m, want))
         return SKY_ENOMEM;
-    if (grow_array((void **)&m->off, &m->off_cap, m->count + keys + 1, sizeof *m->off) ||
-        grow_array((void **)&m->keys, &m->keys_cap, m->keys_len + key_bytes + keys, 1))
+    if (grow_array((void **)&m->key_at, &m->key_at_cap, m->count + keys, sizeof *m->key_at) ||
+        grow_array((void **)&m->keys, &m->keys_cap,
+                   m->keys_len + key_bytes + keys * (KEY_PREFIX + 1), 1))
         return SKY_ENOMEM;
     return 0;
 }
 
 int64_t sky_idmap_intern(sky_idmap_t *m, const void *key, size_t len, bool *added) {
-    uint64_t h = sky_idmap_hash(key, len);
+    return sky_idmap_intern_hashed(m, key, len, sky_idmap_hash(key, len), added);
+}
+
+int64_t sky_idmap_intern_hashed(sky_idmap_t *m, const void *key, size_t len, uint64_t h,
+                                bool *added) {
     size_t i = probe(m, key, len, h);
     if (added)
-        *added = !m->slots[i];
-    if (m->slots[i])
-        return (int64_t)(uint32_t)m->slots[i] - 1;
-    if (m->count >= UINT32_MAX - 1)
+        *added = !m->slots[i].index1;
+    if (m->slots[i].index1)
+        return (int64_t)m->slots[i].index1 - 1;
+    if (m->count >= UINT32_MAX - 1 || len > UINT16_MAX ||
+        m->keys_len + KEY_PREFIX + len + 1 > ARENA_MAX)
         return SKY_ENOMEM;
     if ((m->count + 1) * 2 > m->nslots) {
         if (grow_slots(m, m->nslots * 2))
@@ -142,11 +180,15 @@ int64_t sky_idmap_intern(sky_idmap_t *m, const void *key, size_t len, bool *adde
     }
     if (sky_idmap_reserve(m, 1, len))
         return SKY_ENOMEM;
-    memcpy(m->keys + m->keys_len, key, len);
-    m->keys[m->keys_len + len] = '\0';
-    m->keys_len += len + 1;
-    m->off[++m->count] = m->keys_len;
-    m->slots[i] = (h >> 32 << 32) | (uint64_t)m->count;
+    uint32_t at = (uint32_t)m->keys_len;
+    unsigned char *p = (unsigned char *)m->keys + at;
+    p[0] = (unsigned char)len;
+    p[1] = (unsigned char)(len >> 8);
+    memcpy(p + KEY_PREFIX, key, len);
+    p[KEY_PREFIX + len] = '\0';
+    m->keys_len += KEY_PREFIX + len + 1;
+    m->key_at[m->count++] = at;
+    m->slots[i] = (slot_t){h, (uint32_t)m->count, at};
     return (int64_t)m->count - 1;
 }
 
@@ -157,9 +199,10 @@ size_t sky_idmap_count(const sky_idmap_t *m) {
 const char *sky_idmap_key(const sky_idmap_t *m, size_t i, size_t *len) {
     if (i >= m->count)
         return NULL;
+    const unsigned char *p = (const unsigned char *)m->keys + m->key_at[i];
     if (len)
-        *len = m->off[i + 1] - m->off[i] - 1;
-    return m->keys + m->off[i];
+        *len = (size_t)p[0] | (size_t)p[1] << 8;
+    return (const char *)p + KEY_PREFIX;
 }
 
 void sky_idmap_clear(sky_idmap_t *m) {
@@ -168,5 +211,6 @@ void sky_idmap_clear(sky_idmap_t *m) {
 }
 
 size_t sky_idmap_bytes(const sky_idmap_t *m) {
-    return sizeof *m + m->nslots * sizeof *m->slots + m->keys_cap + m->off_cap * sizeof *m->off;
+    return sizeof *m + m->nslots * sizeof *m->slots + m->keys_cap +
+           m->key_at_cap * sizeof *m->key_at;
 }

@@ -11,14 +11,15 @@
 #include <stdint.h>
 
 typedef struct sky_flight_entry {
-    char id[SKY_FLIGHT_ID_MAX];
-    int64_t next_seq; /* seq of the next record published for the flight */
+    /* what every published record updates, first: one cache line (64 bytes) */
+    int64_t next_seq;  /* seq of the next record published for the flight */
     int32_t partition; /* -1 until a delivery report names it */
+    bool has_final;
     bool has_meta;
+    sky_manifest_pos_t final;
+    /* set once per flight */
     char airline[SKY_META_MAX], flight_number[SKY_META_MAX];
     char departure[SKY_META_MAX], arrival[SKY_META_MAX];
-    bool has_final;
-    sky_manifest_pos_t final;
 } sky_flight_entry_t;
 
 typedef struct sky_flight_index sky_flight_index_t;
@@ -28,9 +29,19 @@ void sky_flight_index_destroy(sky_flight_index_t *x); /* NULL is fine */
 /* The entry for id (len bytes, < SKY_FLIGHT_ID_MAX), created when new; NULL when out
  * of memory or id too long. The pointer is owned by x and valid until the next get. */
 sky_flight_entry_t *sky_flight_index_get(sky_flight_index_t *x, const char *id, size_t len);
+/* The same with id's sky_idmap_hash worked out already. */
+sky_flight_entry_t *sky_flight_index_get_hashed(sky_flight_index_t *x, const char *id,
+                                                size_t len, uint64_t hash);
+/* Ahead of a get, in two steps a few records apart: brings the map's slot for the id of
+ * this sky_idmap_hash into the cache; then (the slot there by now) the flight's entry. */
+void sky_flight_index_prefetch(const sky_flight_index_t *x, uint64_t hash);
+void sky_flight_index_prefetch_entry(const sky_flight_index_t *x, uint64_t hash);
 /* Lookup without creating; NULL when absent. */
 sky_flight_entry_t *sky_flight_index_find(sky_flight_index_t *x, const char *id, size_t len);
 size_t sky_flight_index_count(const sky_flight_index_t *x);
+/* Entries in the order their flights were first seen. */
 const sky_flight_entry_t *sky_flight_index_at(const sky_flight_index_t *x, size_t i);
+/* The flight_id of an entry of x (NUL-terminated, owned by x, valid until the next get). */
+const char *sky_flight_index_id(const sky_flight_index_t *x, const sky_flight_entry_t *e);
 
 #endif

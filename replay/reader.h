@@ -35,6 +35,11 @@ typedef struct sky_rrec {
     bool raw;        /* a captured Kafka record: key, headers and value replay as they are */
     bool has_flight; /* flight holds a decoded position */
     bool on_ground;  /* the source says the aircraft is on the ground */
+    /* Worked out ahead by the read-ahead thread (readahead.h) when `checked`: */
+    bool checked;
+    bool valid;          /* has_flight and sky_flight_validate passes */
+    int64_t valid_ts_ms; /* the timestamp it parsed */
+    uint64_t key_hash;   /* sky_idmap_hash of the record's own key: cap.key, or flight_id */
     sky_flight_t flight;
     sky_cap_record_t cap;
 } sky_rrec_t;

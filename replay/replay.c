@@ -4,6 +4,7 @@
 #include "error.h"
 #include "flight_index.h"
 #include "log.h"
+#include "readahead.h"
 #include "resample.h"
 #include "timefmt.h"
 
@@ -15,9 +16,9 @@
 #include <time.h>
 
 typedef struct source {
-    sky_reader_t *reader;
-    sky_rrec_t rec;
-    bool pending; /* rec holds the source's next record */
+    sky_readahead_t *reader;
+    sky_rrec_t *rec; /* the source's next record, when pending */
+    bool pending;
 } source_t;
 
 struct sky_replay {
@@ -101,7 +102,7 @@ void sky_replay_destroy(sky_replay_t *r) {
         return;
     if (r->src)
         for (size_t i = 0; i < r->o.nfiles; i++)
-            sky_reader_destroy(r->src[i].reader);
+            sky_readahead_destroy(r->src[i].reader);
     if (r->sink && sky_sink_producer(r->sink))
         sky_producer_set_delivery_cb(sky_sink_producer(r->sink), NULL, NULL);
     free(r->src);
@@ -139,7 +140,7 @@ static int reject(sky_replay_t *r, char *errstr, size_t errsz) {
 /* Reads the source's next record into its slot; 0 or a fatal code. */
 static int advance(sky_replay_t *r, source_t *s, char *errstr, size_t errsz) {
     for (;;) {
-        int rc = sky_reader_next(s->reader, &s->rec, errstr, errsz);
+        int rc = sky_readahead_next(s->reader, &s->rec, errstr, errsz);
         if (rc == 1) {
             s->pending = true;
             return 0;
@@ -157,7 +158,14 @@ static int advance(sky_replay_t *r, source_t *s, char *errstr, size_t errsz) {
 static int open_sources(sky_replay_t *r, char *errstr, size_t errsz) {
     for (size_t i = 0; i < r->o.nfiles; i++) {
         source_t *s = &r->src[i];
-        int rc = sky_reader_open(r->o.files[i], r->o.format, &s->reader, errstr, errsz);
+        const char *path = r->o.files[i];
+        sky_reader_t *reader;
+        int rc = sky_reader_open(path, r->o.format, &reader, errstr, errsz);
+        /* a file is read ahead in a thread; a live feed or stdin (whose read could not be
+         * interrupted at the end) in this one */
+        if (!rc)
+            rc = sky_readahead_new(reader, strcmp(path, "-") != 0 && strncmp(path, "sbs://", 6),
+                                   &s->reader, errstr, errsz);
         if (rc || (rc = advance(r, s, errstr, errsz)))
             return rc;
     }
@@ -168,9 +176,9 @@ static void close_sources(sky_replay_t *r) {
     for (size_t i = 0; i < r->o.nfiles; i++) {
         if (!r->src[i].reader)
             continue;
-        r->st.read += sky_reader_rows(r->src[i].reader);
-        r->st.skipped += sky_reader_skipped(r->src[i].reader);
-        sky_reader_destroy(r->src[i].reader);
+        r->st.read += sky_readahead_rows(r->src[i].reader);
+        r->st.skipped += sky_readahead_skipped(r->src[i].reader);
+        sky_readahead_destroy(r->src[i].reader);
         r->src[i].reader = NULL;
         r->src[i].pending = false;
     }
@@ -179,7 +187,7 @@ static void close_sources(sky_replay_t *r) {
 static source_t *earliest(sky_replay_t *r) {
     source_t *best = NULL;
     for (size_t i = 0; i < r->o.nfiles; i++)
-        if (r->src[i].pending && (!best || r->src[i].rec.ts_ms < best->rec.ts_ms))
+        if (r->src[i].pending && (!best || r->src[i].rec->ts_ms < best->rec->ts_ms))
             best = &r->src[i];
     return best;
 }
@@ -262,8 +270,12 @@ static int build_message(sky_replay_t *r, sky_rrec_t *rec, int64_t loop, int64_t
                          size_t errsz) {
     bool changed = loop > 0 || r->shift_ms != 0;
     memset(m, 0, sizeof *m);
-    char why[160];
-    *valid = rec->has_flight && sky_flight_validate(&rec->flight, final_ts, why, sizeof why) == 0;
+    if (rec->checked) { /* by the read-ahead thread */
+        *valid = rec->valid;
+        *final_ts = rec->valid_ts_ms;
+    } else {
+        *valid = rec->has_flight && sky_flight_validate(&rec->flight, final_ts, NULL, 0) == 0;
+    }
     if (changed) /* the timestamp is rewritten to t_ms below */
         *final_ts = t_ms;
     if (rec->raw && (!changed || !rec->has_flight)) {
@@ -298,7 +310,8 @@ static int build_message(sky_replay_t *r, sky_rrec_t *rec, int64_t loop, int64_t
 
 static int note_fault(sky_replay_t *r, const sky_flight_entry_t *e, int64_t seq,
                       const char *reason) {
-    sky_manifest_fault_t f = {.kind = SKY_FAULT_MALFORMED, .flight = e->id, .seq = seq,
+    sky_manifest_fault_t f = {.kind = SKY_FAULT_MALFORMED,
+                              .flight = sky_flight_index_id(r->flights, e), .seq = seq,
                               .count = 1, .reason = reason};
     return sky_manifest_add_fault(r->faults, &f);
 }
@@ -333,7 +346,14 @@ static int publish(sky_replay_t *r, sky_rrec_t *rec, int64_t loop, char *errstr,
         sky_err(errstr, errsz, rc, "%s", why);
         return reject(r, errstr, errsz);
     }
-    sky_flight_entry_t *e = m.key ? sky_flight_index_get(r->flights, m.key, m.key_len) : NULL;
+    /* the read-ahead thread hashed the record's own key: the one published unless a loop
+     * renames the flight or a new time re-encodes a capture record under its flight_id */
+    bool own_key = rec->checked && (rec->raw ? (loop == 0 && r->shift_ms == 0) || !rec->has_flight
+                                             : loop == 0);
+    sky_flight_entry_t *e =
+        !m.key   ? NULL
+        : own_key ? sky_flight_index_get_hashed(r->flights, m.key, m.key_len, rec->key_hash)
+                  : sky_flight_index_get(r->flights, m.key, m.key_len);
     if (m.key && !e && m.key_len < SKY_FLIGHT_ID_MAX)
         return sky_err(errstr, errsz, SKY_ENOMEM, "out of memory");
     if (e && e->next_seq == 0 && e->partition < 0)
@@ -402,6 +422,25 @@ static void start_clock(sky_replay_t *r, int64_t first_ts) {
     r->wall0_ns = sky_now_ns();
 }
 
+/* Starts what publishing the next records of this source will touch, so that their
+ * cache misses overlap this record's publishing: 8 records ahead the flight map's slot,
+ * 4 ahead the flight's entry (the slot arrived meanwhile) and the record's lines the
+ * read-ahead thread wrote on the other core. (A guess when there are several sources:
+ * the next record published may come from another.) */
+static void prefetch_ahead(const sky_replay_t *r, const source_t *s) {
+    const sky_rrec_t *far = sky_readahead_peek(s->reader, 8);
+    if (far && far->checked)
+        sky_flight_index_prefetch(r->flights, far->key_hash);
+    const sky_rrec_t *near = sky_readahead_peek(s->reader, 4);
+    if (near && near->checked) {
+        sky_flight_index_prefetch_entry(r->flights, near->key_hash);
+        __builtin_prefetch(&near->cap);
+        __builtin_prefetch(&near->cap.headers[0]);
+        __builtin_prefetch(&near->cap.headers[2]);
+        __builtin_prefetch(&near->flight.latitude);
+    }
+}
+
 static int run_loop(sky_replay_t *r, int64_t loop, char *errstr, size_t errsz) {
     int rc = open_sources(r, errstr, errsz);
     source_t *s;
@@ -411,12 +450,13 @@ static int run_loop(sky_replay_t *r, int64_t loop, char *errstr, size_t errsz) {
             break;
         }
         if (!r->started)
-            start_clock(r, s->rec.ts_ms);
-        if (loop == 0 && s->rec.ts_ms > r->st.last_ts_ms)
-            r->st.last_ts_ms = s->rec.ts_ms;
-        if (filtered_out(r, &s->rec))
+            start_clock(r, s->rec->ts_ms);
+        if (loop == 0 && s->rec->ts_ms > r->st.last_ts_ms)
+            r->st.last_ts_ms = s->rec->ts_ms;
+        prefetch_ahead(r, s);
+        if (filtered_out(r, s->rec))
             r->st.filtered++;
-        else if ((rc = publish_or_resample(r, &s->rec, loop, errstr, errsz)))
+        else if ((rc = publish_or_resample(r, s->rec, loop, errstr, errsz)))
             break;
         if ((r->st.published & 4095) == 0)
             report_progress(r);
@@ -484,9 +524,10 @@ static int manifest_tail(sky_replay_t *r, sky_manifest_t *m) {
     return 0;
 }
 
-static void entry_to_flight(const sky_flight_entry_t *e, sky_manifest_flight_t *f) {
+static void entry_to_flight(const sky_replay_t *r, const sky_flight_entry_t *e,
+                            sky_manifest_flight_t *f) {
     memset(f, 0, sizeof *f);
-    f->id = e->id;
+    f->id = sky_flight_index_id(r->flights, e);
     if (e->has_meta) {
         f->airline = e->airline;
         f->flight_number = e->flight_number;
@@ -531,7 +572,7 @@ int sky_replay_write_manifest(sky_replay_t *r, const char *path, const char *top
         rc = sky_manifest_writer_open(m, path, &w, errstr, errsz);
     for (size_t i = 0; !rc && i < sky_flight_index_count(r->flights); i++) {
         sky_manifest_flight_t f;
-        entry_to_flight(sky_flight_index_at(r->flights, i), &f);
+        entry_to_flight(r, sky_flight_index_at(r->flights, i), &f);
         if ((rc = sky_manifest_writer_flight(w, &f)))
             sky_err(errstr, errsz, rc, "%s: cannot write flight %zu", path, i);
     }

@@ -80,6 +80,37 @@ static void test_idmap_clear_forgets_keys_and_reuses_indexes(void **state) {
     sky_idmap_destroy(m);
 }
 
+/* The staged lookup verify uses: a present key's candidate is its index, confirmed by
+ * is_key; an absent key has no candidate (or one that is_key refuses); find_hashed and
+ * intern_hashed agree with find and intern. */
+static void test_idmap_staged_lookup_agrees_with_find(void **state) {
+    (void)state;
+    char key[32];
+    sky_idmap_t *m = sky_idmap_new(0);
+    for (int i = 0; i < 5000; i++) {
+        int len = snprintf(key, sizeof key, "AAL%d-%06x", i, i);
+        uint64_t h = sky_idmap_hash(key, (size_t)len);
+        assert_int_equal(sky_idmap_intern_hashed(m, key, (size_t)len, h, NULL), i);
+    }
+    for (int i = 0; i < 6000; i++) {
+        int len = snprintf(key, sizeof key, "AAL%d-%06x", i, i);
+        uint64_t h = sky_idmap_hash(key, (size_t)len);
+        sky_idmap_prefetch(m, h);
+        int64_t cand = sky_idmap_candidate(m, h);
+        int64_t want = i < 5000 ? i : -1;
+        assert_int_equal(sky_idmap_find_hashed(m, key, (size_t)len, h), want);
+        assert_int_equal(sky_idmap_find(m, key, (size_t)len), want);
+        if (want >= 0) {
+            assert_int_equal(cand, want);
+            assert_true(sky_idmap_is_key(m, cand, key, (size_t)len));
+        } else {
+            assert_false(sky_idmap_is_key(m, cand, key, (size_t)len));
+        }
+    }
+    assert_false(sky_idmap_is_key(m, 0, "AAL1-000001", 11)); /* index 0 holds another key */
+    sky_idmap_destroy(m);
+}
+
 static void test_idmap_reserve_makes_room_without_moving_slots(void **state) {
     (void)state;
     sky_idmap_t *m = sky_idmap_new(0);
@@ -94,8 +125,8 @@ static void test_idmap_reserve_makes_room_without_moving_slots(void **state) {
     sky_idmap_destroy(m);
 }
 
-/* The slot index takes the low bits and the tag the high 32: both must spread keys
- * that differ only in their last character. */
+/* The slot index takes the low bits (and a bigger map more of them, up to the high
+ * ones): both ends must spread keys that differ only in their last character. */
 static void test_idmap_hash_spreads_similar_keys_over_low_and_high_bits(void **state) {
     (void)state;
     enum { N = 4096, BUCKETS = 64 };
@@ -118,6 +149,7 @@ int main(void) {
         cmocka_unit_test(test_idmap_interns_in_insertion_order_and_finds_exact_keys),
         cmocka_unit_test(test_idmap_grows_and_keeps_every_index),
         cmocka_unit_test(test_idmap_clear_forgets_keys_and_reuses_indexes),
+        cmocka_unit_test(test_idmap_staged_lookup_agrees_with_find),
         cmocka_unit_test(test_idmap_reserve_makes_room_without_moving_slots),
         cmocka_unit_test(test_idmap_hash_spreads_similar_keys_over_low_and_high_bits),
     };
