@@ -1,7 +1,9 @@
-/* Capture file framing: magic, version, then [u32 len][body][u32 crc32(body)] per record,
- * little-endian, through zlib so .gz and plain files share the code. */
+/* Capture file framing: magic, version, then [u32 len][body][u32 crc32c(body)] per record
+ * (version 1: zlib's crc32), little-endian, through zlib so .gz and plain files share the
+ * code. */
 #include "capture.h"
 
+#include "crc32c.h"
 #include "dynbuf.h"
 #include "error.h"
 #include "line_reader.h"
@@ -21,7 +23,8 @@ struct sky_capture_writer {
 
 struct sky_capture_reader {
     sky_lines_t *in;
-    uint8_t *body;
+    unsigned version;
+    uint8_t *body; /* a record too large to be read in place */
     size_t cap;
     long recno;
     char *path;
@@ -99,8 +102,7 @@ int sky_capture_write(sky_capture_writer_t *w, const sky_cap_record_t *r, char *
     uint8_t *lp = (uint8_t *)w->buf.data + len_at;
     for (int i = 0; i < 4; i++)
         lp[i] = (uint8_t)(body_len >> (8 * i));
-    uLong crc = crc32(0L, (const Bytef *)w->buf.data + body_at, (uInt)body_len);
-    put_u32(&w->buf, (uint32_t)crc, &rc);
+    put_u32(&w->buf, sky_crc32c(0, w->buf.data + body_at, body_len), &rc);
     if (rc)
         return sky_err(errstr, errsz, SKY_ENOMEM, "%s: out of memory", w->path);
     if (w->buf.len >= 256 * 1024)
@@ -155,8 +157,11 @@ int sky_capture_reader_from_lines(sky_lines_t *in, sky_capture_reader_t **out, c
         return SKY_EINVAL;
     }
     unsigned version = (unsigned)hdr[8] | (unsigned)hdr[9] << 8;
-    if (version != SKY_CAPTURE_VERSION) {
-        sky_err(errstr, errsz, SKY_EINVAL, "%s: capture version %u, this skyload reads version %d",
+    r->version = version;
+    if (version < 1 || version > SKY_CAPTURE_VERSION) {
+        sky_err(errstr, errsz, SKY_EINVAL,
+                "%s: capture version %u, this skyload reads versions 1 to %d (a newer skyload "
+                "wrote it?)",
                 path, version, SKY_CAPTURE_VERSION);
         sky_capture_reader_destroy(r); /* frees path */
         return SKY_EINVAL;
@@ -262,6 +267,27 @@ int sky_capture_decode_body(const uint8_t *body, size_t len, sky_cap_record_t *o
     return 0;
 }
 
+/* The body and its CRC (len + 4 bytes) into *body: in place in the reader's buffer where
+ * it fits, else copied. 1, 0 when the file ends first, or SKY_ENOMEM. */
+static int read_body(sky_capture_reader_t *r, uint32_t len, const uint8_t **body) {
+    size_t need = (size_t)len + 4;
+    const void *p;
+    int took = sky_lines_take(r->in, need, &p);
+    if (took >= 0) {
+        *body = p;
+        return took;
+    }
+    if (need > r->cap) {
+        uint8_t *nb = realloc(r->body, need);
+        if (!nb)
+            return SKY_ENOMEM;
+        r->body = nb;
+        r->cap = need;
+    }
+    *body = r->body;
+    return sky_lines_read(r->in, r->body, need) == need;
+}
+
 int sky_capture_read(sky_capture_reader_t *r, sky_cap_record_t *out, char *errstr, size_t errsz) {
     uint8_t lenb[4];
     size_t n = sky_lines_read(r->in, lenb, 4);
@@ -278,26 +304,21 @@ int sky_capture_read(sky_capture_reader_t *r, sky_cap_record_t *out, char *errst
         return sky_err(errstr, errsz, SKY_EIO,
                        "%s:record %ld: length %u is larger than %d: the file is corrupt", r->path,
                        r->recno, len, SKY_CAPTURE_RECORD_MAX);
-    size_t need = (size_t)len + 4; /* the body and its CRC */
-    if (need > r->cap) {
-        uint8_t *nb = realloc(r->body, need);
-        if (!nb)
-            return sky_err(errstr, errsz, SKY_ENOMEM, "%s: out of memory", r->path);
-        r->body = nb;
-        r->cap = need;
-    }
-    n = sky_lines_read(r->in, r->body, (size_t)len + 4);
-    if (n != (size_t)len + 4) {
+    const uint8_t *body;
+    int rc = read_body(r, len, &body);
+    if (rc < 0)
+        return sky_err(errstr, errsz, rc, "%s: out of memory", r->path);
+    if (rc == 0) {
         sky_log_warn("%s: record %ld: truncated at the end of the file; ignored", r->path,
                      r->recno);
         return 0;
     }
-    uint32_t crc = get_u32(r->body + len);
-    if ((uint32_t)crc32(0L, r->body, len) != crc)
+    uint32_t crc = get_u32(body + len);
+    if ((r->version >= 2 ? sky_crc32c(0, body, len) : (uint32_t)crc32(0L, body, len)) != crc)
         return sky_err(errstr, errsz, SKY_EINVAL, "%s:record %ld: CRC mismatch; record skipped",
                        r->path, r->recno);
     char why[200];
-    if (sky_capture_decode_body(r->body, len, out, why, sizeof why))
+    if (sky_capture_decode_body(body, len, out, why, sizeof why))
         return sky_err(errstr, errsz, SKY_EINVAL, "%s:record %ld: %s", r->path, r->recno, why);
     return 1;
 }

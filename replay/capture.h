@@ -1,6 +1,6 @@
 /* The capture file `skyload record` writes and `replay --format capture` reads:
  * Kafka records (timestamp, partition, offset, key, headers, value) framed with
- * a length and a CRC32, so keys, headers and values replay byte for byte and a
+ * a length and a CRC-32C, so keys, headers and values replay byte for byte and a
  * truncated tail (a recorder killed mid-write) loses only the last record.
  * Layout in docs/formats.md ("Capture files"). */
 #ifndef SKY_CAPTURE_H
@@ -12,7 +12,8 @@
 struct sky_lines;
 
 #define SKY_CAPTURE_MAGIC "SKYCAPT\n" /* 8 bytes */
-#define SKY_CAPTURE_VERSION 1
+/* 2: records checked with CRC-32C; 1 (still read): with zlib's CRC-32. */
+#define SKY_CAPTURE_VERSION 2
 #define SKY_CAPTURE_HEADERS_MAX 32   /* headers kept per record */
 #define SKY_CAPTURE_RECORD_MAX (16 * 1024 * 1024)
 

@@ -134,6 +134,16 @@ size_t sky_lines_peek(sky_lines_t *l, const char **data, size_t cap) {
     return n < cap ? n : cap;
 }
 
+int sky_lines_take(sky_lines_t *l, size_t n, const void **data) {
+    if (n > BUF_SIZE)
+        return -1;
+    const char *p;
+    size_t got = sky_lines_peek(l, &p, n);
+    l->start += got;
+    *data = p;
+    return got == n;
+}
+
 static int skip_long_line(sky_lines_t *l, char *errstr, size_t errsz) {
     l->lineno++;
     long no = l->lineno;

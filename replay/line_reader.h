@@ -22,6 +22,10 @@ void sky_lines_destroy(sky_lines_t *l); /* NULL is fine */
 int sky_lines_next(sky_lines_t *l, char **line, size_t *len, char *errstr, size_t errstr_size);
 /* Reads exactly n raw bytes (binary formats); returns how many were read (< n at the end). */
 size_t sky_lines_read(sky_lines_t *l, void *out, size_t n);
+/* The next n raw bytes in place, consumed: *data stays valid until the next call.
+ * 1: done; 0: the input ended first (what was there is consumed); -1: n is larger than
+ * the buffer (nothing consumed: use sky_lines_read). */
+int sky_lines_take(sky_lines_t *l, size_t n, const void **data);
 /* The first bytes of the input, without consuming them (for format detection);
  * returns how many are available (up to cap). */
 size_t sky_lines_peek(sky_lines_t *l, const char **data, size_t cap);
