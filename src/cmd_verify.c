@@ -13,7 +13,8 @@ static const char verify_help[] =
     "usage: skyload verify --manifest M [--manifest M2 ...] [-b BROKERS] [-t TOPIC]\n"
     "                      [--pg CONNINFO] [--schema NAME] [--tile38 HOST:PORT]\n"
     "                      [--ingest-stats FILE] [--slo FILE] [--format text|json|junit]\n"
-    "                      [--output F] [--hgrm-dir DIR] [--dlq-topic T] [--skip CHECK]\n\n"
+    "                      [--output F] [--hgrm-dir DIR] [--dlq-topic T] [--skip CHECK]\n"
+    "                      [--threads N]\n\n"
     "Checks a finished (or running) run against its manifest: every (flight, seq) in\n"
     "Kafka once, one partition per flight, per-flight order; every expected row in\n"
     "PostgreSQL exactly once; every airborne flight at its last position in Tile38\n"
@@ -34,6 +35,8 @@ static const char verify_help[] =
     "      --dlq-topic NAME    dead-letter topic (default <topic>.dlq)\n"
     "      --skip CHECK        kafka, pg, tile38 or dlq (repeat, or comma-separated)\n"
     "      --timeout DURATION  server round trip / Kafka idle bound (default 30s)\n"
+    "      --threads N         threads reading the topic, each a share of the partitions\n"
+    "                          (default: one per CPU, at most one per partition)\n"
     "\n" CLI_COMMON_HELP "\n"
     "Exit status: 0 every check passed, 1 a check or SLO failed, 2 usage error,\n"
     "3 a server could not be reached.\n\n"
@@ -99,6 +102,7 @@ enum {
     OPT_DLQ_TOPIC,
     OPT_SKIP,
     OPT_TIMEOUT,
+    OPT_THREADS,
 };
 
 static int handle_opt(verify_opts_t *o, int opt, const char *arg) {
@@ -127,6 +131,11 @@ static int handle_opt(verify_opts_t *o, int opt, const char *arg) {
                                    arg);
         o->cfg.timeout_ms = (int)ms;
         return 0;
+    case OPT_THREADS:
+        if (sky_parse_i64(arg, 1, SKY_VERIFY_MAX_THREADS, &ms, "--threads", err, sizeof err))
+            return cli_usage_error("verify", "%s", err);
+        o->cfg.threads = (int)ms;
+        return 0;
     default: return cli_usage_error("verify", "unknown option");
     }
 }
@@ -145,6 +154,7 @@ static int parse_verify_args(int argc, char **argv, verify_opts_t *o) {
         {"dlq-topic", required_argument, NULL, OPT_DLQ_TOPIC},
         {"skip", required_argument, NULL, OPT_SKIP},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {NULL, 0, NULL, 0}};
     int opt;
     o->cfg.checks = SKY_VERIFY_ALL;

@@ -63,8 +63,7 @@ static int in_run(const sky_verify_manifest_t *m, rd_kafka_headers_t *h) {
     return m->nrun_ids == 0;
 }
 
-static void on_record(void *opaque, const rd_kafka_message_t *m) {
-    dlq_pass_t *d = opaque;
+static void on_record(dlq_pass_t *d, const rd_kafka_message_t *m) {
     rd_kafka_headers_t *h = NULL;
     int64_t seq = -1;
     if (rd_kafka_message_headers(m, &h) || !h || !in_run(d->ctx->m, h)) {
@@ -91,6 +90,11 @@ static void on_record(void *opaque, const rd_kafka_message_t *m) {
     sky_verify_check_problem(d->check, key, klen, seq, m->partition, m->offset,
                              "unexpected dead letter: %.*s", err ? (int)errlen : 0,
                              err ? (const char *)err : "");
+}
+
+static void on_records(void *opaque, const rd_kafka_message_t *const *msgs, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        on_record(opaque, msgs[i]);
 }
 
 static int collect_expected(dlq_pass_t *d) {
@@ -137,7 +141,7 @@ int sky_verify_check_dlq(sky_verify_ctx_t *ctx, char *errstr, size_t errstr_size
     }
     sky_topic_read_stats_t st;
     int rc = sky_topic_read(ctx->cfg->kafka, ctx->dlq_topic, ctx->m, 0, ctx->timeout_ms,
-                            ctx->cfg->stop, on_record, &d, &st, errstr, errstr_size);
+                            ctx->cfg->stop, on_records, &d, &st, errstr, errstr_size);
     if (!rc)
         summarize(&d, &st);
     free(d.expected);

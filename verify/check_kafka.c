@@ -6,16 +6,41 @@
 #include "error.h"
 #include "topic_reader.h"
 
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct kafka_pass {
     sky_verify_ctx_t *ctx;
     sky_verify_check_t *complete, *dups, *parts, *order;
+    bool shared;          /* several reading threads: flight state is updated atomically */
+    pthread_mutex_t lock; /* the checks' problem lists, when shared */
+} kafka_pass_t;
+
+/* One reading thread's part of the pass, added up when the reading is done. */
+typedef struct lane {
+    kafka_pass_t *k;
     sky_hist_t *latency;
     int tstype; /* of the first record with a timestamp */
     uint64_t other_run, no_headers, unknown_flight, outside_range, dropped_present;
     uint64_t injected_dups, injected_reorders;
-} kafka_pass_t;
+} lane_t;
+
+static void problem(lane_t *l, sky_verify_check_t *c, const char *flight, size_t flight_len,
+                    int64_t seq, const rd_kafka_message_t *m, const char *fmt, ...) {
+    char detail[SKY_VERIFY_DETAIL_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    if (l->k->shared)
+        pthread_mutex_lock(&l->k->lock);
+    sky_verify_check_problem(c, flight, flight_len, seq, m->partition, m->offset, "%s", detail);
+    if (l->k->shared)
+        pthread_mutex_unlock(&l->k->lock);
+}
 
 static int run_matches(const sky_verify_manifest_t *m, rd_kafka_headers_t *h) {
     const void *v;
@@ -30,92 +55,111 @@ static int run_matches(const sky_verify_manifest_t *m, rd_kafka_headers_t *h) {
     return 0;
 }
 
-static void check_partition(kafka_pass_t *k, sky_vflight_t *f, const rd_kafka_message_t *m,
-                            int64_t seq) {
-    if (f->partition < 0) {
-        f->partition = m->partition;
-        return;
-    }
-    if (m->partition == f->partition || f->other_partition >= 0)
-        return;
-    f->other_partition = m->partition;
-    sky_verify_check_problem(k->parts, f->id, f->id_len, seq, m->partition, m->offset,
-                             "flight split across partitions %d and %d", (int)f->partition,
-                             (int)m->partition);
+/* Returns the flight's partition (the first one it was seen on). */
+static int32_t check_partition(lane_t *l, sky_vflight_t *f, const rd_kafka_message_t *m,
+                               int64_t seq) {
+    int32_t first = sky_flight_claim_partition(f, m->partition);
+    if (first != m->partition && sky_flight_note_other_partition(f, m->partition))
+        problem(l, l->k->parts, f->id, f->id_len, seq, m,
+                "flight split across partitions %d and %d", (int)first, (int)m->partition);
+    return first;
 }
 
-static void check_order(kafka_pass_t *k, sky_vflight_t *f, const rd_kafka_message_t *m,
-                        int64_t seq) {
-    if (m->partition != f->partition)
-        return; /* order is only defined within one partition */
+/* Only the reader of the flight's first partition gets here, so max_seq is its own. */
+static void check_order(lane_t *l, sky_vflight_t *f, const rd_kafka_message_t *m, int64_t seq) {
     if (seq < f->max_seq) {
-        if (sky_flight_faults_at(k->ctx->table, f, seq) & SKY_FAULT_BIT(SKY_FAULT_REORDER))
-            k->injected_reorders++;
+        if (sky_flight_faults_at(l->k->ctx->table, f, seq) & SKY_FAULT_BIT(SKY_FAULT_REORDER))
+            l->injected_reorders++;
         else
-            sky_verify_check_problem(k->order, f->id, f->id_len, seq, m->partition, m->offset,
-                                     "seq %lld at offset %lld comes after seq %lld at offset %lld",
-                                     (long long)seq, (long long)m->offset, (long long)f->max_seq,
-                                     (long long)f->max_seq_offset);
+            problem(l, l->k->order, f->id, f->id_len, seq, m,
+                    "seq %lld at offset %lld comes after seq %lld at offset %lld", (long long)seq,
+                    (long long)m->offset, (long long)f->max_seq, (long long)f->max_seq_offset);
         return;
     }
     f->max_seq = seq;
     f->max_seq_offset = m->offset;
 }
 
-static void on_new_seq(kafka_pass_t *k, sky_vflight_t *f, const rd_kafka_message_t *m,
-                       int64_t seq) {
+static void on_new_seq(lane_t *l, sky_vflight_t *f, const rd_kafka_message_t *m, int64_t seq) {
     const unsigned absent = SKY_FAULT_BIT(SKY_FAULT_DROP) | SKY_FAULT_BIT(SKY_FAULT_GAP);
-    if (f->nfaults && (sky_flight_faults_at(k->ctx->table, f, seq) & absent)) {
-        k->dropped_present++;
-        sky_verify_check_problem(k->complete, f->id, f->id_len, seq, m->partition, m->offset,
-                                 "seq was dropped by the generator but is in the topic");
+    if (f->nfaults && (sky_flight_faults_at(l->k->ctx->table, f, seq) & absent)) {
+        l->dropped_present++;
+        problem(l, l->k->complete, f->id, f->id_len, seq, m,
+                "seq was dropped by the generator but is in the topic");
     }
 }
 
-static void on_record(void *opaque, const rd_kafka_message_t *m) {
-    kafka_pass_t *k = opaque;
+static void on_record(lane_t *l, const rd_kafka_message_t *m, sky_vflight_t *candidate,
+                      uint64_t hash) {
+    kafka_pass_t *k = l->k;
     rd_kafka_headers_t *h = NULL;
     int64_t seq, intended;
     if (rd_kafka_message_headers(m, &h) || !h || sky_header_i64(h, SKY_HDR_SEQ, &seq)) {
-        k->no_headers++;
+        l->no_headers++;
         return;
     }
     if (!run_matches(k->ctx->m, h)) {
-        k->other_run++;
+        l->other_run++;
         return;
     }
-    sky_vflight_t *f = m->key ? sky_flight_table_find(k->ctx->table, m->key, m->key_len) : NULL;
+    sky_vflight_t *f =
+        m->key ? sky_flight_table_confirm(k->ctx->table, candidate, m->key, m->key_len, hash)
+               : NULL;
     if (!f) {
-        k->unknown_flight++;
-        sky_verify_check_problem(k->complete, (const char *)m->key, m->key ? m->key_len : 0, seq,
-                                 m->partition, m->offset, "flight is not in the manifest");
+        l->unknown_flight++;
+        problem(l, k->complete, (const char *)m->key, m->key ? m->key_len : 0, seq, m,
+                "flight is not in the manifest");
         return;
     }
-    f->seen_count++;
-    check_partition(k, f, m, seq);
-    int mark = sky_flight_mark(f, seq);
+    int32_t partition = check_partition(l, f, m, seq);
+    int mark = k->shared ? sky_flight_mark_shared(f, seq) : sky_flight_mark(f, seq);
     if (mark < 0) {
-        k->outside_range++;
-        sky_verify_check_problem(k->complete, f->id, f->id_len, seq, m->partition, m->offset,
-                                 "seq outside the manifest's range [%lld, %lld]",
-                                 (long long)f->first_seq, (long long)f->last_seq);
+        l->outside_range++;
+        problem(l, k->complete, f->id, f->id_len, seq, m,
+                "seq outside the manifest's range [%lld, %lld]", (long long)f->first_seq,
+                (long long)f->last_seq);
     } else if (mark > 0) {
-        f->duplicates++;
         if (sky_flight_faults_at(k->ctx->table, f, seq) & SKY_FAULT_BIT(SKY_FAULT_DUPLICATE))
-            k->injected_dups++;
+            l->injected_dups++;
         else
-            sky_verify_check_problem(k->dups, f->id, f->id_len, seq, m->partition, m->offset,
-                                     "duplicate record");
+            problem(l, k->dups, f->id, f->id_len, seq, m, "duplicate record");
     } else {
-        on_new_seq(k, f, m, seq);
+        on_new_seq(l, f, m, seq);
     }
-    check_order(k, f, m, seq);
+    if (m->partition == partition) /* order is only defined within one partition */
+        check_order(l, f, m, seq);
     rd_kafka_timestamp_type_t tstype;
     int64_t ts_ms = rd_kafka_message_timestamp(m, &tstype);
     if (ts_ms > 0 && !sky_header_i64(h, SKY_HDR_INTENDED, &intended) && intended > 0) {
-        if (k->tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
-            k->tstype = (int)tstype;
-        sky_hist_record(k->latency, ts_ms * 1000 - intended / 1000);
+        if (l->tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
+            l->tstype = (int)tstype;
+        sky_hist_record(l->latency, ts_ms * 1000 - intended / 1000);
+    }
+}
+
+#define STAGE 32 /* records whose flight lookups are in flight at once */
+
+/* Looks the flights of STAGE records up in three passes -- hash and slot, candidate
+ * flight, its bitmap -- before handling each record, so that the lookups' cache misses
+ * (a flight table of 100,000 flights is far larger than the caches) overlap. */
+static void on_records(void *opaque, const rd_kafka_message_t *const *msgs, size_t n) {
+    lane_t *l = opaque;
+    sky_flight_table_t *t = l->k->ctx->table;
+    uint64_t hash[STAGE];
+    sky_vflight_t *cand[STAGE];
+    for (size_t at = 0; at < n; at += STAGE) {
+        size_t k = n - at < STAGE ? n - at : STAGE;
+        for (size_t i = 0; i < k; i++) {
+            const rd_kafka_message_t *m = msgs[at + i];
+            hash[i] = m->key ? sky_flight_table_prefetch(t, m->key, m->key_len) : 0;
+        }
+        for (size_t i = 0; i < k; i++)
+            cand[i] = msgs[at + i]->key ? sky_flight_table_candidate(t, hash[i]) : NULL;
+        for (size_t i = 0; i < k; i++)
+            if (cand[i])
+                __builtin_prefetch(cand[i]->seen);
+        for (size_t i = 0; i < k; i++)
+            on_record(l, msgs[at + i], cand[i], hash[i]);
     }
 }
 
@@ -148,18 +192,18 @@ uint64_t sky_verify_report_missing(sky_verify_ctx_t *ctx, sky_verify_check_t *c,
     return missing;
 }
 
-static void summarize(kafka_pass_t *k, const sky_topic_read_stats_t *st) {
+static void summarize(kafka_pass_t *k, const lane_t *l, const sky_topic_read_stats_t *st) {
     const unsigned absent = SKY_FAULT_BIT(SKY_FAULT_DROP) | SKY_FAULT_BIT(SKY_FAULT_GAP);
     uint64_t expected;
     uint64_t missing = sky_verify_report_missing(k->ctx, k->complete, absent, &expected);
     sky_verify_check_count(k->complete, "records_read", (int64_t)st->records);
     sky_verify_check_count(k->complete, "expected", (int64_t)expected);
     sky_verify_check_count(k->complete, "missing", (int64_t)missing);
-    sky_verify_check_count(k->complete, "unknown_flight", (int64_t)k->unknown_flight);
-    sky_verify_check_count(k->complete, "outside_range", (int64_t)k->outside_range);
-    sky_verify_check_count(k->complete, "dropped_present", (int64_t)k->dropped_present);
-    sky_verify_check_count(k->complete, "other_runs", (int64_t)k->other_run);
-    sky_verify_check_count(k->complete, "without_headers", (int64_t)k->no_headers);
+    sky_verify_check_count(k->complete, "unknown_flight", (int64_t)l->unknown_flight);
+    sky_verify_check_count(k->complete, "outside_range", (int64_t)l->outside_range);
+    sky_verify_check_count(k->complete, "dropped_present", (int64_t)l->dropped_present);
+    sky_verify_check_count(k->complete, "other_runs", (int64_t)l->other_run);
+    sky_verify_check_count(k->complete, "without_headers", (int64_t)l->no_headers);
     if (!st->complete)
         sky_verify_check_set(k->complete, SKY_CHECK_FAIL,
                              "read stopped before the end of the topic (%llu of %lld records)",
@@ -168,22 +212,22 @@ static void summarize(kafka_pass_t *k, const sky_topic_read_stats_t *st) {
         sky_verify_check_set(k->complete, SKY_CHECK_FAIL,
                              "%llu missing, %llu unexpected records in %s",
                              (unsigned long long)missing,
-                             (unsigned long long)(k->unknown_flight + k->outside_range +
-                                                  k->dropped_present), k->ctx->topic);
+                             (unsigned long long)(l->unknown_flight + l->outside_range +
+                                                  l->dropped_present), k->ctx->topic);
     else
         sky_verify_check_set(k->complete, SKY_CHECK_PASS, "all %llu expected records in %s",
                              (unsigned long long)expected, k->ctx->topic);
-    sky_verify_check_count(k->dups, "injected", (int64_t)k->injected_dups);
+    sky_verify_check_count(k->dups, "injected", (int64_t)l->injected_dups);
     sky_verify_check_set(k->dups, k->dups->status, "%llu unexpected duplicates (%llu injected)",
                          (unsigned long long)k->dups->nproblems,
-                         (unsigned long long)k->injected_dups);
+                         (unsigned long long)l->injected_dups);
     sky_verify_check_set(k->parts, k->parts->status, "%llu flights on more than one partition",
                          (unsigned long long)k->parts->nproblems);
-    sky_verify_check_count(k->order, "injected_reorders", (int64_t)k->injected_reorders);
+    sky_verify_check_count(k->order, "injected_reorders", (int64_t)l->injected_reorders);
     sky_verify_check_set(k->order, k->order->status,
                          "%llu records out of per-flight order (%llu injected reorders)",
                          (unsigned long long)k->order->nproblems,
-                         (unsigned long long)k->injected_reorders);
+                         (unsigned long long)l->injected_reorders);
 }
 
 static int add_checks(kafka_pass_t *k, sky_verify_report_t *r) {
@@ -200,26 +244,66 @@ static int add_checks(kafka_pass_t *k, sky_verify_report_t *r) {
     return 0;
 }
 
+/* Adds lane src into dst. */
+static void merge_lane(lane_t *dst, const lane_t *src) {
+    dst->other_run += src->other_run;
+    dst->no_headers += src->no_headers;
+    dst->unknown_flight += src->unknown_flight;
+    dst->outside_range += src->outside_range;
+    dst->dropped_present += src->dropped_present;
+    dst->injected_dups += src->injected_dups;
+    dst->injected_reorders += src->injected_reorders;
+    if (dst->tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
+        dst->tstype = src->tstype;
+    sky_hist_merge(dst->latency, src->latency);
+}
+
+static int read_topic(kafka_pass_t *k, lane_t *lanes, int nlanes, sky_topic_read_stats_t *st,
+                      char *errstr, size_t errstr_size) {
+    sky_verify_ctx_t *ctx = k->ctx;
+    void *opaques[SKY_VERIFY_MAX_THREADS];
+    for (int i = 0; i < nlanes; i++)
+        opaques[i] = &lanes[i];
+    k->shared = nlanes > 1;
+    int rc = sky_topic_read_parallel(ctx->cfg->kafka, ctx->topic, ctx->m, 1, ctx->timeout_ms,
+                                     ctx->cfg->stop, nlanes, on_records, opaques, st, errstr,
+                                     errstr_size);
+    if (!rc && st->topic_missing)
+        rc = sky_err(errstr, errstr_size, SKY_EKAFKA, "topic \"%s\" does not exist", ctx->topic);
+    for (int i = 1; !rc && i < nlanes; i++)
+        merge_lane(&lanes[0], &lanes[i]);
+    return rc;
+}
+
 int sky_verify_check_kafka(sky_verify_ctx_t *ctx, char *errstr, size_t errstr_size) {
-    kafka_pass_t k = {.ctx = ctx, .tstype = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE};
-    if (!(k.latency = sky_hist_new()) || add_checks(&k, ctx->report)) {
-        sky_hist_destroy(k.latency);
-        return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");
+    kafka_pass_t k = {.ctx = ctx};
+    lane_t lanes[SKY_VERIFY_MAX_THREADS];
+    long nlanes = ctx->cfg->threads > 0 ? ctx->cfg->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    nlanes = nlanes < 1 ? 1 : nlanes > SKY_VERIFY_MAX_THREADS ? SKY_VERIFY_MAX_THREADS : nlanes;
+    int rc = add_checks(&k, ctx->report) ? SKY_ENOMEM : 0;
+    for (long i = 0; i < nlanes; i++) {
+        lanes[i] = (lane_t){.k = &k, .tstype = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE,
+                            .latency = sky_hist_new()};
+        if (!lanes[i].latency)
+            rc = SKY_ENOMEM;
     }
+    pthread_mutex_init(&k.lock, NULL);
     sky_flight_table_reset(ctx->table);
     sky_topic_read_stats_t st;
-    int rc = sky_topic_read(ctx->cfg->kafka, ctx->topic, ctx->m, 1, ctx->timeout_ms,
-                            ctx->cfg->stop, on_record, &k, &st, errstr, errstr_size);
-    if (!rc && st.topic_missing)
-        rc = sky_err(errstr, errstr_size, SKY_EKAFKA, "topic \"%s\" does not exist", ctx->topic);
-    if (rc) {
-        sky_hist_destroy(k.latency);
-        return rc;
+    if (rc)
+        sky_err(errstr, errstr_size, rc, "out of memory");
+    else
+        rc = read_topic(&k, lanes, (int)nlanes, &st, errstr, errstr_size);
+    if (!rc) {
+        summarize(&k, &lanes[0], &st);
+        const char *src = lanes[0].tstype == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? "LogAppendTime"
+                                                                                : "CreateTime";
+        if (!sky_verify_report_add_stage(ctx->report, "kafka", src, lanes[0].latency))
+            rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");
+        lanes[0].latency = NULL; /* the report's now, also on failure */
     }
-    summarize(&k, &st);
-    const char *src = k.tstype == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? "LogAppendTime"
-                                                                      : "CreateTime";
-    if (!sky_verify_report_add_stage(ctx->report, "kafka", src, k.latency))
-        return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");
-    return 0;
+    for (long i = 0; i < nlanes; i++)
+        sky_hist_destroy(lanes[i].latency);
+    pthread_mutex_destroy(&k.lock);
+    return rc;
 }

@@ -22,6 +22,28 @@ sky_vflight_t *sky_flight_table_find(sky_flight_table_t *t, const void *key, siz
     return i < 0 ? NULL : &t->flights[i];
 }
 
+uint64_t sky_flight_table_prefetch(const sky_flight_table_t *t, const void *key, size_t len) {
+    uint64_t h = sky_idmap_hash(key, len);
+    sky_idmap_prefetch(t->ids, h);
+    return h;
+}
+
+sky_vflight_t *sky_flight_table_candidate(sky_flight_table_t *t, uint64_t hash) {
+    int64_t i = sky_idmap_candidate(t->ids, hash);
+    if (i < 0)
+        return NULL;
+    __builtin_prefetch(&t->flights[i]);
+    return &t->flights[i];
+}
+
+sky_vflight_t *sky_flight_table_confirm(sky_flight_table_t *t, sky_vflight_t *candidate,
+                                        const void *key, size_t len, uint64_t hash) {
+    if (candidate && sky_idmap_is_key(t->ids, candidate - t->flights, key, len))
+        return candidate;
+    int64_t i = sky_idmap_find_hashed(t->ids, key, len, hash);
+    return i < 0 ? NULL : &t->flights[i];
+}
+
 static int fault_cmp(const void *a, const void *b) {
     const sky_vm_fault_t *x = a, *y = b;
     int c = strcmp(x->flight, y->flight);
@@ -132,7 +154,6 @@ void sky_flight_table_reset(sky_flight_table_t *t) {
         sky_vflight_t *f = &t->flights[i];
         f->partition = f->other_partition = -1;
         f->max_seq = f->max_seq_offset = -1;
-        f->seen_count = f->duplicates = 0;
     }
 }
 
@@ -153,6 +174,28 @@ int sky_flight_mark(sky_vflight_t *f, int64_t seq) {
         return 1;
     *w |= m;
     return 0;
+}
+
+int sky_flight_mark_shared(sky_vflight_t *f, int64_t seq) {
+    if (seq < f->first_seq || seq > f->last_seq)
+        return -1;
+    uint64_t bit = (uint64_t)(seq - f->first_seq), m = 1ULL << (bit & 63);
+    return (__atomic_fetch_or(&f->seen[bit >> 6], m, __ATOMIC_RELAXED) & m) != 0;
+}
+
+int32_t sky_flight_claim_partition(sky_vflight_t *f, int32_t p) {
+    int32_t had = __atomic_load_n(&f->partition, __ATOMIC_RELAXED);
+    if (had < 0 && !__atomic_compare_exchange_n(&f->partition, &had, p, false, __ATOMIC_RELAXED,
+                                                __ATOMIC_RELAXED))
+        return had; /* another thread claimed it first: had holds its partition */
+    return had < 0 ? p : had;
+}
+
+bool sky_flight_note_other_partition(sky_vflight_t *f, int32_t p) {
+    int32_t none = -1;
+    return __atomic_load_n(&f->other_partition, __ATOMIC_RELAXED) < 0 &&
+           __atomic_compare_exchange_n(&f->other_partition, &none, p, false, __ATOMIC_RELAXED,
+                                       __ATOMIC_RELAXED);
 }
 
 int sky_flight_is_seen(const sky_vflight_t *f, int64_t seq) {

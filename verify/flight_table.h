@@ -7,6 +7,7 @@
 
 #include "verify_manifest.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,8 +22,6 @@ typedef struct sky_vflight {
     int32_t other_partition; /* a second partition seen, -1 when none */
     int64_t max_seq;      /* highest seq seen on `partition`, -1 before */
     int64_t max_seq_offset;
-    uint64_t seen_count;  /* records matched, duplicates included */
-    uint64_t duplicates;  /* records whose seq was already seen */
     size_t fault_first, nfaults; /* range in the table's sorted fault array */
     const sky_vm_final_t *final;
     bool landed;
@@ -45,9 +44,24 @@ size_t sky_flight_table_count(const sky_flight_table_t *t);
 sky_vflight_t *sky_flight_table_at(sky_flight_table_t *t, size_t i);
 /* NULL when the flight is not in the manifest. */
 sky_vflight_t *sky_flight_table_find(sky_flight_table_t *t, const void *key, size_t len);
+/* find in stages for a batch of keys, so that their cache misses overlap (idmap.h):
+ * prefetch returns the key's hash and prefetches its slot; candidate prefetches the
+ * flight (NULL: absent) and its key; the bitmap can be prefetched from the candidate's
+ * seen; confirm returns the key's flight (the candidate, or a full lookup) or NULL. */
+uint64_t sky_flight_table_prefetch(const sky_flight_table_t *t, const void *key, size_t len);
+sky_vflight_t *sky_flight_table_candidate(sky_flight_table_t *t, uint64_t hash);
+sky_vflight_t *sky_flight_table_confirm(sky_flight_table_t *t, sky_vflight_t *candidate,
+                                        const void *key, size_t len, uint64_t hash);
 
 /* Marks seq seen: returns 0 when new, 1 when already seen, -1 when outside the range. */
 int sky_flight_mark(sky_vflight_t *f, int64_t seq);
+/* The same where several threads may mark one flight (an atomic OR). */
+int sky_flight_mark_shared(sky_vflight_t *f, int64_t seq);
+/* Safe from several threads: the flight's partition, which becomes p when it had none. */
+int32_t sky_flight_claim_partition(sky_vflight_t *f, int32_t p);
+/* Safe from several threads: records p as the flight's second partition; true only for
+ * the call that did (so the split is reported once). */
+bool sky_flight_note_other_partition(sky_vflight_t *f, int32_t p);
 int sky_flight_is_seen(const sky_vflight_t *f, int64_t seq);
 /* Bitmask of SKY_FAULT_BIT(kind) injected at seq (a gap covers seq..seq+count-1). */
 unsigned sky_flight_faults_at(const sky_flight_table_t *t, const sky_vflight_t *f, int64_t seq);

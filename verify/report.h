@@ -7,6 +7,7 @@
 #include "verify.h"
 
 #define SKY_VERIFY_MAX_EXAMPLES 20
+#define SKY_VERIFY_DETAIL_MAX 160
 #define SKY_VERIFY_MAX_COUNTS 12
 #define SKY_VERIFY_NPCT 5 /* p50, p90, p99, p99.9, max */
 
@@ -17,7 +18,7 @@ typedef struct sky_verify_example {
     int64_t seq;       /* -1 when not applicable */
     int32_t partition; /* -1 when not applicable */
     int64_t offset;    /* -1 when not applicable */
-    char detail[160];
+    char detail[SKY_VERIFY_DETAIL_MAX];
 } sky_verify_example_t;
 
 typedef struct sky_verify_count {

@@ -1,10 +1,14 @@
-/* One pass over a topic, start offset to the high watermark captured at start. */
+/* One pass over a topic, start offset to the high watermark captured at start; with
+ * several workers, each partition's queue is forwarded to one worker's queue. */
 #include "topic_reader.h"
 
 #include "error.h"
 #include "log.h"
 #include "timefmt.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,13 +33,35 @@ int sky_header_i64(rd_kafka_headers_t *h, const char *name, int64_t *out) {
     return 0;
 }
 
+/* Prefetch limits: about a second of reading at 1 M records/s in all, and 160 MiB of record
+ * bytes. librdkafka checks a partition's limits against the queue it is forwarded to (a
+ * worker's queue, shared by the worker's partitions), so each queue gets its share of the
+ * budget. librdkafka 2.0 stops fetching a partition whose queue passes a limit and looks
+ * again only a second later (its issue #2879): a queue must hold a second's reading, and
+ * one fetch response (1 MiB per partition, below) must fit in it, or the reader starves. */
+typedef struct queue_limits {
+    char min_messages[48], max_kbytes[48];
+} queue_limits_t;
+
+static void queue_limits(int queues, queue_limits_t *q) {
+    long msgs = 1000000 / (queues > 0 ? queues : 1), kb = 163840 / (queues > 0 ? queues : 1);
+    snprintf(q->min_messages, sizeof q->min_messages, "queued.min.messages=%ld",
+             msgs < 100000 ? 100000 : msgs);
+    snprintf(q->max_kbytes, sizeof q->max_kbytes, "queued.max.messages.kbytes=%ld",
+             kb < 16384 ? 16384 : kb);
+}
+
 /* Our fetch defaults come first so -X still overrides them. */
-static int reader_conf(const sky_kconf_t *user, sky_kconf_t *kc, char *errstr, size_t errsz) {
-    static const char *const tuned[] = {
-        "enable.partition.eof=true",       "fetch.max.bytes=52428800",
-        "max.partition.fetch.bytes=4194304", "queued.max.messages.kbytes=16384",
-        "queued.min.messages=100000",     "fetch.wait.max.ms=100",
-        "check.crcs=false",               NULL};
+static int reader_conf(const sky_kconf_t *user, const queue_limits_t *q, sky_kconf_t *kc,
+                       char *errstr, size_t errsz) {
+    const char *const tuned[] = {"enable.partition.eof=true",
+                                 "fetch.max.bytes=52428800",
+                                 "max.partition.fetch.bytes=1048576",
+                                 q->max_kbytes,
+                                 q->min_messages,
+                                 "fetch.wait.max.ms=100",
+                                 "check.crcs=false",
+                                 NULL};
     memset(kc, 0, sizeof *kc);
     kc->brokers = user ? user->brokers : NULL;
     for (const char *const *t = tuned; *t; t++)
@@ -45,6 +71,19 @@ static int reader_conf(const sky_kconf_t *user, sky_kconf_t *kc, char *errstr, s
         if (sky_kconf_add(kc, user->props[i], errstr, errsz))
             return SKY_ENOMEM;
     return 0;
+}
+
+/* A consumer whose partitions will be read through `queues` queues. */
+static sky_consumer_t *reader_new(const sky_kconf_t *user, int queues, char *errstr,
+                                  size_t errsz) {
+    queue_limits_t q;
+    sky_kconf_t kc;
+    queue_limits(queues, &q);
+    sky_consumer_t *c = NULL;
+    if (!reader_conf(user, &q, &kc, errstr, errsz))
+        c = sky_consumer_new(&kc, NULL, errstr, errsz);
+    sky_kconf_free(&kc);
+    return c;
 }
 
 static int partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms, int *n,
@@ -110,66 +149,182 @@ static int assign_ranges(rd_kafka_t *rk, const char *topic, int n, const sky_ver
     return 0;
 }
 
-typedef struct read_loop {
+/* One consuming thread's share: its queue and the partitions forwarded to it (high and
+ * done are shared arrays, but each partition is only ever touched by its own worker). */
+typedef struct worker {
+    rd_kafka_queue_t *q;
     int n, remaining;
     int64_t *high;
     int *done;
-} read_loop_t;
+    int idle_ms;
+    volatile sig_atomic_t *stop;
+    sky_topic_records_fn *cb;
+    void *opaque;
+    uint64_t records;
+    pthread_t thread;
+    atomic_int *finished; /* parallel mode: incremented when this worker is done */
+} worker_t;
 
-static void mark_progress(read_loop_t *rl, int32_t p, int64_t next_offset) {
-    if (p >= 0 && p < rl->n && !rl->done[p] && next_offset >= rl->high[p]) {
-        rl->done[p] = 1;
-        rl->remaining--;
+static void mark_progress(worker_t *w, int32_t p, int64_t next_offset) {
+    if (p >= 0 && p < w->n && !w->done[p] && next_offset >= w->high[p]) {
+        w->done[p] = 1;
+        w->remaining--;
     }
 }
 
-static void consume(rd_kafka_t *rk, read_loop_t *rl, int idle_ms, volatile sig_atomic_t *stop,
-                    sky_topic_record_fn *cb, void *opaque, sky_topic_read_stats_t *st) {
-    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
+static void consume(worker_t *w) {
     rd_kafka_message_t *msgs[BATCH];
+    const rd_kafka_message_t *records[BATCH];
     int64_t last_progress = sky_monotonic_ns();
-    while (rl->remaining > 0 && !(stop && *stop)) {
-        ssize_t got = rd_kafka_consume_batch_queue(q, 200, msgs, BATCH);
+    while (w->remaining > 0 && !(w->stop && *w->stop)) {
+        ssize_t got = rd_kafka_consume_batch_queue(w->q, 200, msgs, BATCH);
         if (got <= 0) {
-            if (sky_monotonic_ns() - last_progress > (int64_t)idle_ms * 1000000)
+            if (sky_monotonic_ns() - last_progress > (int64_t)w->idle_ms * 1000000)
                 break;
             continue;
         }
         last_progress = sky_monotonic_ns();
+        size_t n = 0;
         for (ssize_t i = 0; i < got; i++) {
-            rd_kafka_message_t *msg = msgs[i];
+            const rd_kafka_message_t *msg = msgs[i];
             if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                mark_progress(rl, msg->partition, msg->offset);
+                mark_progress(w, msg->partition, msg->offset);
             } else if (msg->err) {
                 sky_log_warn("kafka: %s", rd_kafka_message_errstr(msg));
-            } else if (msg->partition >= 0 && msg->partition < rl->n &&
-                       msg->offset < rl->high[msg->partition]) {
-                st->records++;
-                cb(opaque, msg);
-                mark_progress(rl, msg->partition, msg->offset + 1);
+            } else if (msg->partition >= 0 && msg->partition < w->n &&
+                       msg->offset < w->high[msg->partition]) {
+                records[n++] = msg;
+                mark_progress(w, msg->partition, msg->offset + 1);
             }
-            rd_kafka_message_destroy(msg);
+        }
+        if (n) {
+            w->records += n;
+            w->cb(w->opaque, records, n);
+        }
+        for (ssize_t i = 0; i < got; i++)
+            rd_kafka_message_destroy(msgs[i]);
+    }
+}
+
+static void *worker_main(void *arg) {
+    worker_t *w = arg;
+    consume(w);
+    atomic_fetch_add(w->finished, 1);
+    return NULL;
+}
+
+/* Consumer errors still arrive on the consumer's own queue: log them until the workers
+ * are done. */
+static void log_errors_until(rd_kafka_t *rk, atomic_int *finished, int workers) {
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
+    rd_kafka_message_t *msgs[16];
+    while (q && atomic_load(finished) < workers) {
+        ssize_t got = rd_kafka_consume_batch_queue(q, 100, msgs, 16);
+        for (ssize_t i = 0; i < got; i++) {
+            if (msgs[i]->err && msgs[i]->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                sky_log_warn("kafka: %s", rd_kafka_message_errstr(msgs[i]));
+            rd_kafka_message_destroy(msgs[i]);
         }
     }
-    rd_kafka_queue_destroy(q);
+    if (q)
+        rd_kafka_queue_destroy(q);
+}
+
+/* Partition p goes to worker p % nworkers; each worker consumes in its own thread
+ * while this one logs what arrives on the consumer's own queue (errors). */
+static int consume_parallel(rd_kafka_t *rk, const char *topic, worker_t *w, int nworkers,
+                            int nparts) {
+    rd_kafka_queue_t **pq = calloc((size_t)nparts, sizeof *pq);
+    atomic_int finished = 0;
+    int started = 0;
+    if (!pq)
+        return SKY_ENOMEM;
+    for (int p = 0; p < nparts; p++)
+        if ((pq[p] = rd_kafka_queue_get_partition(rk, topic, p)))
+            rd_kafka_queue_forward(pq[p], w[p % nworkers].q);
+    for (; started < nworkers; started++) {
+        w[started].finished = &finished;
+        if (pthread_create(&w[started].thread, NULL, worker_main, &w[started]))
+            break;
+    }
+    log_errors_until(rk, &finished, started);
+    if (started < nworkers) /* could not start them all: the rest here, one after another */
+        for (int i = started; i < nworkers; i++)
+            consume(&w[i]);
+    for (int i = 0; i < started; i++)
+        pthread_join(w[i].thread, NULL);
+    for (int p = 0; p < nparts; p++)
+        if (pq[p]) {
+            rd_kafka_queue_forward(pq[p], NULL);
+            rd_kafka_queue_destroy(pq[p]);
+        }
+    free(pq);
+    return 0;
 }
 
 int sky_topic_read(const sky_kconf_t *user, const char *topic, const sky_verify_manifest_t *m,
                    int from_manifest, int idle_ms, volatile sig_atomic_t *stop,
-                   sky_topic_record_fn *cb, void *opaque, sky_topic_read_stats_t *st,
+                   sky_topic_records_fn *cb, void *opaque, sky_topic_read_stats_t *st,
                    char *errstr, size_t errstr_size) {
+    return sky_topic_read_parallel(user, topic, m, from_manifest, idle_ms, stop, 1, cb, &opaque,
+                                   st, errstr, errstr_size);
+}
+
+static int read_assigned(rd_kafka_t *rk, const char *topic, int n, int64_t *high, int *done,
+                         int nworkers, sky_topic_records_fn *cb, void *const *opaques,
+                         int idle_ms, volatile sig_atomic_t *stop, sky_topic_read_stats_t *st) {
+    worker_t *w = calloc((size_t)nworkers, sizeof *w);
+    if (!w)
+        return SKY_ENOMEM;
+    int rc = 0;
+    for (int i = 0; i < nworkers; i++) {
+        w[i] = (worker_t){.n = n, .high = high, .done = done, .idle_ms = idle_ms, .stop = stop,
+                          .cb = cb, .opaque = opaques[i]};
+        w[i].q = nworkers == 1 ? rd_kafka_queue_get_consumer(rk) : rd_kafka_queue_new(rk);
+        if (!w[i].q)
+            rc = SKY_ENOMEM;
+        for (int p = i; p < n; p += nworkers)
+            w[i].remaining += !done[p];
+    }
+    if (!rc && nworkers == 1)
+        consume(&w[0]);
+    else if (!rc)
+        rc = consume_parallel(rk, topic, w, nworkers, n);
+    int remaining = 0;
+    for (int i = 0; i < nworkers; i++) {
+        st->records += w[i].records;
+        remaining += w[i].remaining;
+        if (w[i].q)
+            rd_kafka_queue_destroy(w[i].q);
+    }
+    st->complete = !rc && remaining == 0;
+    free(w);
+    return rc;
+}
+
+int sky_topic_read_parallel(const sky_kconf_t *user, const char *topic,
+                            const sky_verify_manifest_t *m, int from_manifest, int idle_ms,
+                            volatile sig_atomic_t *stop, int nworkers, sky_topic_records_fn *cb,
+                            void *const *opaques, sky_topic_read_stats_t *st, char *errstr,
+                            size_t errstr_size) {
     memset(st, 0, sizeof *st);
     int64_t t0 = sky_monotonic_ns();
-    sky_kconf_t kc;
-    int rc = reader_conf(user, &kc, errstr, errstr_size);
-    sky_consumer_t *c = rc ? NULL : sky_consumer_new(&kc, NULL, errstr, errstr_size);
-    if (!rc && !c)
-        rc = SKY_EKAFKA;
-    int n = 0;
+    int n = 0, rc = 0;
     int64_t *high = NULL;
     int *done = NULL;
+    /* the queue limits depend on the number of workers, so on the partition count: ask
+     * for it first, then read with a consumer configured for it */
+    sky_consumer_t *c = reader_new(user, 1, errstr, errstr_size);
+    if (!c)
+        rc = SKY_EKAFKA;
     if (!rc)
         rc = partition_count(sky_consumer_handle(c), topic, idle_ms, &n, st, errstr, errstr_size);
+    nworkers = nworkers < 1 ? 1 : nworkers > n ? n : nworkers;
+    if (!rc && n > 0 && nworkers > 1) {
+        sky_consumer_destroy(c);
+        if (!(c = reader_new(user, nworkers, errstr, errstr_size)))
+            rc = SKY_EKAFKA;
+    }
     if (!rc && n > 0) {
         high = calloc((size_t)n, sizeof *high);
         done = calloc((size_t)n, sizeof *done);
@@ -179,19 +334,15 @@ int sky_topic_read(const sky_kconf_t *user, const char *topic, const sky_verify_
     if (!rc && n > 0)
         rc = assign_ranges(sky_consumer_handle(c), topic, n, from_manifest ? m : NULL, high, done,
                            st, idle_ms, errstr, errstr_size);
-    if (!rc && n > 0) {
-        read_loop_t rl = {n, 0, high, done};
-        for (int p = 0; p < n; p++)
-            rl.remaining += !done[p];
-        consume(sky_consumer_handle(c), &rl, idle_ms, stop, cb, opaque, st);
-        st->complete = rl.remaining == 0;
-    }
+    if (!rc && n > 0 &&
+        (rc = read_assigned(sky_consumer_handle(c), topic, n, high, done, nworkers, cb, opaques,
+                            idle_ms, stop, st)))
+        sky_err(errstr, errstr_size, rc, "out of memory");
     st->npartitions = n;
     st->complete |= !rc && st->topic_missing;
     st->elapsed_ns = sky_monotonic_ns() - t0;
     free(high);
     free(done);
     sky_consumer_destroy(c);
-    sky_kconf_free(&kc);
     return rc;
 }

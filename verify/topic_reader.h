@@ -1,6 +1,6 @@
 /* Reads a whole topic once, fast: one consumer assigned every partition from a
  * start offset to the high watermark captured at start, batched consumption,
- * fetch settings tuned for throughput. The callback sees each record. */
+ * fetch settings tuned for throughput. The callback sees the records in batches. */
 #ifndef SKY_TOPIC_READER_H
 #define SKY_TOPIC_READER_H
 
@@ -10,7 +10,10 @@
 #include <signal.h>
 #include <stdint.h>
 
-typedef void(sky_topic_record_fn)(void *opaque, const rd_kafka_message_t *m);
+/* Records in offset order per partition, a batch at a time (n >= 1), so that a check
+ * can overlap the cache misses of its per-record lookups. */
+typedef void(sky_topic_records_fn)(void *opaque, const rd_kafka_message_t *const *msgs,
+                                   size_t n);
 
 typedef struct sky_topic_read_stats {
     int npartitions;
@@ -27,8 +30,18 @@ typedef struct sky_topic_read_stats {
  * idle_ms. Returns 0 (check st->complete), or SKY_EUNAVAIL/SKY_EKAFKA. */
 int sky_topic_read(const sky_kconf_t *kc, const char *topic, const sky_verify_manifest_t *m,
                    int from_manifest, int idle_ms, volatile sig_atomic_t *stop,
-                   sky_topic_record_fn *cb, void *opaque, sky_topic_read_stats_t *st,
+                   sky_topic_records_fn *cb, void *opaque, sky_topic_read_stats_t *st,
                    char *errstr, size_t errstr_size);
+
+/* The same with nworkers consuming threads (at most one per partition): partition p is
+ * read by worker p % nworkers, which calls cb(opaques[worker], records, n) -- so cb runs
+ * in up to nworkers threads at once, each partition's records in one thread, in order.
+ * nworkers 1 reads in the calling thread. */
+int sky_topic_read_parallel(const sky_kconf_t *kc, const char *topic,
+                            const sky_verify_manifest_t *m, int from_manifest, int idle_ms,
+                            volatile sig_atomic_t *stop, int nworkers, sky_topic_records_fn *cb,
+                            void *const *opaques, sky_topic_read_stats_t *st, char *errstr,
+                            size_t errstr_size);
 
 /* Parses a header's decimal value without allocating; 0 or -1. */
 int sky_header_i64(rd_kafka_headers_t *h, const char *name, int64_t *out);

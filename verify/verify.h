@@ -22,6 +22,8 @@ enum sky_verify_check_set {
     SKY_VERIFY_ALL = 0xf,
 };
 
+#define SKY_VERIFY_MAX_THREADS 16
+
 typedef struct sky_verify_config {
     /* Paths to load (merged, as shards), and/or an already loaded (or merged)
      * lib/manifest.h manifest (borrowed, e.g. from skyload run); both are merged. */
@@ -40,6 +42,9 @@ typedef struct sky_verify_config {
     const char *slo_path;     /* YAML or JSON {"latency_ms": {...}}; NULL: the manifest's "slo" */
     unsigned checks;          /* SKY_VERIFY_* bits; 0 = SKY_VERIFY_ALL */
     int timeout_ms;           /* per server round trip / Kafka idle bound; 0 = 30000 */
+    int threads;              /* Kafka check: reading threads, each a share of the partitions
+                                 (at most SKY_VERIFY_MAX_THREADS and one per partition); 0 = one
+                                 per online CPU; 1 = the calling thread alone */
     volatile sig_atomic_t *stop; /* optional: non-zero stops reading early (report says so) */
 } sky_verify_config_t;
 
