@@ -29,14 +29,34 @@ static size_t put_string(uint8_t *p, unsigned field, const char *s) {
     return n + len;
 }
 
+/* The wire is little-endian: on such a host, one 8-byte move each way. */
+static void put_le64(uint8_t *p, uint64_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 8);
+#else
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+#endif
+}
+
+static uint64_t get_le64(const uint8_t *p) {
+    uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, 8);
+#else
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+#endif
+    return v;
+}
+
 static size_t put_double(uint8_t *p, unsigned field, double v) {
     uint64_t bits;
     if (v == 0.0) /* proto3 omits zero; protobuf-c treats -0.0 as zero too */
         return 0;
     memcpy(&bits, &v, 8);
     p[0] = (uint8_t)(field << 3 | WT_I64);
-    for (int i = 0; i < 8; i++)
-        p[1 + i] = (uint8_t)(bits >> (8 * i));
+    put_le64(p + 1, bits);
     return 9;
 }
 
@@ -80,6 +100,52 @@ size_t sky_flight_encode(const sky_flight_t *f, uint8_t *out, size_t cap) {
         n += put_varint(out + n, meta_len);
         memcpy(out + n, meta, meta_len);
         n += meta_len;
+    }
+    return n;
+}
+
+/* A string field of known length: the copy is a fixed 32 bytes when it fits (src has 32
+ * readable bytes: every string field is at least that big), so no memcpy call. */
+static size_t put_known(uint8_t *p, unsigned field, const char *s, size_t len) {
+    if (len == 0)
+        return 0;
+    p[0] = (uint8_t)(field << 3 | WT_LEN);
+    size_t n = 1 + put_varint(p + 1, len);
+    if (len <= 32)
+        memcpy(p + n, s, 32);
+    else
+        memcpy(p + n, s, len);
+    return n + len;
+}
+
+static size_t known_len(size_t len) { /* bytes of a string field of len bytes (len < 128) */
+    return len ? 2 + len : 0;
+}
+
+size_t sky_flight_encode_lens(const sky_flight_t *f, const sky_flight_lens_t *l, uint8_t *out,
+                              size_t cap) {
+    if (cap < SKY_FLIGHT_ENCODED_MAX)
+        return 0;
+    size_t n = put_known(out, 1, f->flight_id, l->flight_id);
+    if (f->has_location) {
+        size_t loc_len = (f->latitude != 0.0 ? 9 : 0) + (f->longitude != 0.0 ? 9 : 0);
+        out[n++] = 2 << 3 | WT_LEN;
+        out[n++] = (uint8_t)loc_len;
+        n += put_double(out + n, 1, f->latitude);
+        n += put_double(out + n, 2, f->longitude);
+    }
+    n += put_int32(out + n, 3, f->altitude);
+    n += put_int32(out + n, 4, f->airspeed);
+    n += put_known(out + n, 5, f->timestamp, l->timestamp);
+    if (f->has_metadata) {
+        size_t meta_len = known_len(l->airline) + known_len(l->flight_number) +
+                          known_len(l->departure) + known_len(l->arrival);
+        out[n++] = 6 << 3 | WT_LEN;
+        n += put_varint(out + n, meta_len);
+        n += put_known(out + n, 1, f->airline, l->airline);
+        n += put_known(out + n, 2, f->flight_number, l->flight_number);
+        n += put_known(out + n, 3, f->departure_airport, l->departure);
+        n += put_known(out + n, 4, f->arrival_airport, l->arrival);
     }
     return n;
 }
@@ -152,9 +218,7 @@ static int copy_str(const reader_t *b, char *dst, size_t dstsz, const char *name
 static int get_double(reader_t *r, double *out) {
     if (r->end - r->p < 8)
         return -1;
-    uint64_t bits = 0;
-    for (int i = 0; i < 8; i++)
-        bits |= (uint64_t)r->p[i] << (8 * i);
+    uint64_t bits = get_le64(r->p);
     r->p += 8;
     memcpy(out, &bits, 8);
     return 0;

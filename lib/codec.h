@@ -36,6 +36,17 @@ typedef struct sky_flight {
  * are written when has_location / has_metadata is set. */
 size_t sky_flight_encode(const sky_flight_t *f, uint8_t *out, size_t cap);
 
+/* The strlen of each string of a sky_flight_t, when the caller knows them already. */
+typedef struct sky_flight_lens {
+    uint8_t flight_id, timestamp, airline, flight_number, departure, arrival;
+} sky_flight_lens_t;
+
+/* sky_flight_encode's bytes exactly, without measuring the strings: the generator's
+ * path. Needs cap >= SKY_FLIGHT_ENCODED_MAX (it copies short strings in fixed 32-byte
+ * moves, the tail overwritten by the next field); returns 0 when cap is smaller. */
+size_t sky_flight_encode_lens(const sky_flight_t *f, const sky_flight_lens_t *lens, uint8_t *out,
+                              size_t cap);
+
 /* Decodes a FlightData; unknown fields are skipped. Fails with SKY_EINVAL and a
  * reason ("field 2: truncated", "flight_id longer than 63 bytes", ...). */
 int sky_flight_decode(const void *buf, size_t len, sky_flight_t *out, char *errstr,

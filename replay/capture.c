@@ -238,7 +238,11 @@ int sky_capture_decode_body(const uint8_t *body, size_t len, sky_cap_record_t *o
     uint64_t ts, off;
     uint32_t part;
     const uint8_t *p;
-    memset(out, 0, sizeof *out);
+    /* not memset: the 32-entry header array is most of the struct, and only nheaders
+     * entries of it are ever read */
+    out->nheaders = 0;
+    out->key = out->value = NULL;
+    out->key_len = out->value_len = 0;
     if (take_u64(&c, &ts) || take_u32(&c, &part) || take_u64(&c, &off) ||
         take_bytes(&c, &out->key, &out->key_len) || take(&c, 2, &p))
         return sky_err(errstr, errsz, SKY_EINVAL, "record header truncated");

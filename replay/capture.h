@@ -24,7 +24,8 @@ typedef struct sky_cap_header {
 } sky_cap_header_t;
 
 /* One record. Pointers are borrowed: for the writer from the caller, for the
- * reader from the reader's buffer until the next sky_capture_read. */
+ * reader from the reader's buffer until the next sky_capture_read. Only the first
+ * nheaders entries of headers are set. */
 typedef struct sky_cap_record {
     int64_t timestamp_ms;
     int32_t partition;

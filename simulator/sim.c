@@ -43,10 +43,13 @@ typedef struct slot {
 
 typedef enum pacing { PACE_TIME, PACE_RATE, PACE_MAX } pacing_t;
 
-/* An airline's IATA flight number prefix, learnt from the model's first flight number. */
+/* An airline's codes as flight ids and numbers start with them: the ICAO code (the
+ * id's prefix) and the IATA flight number prefix, learnt from the model's first number. */
 typedef struct prefix {
     char code[6];
     uint8_t len, filled;
+    char icao[4];
+    uint8_t icao_len;
 } prefix_t;
 
 typedef struct sim {
@@ -78,6 +81,7 @@ typedef struct sim {
     const char *topic;
     /* flight ids without printf (traffic.h's documented format, checked per flight) */
     prefix_t *iata; /* per airline index: flight number prefix */
+    uint8_t *airport_len1; /* per airport index: ICAO code length + 1; 0 = not measured */
     bool slow_ids;
     /* ISO 8601 timestamp of the latest second formatted: records come in time order,
      * so most only change the milliseconds */
@@ -86,6 +90,7 @@ typedef struct sim {
     char ts[SKY_TS_MAX];
     /* record being built */
     sky_flight_t f;
+    sky_flight_lens_t lens; /* of f's strings */
     uint8_t enc[SKY_FLIGHT_ENCODED_MAX];
     char errbuf[256];
     /* counters */
@@ -145,41 +150,58 @@ static int64_t seq_time_us(const sim_t *s, const slot_t *sl, int64_t seq) {
     return sl->first_us + seq * s->sc->cadence_ms * 1000;
 }
 
-static size_t put_u32(char *out, uint32_t v) {
-    char tmp[10];
-    size_t n = 0, len;
-    do
-        tmp[n++] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    for (len = 0; n; len++)
-        out[len] = tmp[--n];
-    return len;
+/* Flight numbers (1 to 4 digits in practice), two digits per step, right-aligned at the
+ * end of buf[16]: returns where they start. The callers copy 8 bytes from there in one
+ * fixed move (a number has at most 10 digits, so buf holds them). */
+static size_t put_u32_tail(char buf[16], uint32_t v) {
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
+    size_t n = 16;
+    for (; v >= 100; v /= 100) {
+        n -= 2;
+        memcpy(buf + n, pairs + v % 100 * 2, 2);
+    }
+    if (v >= 10) {
+        n -= 2;
+        memcpy(buf + n, pairs + v * 2, 2);
+    } else {
+        buf[--n] = (char)('0' + v);
+    }
+    return n;
 }
 
 static size_t put_hex_min6(char *out, uint64_t v) {
     static const char digits[] = "0123456789abcdef";
-    char tmp[16];
-    size_t n = 0, len;
-    while (v || n < 6) {
-        tmp[n++] = digits[v & 15];
-        v >>= 4;
+    if (v < 1u << 24) { /* the first 16 million flights: six digits, unrolled */
+        for (int i = 5; i >= 0; i--, v >>= 4)
+            out[i] = digits[v & 15];
+        return 6;
     }
-    for (len = 0; n; len++)
-        out[len] = tmp[--n];
+    size_t len = 6;
+    while (len < 16 && v >> (4 * len))
+        len++;
+    for (size_t i = len; i-- > 0; v >>= 4)
+        out[i] = digits[v & 15];
     return len;
 }
 
 /* "<airline ICAO><number>-<index, hex, 6+ digits>" and "<IATA><number>", as
  * sky_traffic_flight_id / _flight_number write them, without snprintf: this runs
  * for every record. check_ids compares a sample with the model's. */
-static void write_ids(sim_t *s, const sky_flight_plan_t *plan, char *id, char *number) {
+static void write_ids(sim_t *s, const sky_flight_plan_t *plan, char *id, char *number,
+                      sky_flight_lens_t *lens) {
     if (s->slow_ids) {
-        sky_traffic_flight_id(s->traffic, plan, id, SKY_FLIGHT_ID_MAX);
-        sky_traffic_flight_number(s->traffic, plan, number, SKY_META_MAX);
+        lens->flight_id =
+            (uint8_t)sky_traffic_flight_id(s->traffic, plan, id, SKY_FLIGHT_ID_MAX);
+        lens->flight_number =
+            (uint8_t)sky_traffic_flight_number(s->traffic, plan, number, SKY_META_MAX);
         return;
     }
-    char digits[12];
-    size_t dlen = put_u32(digits, plan->number);
+    char buf[24] = {0}; /* the digits end at buf[16]; 8 spare bytes for the fixed moves */
+    size_t at = put_u32_tail(buf, plan->number), dlen = 16 - at;
+    const char *digits = buf + at;
     prefix_t *iata = &s->iata[plan->airline];
     if (!iata->filled) {
         char full[SKY_META_MAX];
@@ -187,23 +209,30 @@ static void write_ids(sim_t *s, const sky_flight_plan_t *plan, char *id, char *n
         if (flen < dlen || flen - dlen >= sizeof iata->code ||
             memcmp(full + flen - dlen, digits, dlen) != 0) {
             s->slow_ids = true;
-            write_ids(s, plan, id, number);
+            write_ids(s, plan, id, number, lens);
             return;
         }
         memcpy(iata->code, full, flen - dlen);
         iata->len = (uint8_t)(flen - dlen);
+        const char *icao = sky_traffic_airline_icao(s->traffic, plan); /* 3 letters */
+        iata->icao_len = (uint8_t)strnlen(icao, sizeof iata->icao);
+        memcpy(iata->icao, icao, iata->icao_len);
         iata->filled = 1;
     }
-    const char *icao = sky_traffic_airline_icao(s->traffic, plan);
-    size_t n = strnlen(icao, 8);
-    memcpy(id, icao, n);
-    memcpy(id + n, digits, dlen);
+    /* fixed-size moves (inlined), each overwritten past its length by the next part:
+     * id and number have room (SKY_FLIGHT_ID_MAX, SKY_META_MAX) */
+    memcpy(id, iata->icao, sizeof iata->icao);
+    size_t n = iata->icao_len;
+    memcpy(id + n, digits, 10);
     n += dlen;
     id[n++] = '-';
-    id[n + put_hex_min6(id + n, plan->index)] = '\0';
-    memcpy(number, iata->code, iata->len);
-    memcpy(number + iata->len, digits, dlen);
+    n += put_hex_min6(id + n, plan->index);
+    id[n] = '\0';
+    lens->flight_id = (uint8_t)n;
+    memcpy(number, iata->code, sizeof iata->code);
+    memcpy(number + iata->len, digits, 10);
     number[iata->len + dlen] = '\0';
+    lens->flight_number = (uint8_t)(iata->len + dlen);
 }
 
 /* Falls back to the model's own formatting if ours ever disagrees. The model's
@@ -212,9 +241,10 @@ static void write_ids(sim_t *s, const sky_flight_plan_t *plan, char *id, char *n
 static void check_ids(sim_t *s, const sky_flight_plan_t *plan) {
     char fast_id[SKY_FLIGHT_ID_MAX], fast_num[SKY_META_MAX], id[SKY_FLIGHT_ID_MAX],
         num[SKY_META_MAX];
+    sky_flight_lens_t lens;
     if (s->slow_ids || (s->res->flights >= 256 && (s->res->flights & 255) != 0))
         return;
-    write_ids(s, plan, fast_id, fast_num);
+    write_ids(s, plan, fast_id, fast_num, &lens);
     sky_traffic_flight_id(s->traffic, plan, id, sizeof id);
     sky_traffic_flight_number(s->traffic, plan, num, sizeof num);
     if (strcmp(fast_id, id) != 0 || strcmp(fast_num, num) != 0) {
@@ -224,12 +254,11 @@ static void check_ids(sim_t *s, const sky_flight_plan_t *plan) {
     }
 }
 
-/* sky_ts_format, reusing the date and time of day while the second is unchanged. */
-static void format_timestamp(sim_t *s, int64_t ms, char *out) {
-    if (s->cfg->ts_format != SKY_TS_ISO8601) {
-        sky_ts_format(ms, s->cfg->ts_format, out);
-        return;
-    }
+/* sky_ts_format, reusing the date and time of day while the second is unchanged;
+ * returns the length. */
+static size_t format_timestamp(sim_t *s, int64_t ms, char *out) {
+    if (s->cfg->ts_format != SKY_TS_ISO8601)
+        return sky_ts_format(ms, s->cfg->ts_format, out);
     int64_t sec = ms / 1000 - (ms % 1000 < 0);
     if (sec != s->ts_sec || s->ts_len != 24) { /* 24: "YYYY-MM-DDTHH:MM:SS.mmmZ" */
         s->ts_len = sky_ts_format(ms, SKY_TS_ISO8601, s->ts);
@@ -244,12 +273,18 @@ static void format_timestamp(sim_t *s, int64_t ms, char *out) {
         out[21] = (char)('0' + frac / 10 % 10);
         out[22] = (char)('0' + frac % 10);
     }
+    return s->ts_len;
 }
 
-/* An ICAO code (airline: 3 letters, airport: 4) into a SKY_META_MAX field. */
-static void copy_code(char *dst, const char *code) {
+/* An airport's ICAO code into a SKY_META_MAX field; its length (measured once per airport). */
+static uint8_t copy_airport(sim_t *s, char *dst, uint32_t airport) {
+    const char *code = sky_traffic_airport_icao(s->traffic, airport);
     memcpy(dst, code, 4); /* a constant size: inlined; every code's storage has 4+ bytes */
-    dst[strnlen(code, 4)] = '\0';
+    uint8_t *len1 = &s->airport_len1[airport];
+    if (!*len1)
+        *len1 = (uint8_t)(strnlen(code, 4) + 1);
+    dst[*len1 - 1] = '\0';
+    return (uint8_t)(*len1 - 1);
 }
 
 static void build_record(sim_t *s, const slot_t *sl, int64_t t_us) {
@@ -257,17 +292,25 @@ static void build_record(sim_t *s, const slot_t *sl, int64_t t_us) {
     sky_flight_t *f = &s->f;
     int64_t elapsed_ms = flight_us(sl, t_us) / 1000;
     sky_traffic_position(s->traffic, &sl->plan, elapsed_ms, &pos);
-    write_ids(s, &sl->plan, f->flight_id, f->flight_number);
+    write_ids(s, &sl->plan, f->flight_id, f->flight_number, &s->lens);
     f->has_location = true;
     f->latitude = pos.lat;
     f->longitude = pos.lon;
     f->altitude = pos.alt_ft;
     f->airspeed = pos.speed_kt;
-    format_timestamp(s, s->start_ms + t_us / 1000, f->timestamp);
+    s->lens.timestamp = (uint8_t)format_timestamp(s, s->start_ms + t_us / 1000, f->timestamp);
     f->has_metadata = true;
-    copy_code(f->airline, sky_traffic_airline_icao(s->traffic, &sl->plan));
-    copy_code(f->departure_airport, sky_traffic_airport_icao(s->traffic, sl->plan.dep));
-    copy_code(f->arrival_airport, sky_traffic_airport_icao(s->traffic, sl->plan.arr));
+    const prefix_t *codes = &s->iata[sl->plan.airline]; /* filled by write_ids above... */
+    if (codes->filled) {
+        memcpy(f->airline, codes->icao, sizeof codes->icao);
+        f->airline[codes->icao_len] = '\0';
+        s->lens.airline = codes->icao_len;
+    } else { /* ...unless it fell back to the model's formatting */
+        s->lens.airline = (uint8_t)snprintf(f->airline, sizeof f->airline, "%s",
+                                            sky_traffic_airline_icao(s->traffic, &sl->plan));
+    }
+    s->lens.departure = copy_airport(s, f->departure_airport, sl->plan.dep);
+    s->lens.arrival = copy_airport(s, f->arrival_airport, sl->plan.arr);
 }
 
 static void add_header_str(sky_buf_t *b, const char *name, const char *v, size_t len) {
@@ -306,8 +349,8 @@ static int write_json_line(sim_t *s, int64_t seq, int64_t intended, const char *
 /* Encodes s->f and hands it to the sink. */
 static int send_record(sim_t *s, const slot_t *sl, int64_t seq, int64_t intended,
                        const char *error) {
-    size_t klen = strlen(s->f.flight_id);
-    size_t vlen = sky_flight_encode(&s->f, s->enc, sizeof s->enc);
+    size_t klen = s->lens.flight_id; /* build_record measured every string */
+    size_t vlen = sky_flight_encode_lens(&s->f, &s->lens, s->enc, sizeof s->enc);
     int rc = 0;
     s->res->produced++;
     switch (s->cfg->sink) {
@@ -478,9 +521,9 @@ static int start_flight(sim_t *s, slot_t *sl, uint64_t global, int64_t t_us, boo
         sl->start_ms = (int32_t)(u * (double)sl->plan.duration_ms);
     }
     check_ids(s, &sl->plan);
-    write_ids(s, &sl->plan, s->f.flight_id, s->f.flight_number);
-    sl->partition = (int16_t)sky_kafka_murmur2_partition(s->f.flight_id,
-                                                         strlen(s->f.flight_id), s->nparts);
+    write_ids(s, &sl->plan, s->f.flight_id, s->f.flight_number, &s->lens);
+    sl->partition =
+        (int16_t)sky_kafka_murmur2_partition(s->f.flight_id, s->lens.flight_id, s->nparts);
     s->airborne++;
     s->res->flights++;
     return 0;
@@ -548,11 +591,33 @@ static void report_progress(sim_t *s, int64_t t_us, int64_t *last_ns, uint64_t *
     s->cfg->progress(s->cfg->progress_opaque, &p);
 }
 
+/* A paced run starts with the sky already full: planning its initial population
+ * lazily would put up to a cadence of plans (a million flights: seconds of CPU) in
+ * front of the first records, behind schedule. Same plans, same times as lazily. */
+static int plan_initial_population(sim_t *s) {
+    int64_t t0 = sky_monotonic_ns();
+    int64_t cadence_us = s->sc->cadence_ms * 1000;
+    for (uint32_t i = 0; i < sky_sched_slots(s->sched); i++) {
+        uint64_t global = sky_sched_global(s->sched, i);
+        int64_t t_us = sky_sched_phase_us(global, cadence_us);
+        if ((s->duration_us > 0 && t_us >= s->duration_us) ||
+            global >= sky_profile_target(&s->sc->load, t_us / 1000, s->sc->duration_ms))
+            continue;
+        int rc = start_flight(s, &s->slots[i], global, t_us, true);
+        if (rc)
+            return rc;
+    }
+    s->res->planning_s = (double)(sky_monotonic_ns() - t0) / 1e9;
+    return 0;
+}
+
 static int run_loop(sim_t *s, volatile sig_atomic_t *stop) {
     sky_emission_t e;
     int64_t last_ns = sky_monotonic_ns();
     uint64_t last_sent = 0, n = 0;
-    int rc = 0;
+    int rc = s->pacing != PACE_MAX ? plan_initial_population(s) : 0;
+    if (rc)
+        return rc;
     /* Kafka consumers measure latency from real intended times; files must be
      * byte-identical, so their intended times hang off the simulated start. */
     s->wall0_ns = s->cfg->sink == SKY_SINK_KAFKA ? sky_now_ns() : s->start_ms * 1000000;
@@ -764,7 +829,8 @@ static int setup(sim_t *s, char *errstr, size_t errstr_size) {
     s->m = sky_manifest_new();
     s->lag_us = sky_hist_new();
     s->iata = calloc(UINT16_MAX + 1, sizeof *s->iata);
-    if (!s->slots || !s->m || !s->lag_us || !s->iata)
+    s->airport_len1 = calloc(sky_traffic_airport_count(s->traffic) + 1, 1);
+    if (!s->slots || !s->m || !s->lag_us || !s->iata || !s->airport_len1)
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory for %u aircraft", n);
     sky_faults_init(&s->faults, &sc->faults, sc->seed);
     s->speedup = sc->speedup > 0 ? sc->speedup : 1;
@@ -795,6 +861,7 @@ static void teardown(sim_t *s) {
     sky_manifest_destroy(s->m);
     free(s->slots);
     free(s->iata);
+    free(s->airport_len1);
     sky_sched_destroy(s->sched);
     sky_traffic_destroy(s->traffic);
 }
@@ -861,8 +928,9 @@ int sky_sim_result_to_json(const sky_sim_result_t *r, sky_buf_t *b) {
                  (long long)r->sim_ms, r->elapsed_s, r->msgs_per_s,
                  r->stopped ? "true" : "false", r->bytes_per_aircraft);
     if (r->paced)
-        sky_buf_addf(b, ",\"lag_us\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld}",
-                     (long long)r->lag_p50_us, (long long)r->lag_p99_us,
+        sky_buf_addf(b,
+                     ",\"planning_s\":%.3f,\"lag_us\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld}",
+                     r->planning_s, (long long)r->lag_p50_us, (long long)r->lag_p99_us,
                      (long long)r->lag_max_us);
     if (r->ack_max_us)
         sky_buf_addf(b, ",\"ack_us\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld}",

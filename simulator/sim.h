@@ -66,6 +66,7 @@ typedef struct sky_sim_result {
     uint64_t expected_unique;
     uint64_t faults;
     int64_t sim_ms;     /* simulated time covered */
+    double planning_s;  /* paced runs: planning the initial population, before the clock */
     double elapsed_s;   /* wall time of the emission loop */
     double msgs_per_s;
     bool paced;         /* false for --rate max: no lag figures */

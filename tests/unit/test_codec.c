@@ -100,6 +100,48 @@ static void test_decode_roundtrips_through_protobuf_c(void **state) {
     flight_data__free_unpacked(fd, NULL);
 }
 
+static sky_flight_lens_t lens_of(const sky_flight_t *f) {
+    return (sky_flight_lens_t){(uint8_t)strlen(f->flight_id), (uint8_t)strlen(f->timestamp),
+                               (uint8_t)strlen(f->airline), (uint8_t)strlen(f->flight_number),
+                               (uint8_t)strlen(f->departure_airport),
+                               (uint8_t)strlen(f->arrival_airport)};
+}
+
+/* The generator's length-aware encoder writes sky_flight_encode's bytes exactly, for
+ * every shape a field can take: empty, at the 32-byte copy, longer, zero, negative. */
+static void test_encode_lens_matches_encode(void **state) {
+    (void)state;
+    static const char long_id[] = "FLIGHT-ID-LONGER-THAN-THIRTY-TWO-BYTES-0001";
+    for (int shape = 0; shape < 12; shape++) {
+        sky_flight_t f = sample();
+        switch (shape) {
+        case 1: f.flight_id[0] = '\0'; break;
+        case 2: snprintf(f.flight_id, sizeof f.flight_id, "%s", long_id); break;
+        case 3: snprintf(f.flight_id, sizeof f.flight_id, "%.32s", long_id); break;
+        case 4: f.has_location = false; break;
+        case 5: f.latitude = 0.0; break;
+        case 6: f.longitude = 0.0, f.latitude = 0.0; break;
+        case 7: f.altitude = -1500, f.airspeed = 0; break;
+        case 8: f.has_metadata = false; break;
+        case 9: f.airline[0] = f.arrival_airport[0] = '\0'; break;
+        case 10: snprintf(f.flight_number, sizeof f.flight_number, "%.31s", long_id); break;
+        case 11: f.timestamp[0] = '\0'; break;
+        default: break;
+        }
+        uint8_t want[SKY_FLIGHT_ENCODED_MAX], got[SKY_FLIGHT_ENCODED_MAX];
+        memset(got, 0xAA, sizeof got);
+        sky_flight_lens_t l = lens_of(&f);
+        size_t n = sky_flight_encode(&f, want, sizeof want);
+        assert_true(n > 0);
+        assert_int_equal(sky_flight_encode_lens(&f, &l, got, sizeof got), n);
+        assert_memory_equal(got, want, n);
+    }
+    sky_flight_t f = sample();
+    sky_flight_lens_t l = lens_of(&f);
+    uint8_t small[SKY_FLIGHT_ENCODED_MAX - 1];
+    assert_int_equal(sky_flight_encode_lens(&f, &l, small, sizeof small), 0);
+}
+
 static void test_encode_refuses_small_buffer(void **state) {
     (void)state;
     sky_flight_t f = sample();
@@ -207,6 +249,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_matches_protobuf_c),
         cmocka_unit_test(test_decode_roundtrips_through_protobuf_c),
+        cmocka_unit_test(test_encode_lens_matches_encode),
         cmocka_unit_test(test_encode_refuses_small_buffer),
         cmocka_unit_test(test_decode_rejects_malformed_bytes),
         cmocka_unit_test(test_decode_skips_unknown_fields),
