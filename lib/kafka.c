@@ -347,6 +347,10 @@ int sky_producer_partition_range(const sky_producer_t *p, int32_t part, int64_t 
     return 0;
 }
 
+bool sky_producer_has_user_partitioner(const sky_producer_t *p) {
+    return p->user_partitioner;
+}
+
 int32_t sky_producer_partition_slots(const sky_producer_t *p) {
     return p->nslots;
 }

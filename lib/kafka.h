@@ -95,6 +95,8 @@ const sky_hist_t *sky_producer_ack_hist(const sky_producer_t *p);
 int sky_producer_partition_range(const sky_producer_t *p, int32_t partition, int64_t *first,
                                  int64_t *last);
 int32_t sky_producer_partition_slots(const sky_producer_t *p); /* partitions seen + 1 */
+/* True when -X names a partitioner: callers then pass no partition of their own. */
+bool sky_producer_has_user_partitioner(const sky_producer_t *p);
 /* The last delivery error's text ("" when none). */
 const char *sky_producer_last_error(const sky_producer_t *p);
 rd_kafka_t *sky_producer_handle(sky_producer_t *p);

@@ -3,6 +3,7 @@
 
 #include "error.h"
 
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -148,9 +149,25 @@ static int bad_ts(char *errstr, size_t errstr_size, const char *s, size_t len, c
                    len > 40 ? "..." : "", why);
 }
 
+/* The latest "YYYY-MM-DDTHH:MM:SS" parsed in this thread and its seconds: a stream of
+ * positions is in time order, so most timestamps share it and only their fraction and
+ * zone are left to parse. */
+#define ISO_PREFIX 19
+static _Thread_local struct {
+    char prefix[ISO_PREFIX];
+    bool valid;
+    int64_t secs; /* before any UTC offset */
+} last_iso;
+
 static int parse_iso(const char *s, size_t len, int64_t *out_ms, char *errstr, size_t errsz) {
     const char *p = s, *end = s + len;
     unsigned y, mo, d, h, mi, sec, frac_ms = 0;
+    int64_t local_s;
+    if (len >= ISO_PREFIX && last_iso.valid && memcmp(s, last_iso.prefix, ISO_PREFIX) == 0) {
+        local_s = last_iso.secs;
+        p = s + ISO_PREFIX;
+        goto fraction;
+    }
     if (digits(&p, end, 4, &y) || p >= end || *p++ != '-' || digits(&p, end, 2, &mo) ||
         p >= end || *p++ != '-' || digits(&p, end, 2, &d))
         return bad_ts(errstr, errsz, s, len, "expected YYYY-MM-DD");
@@ -166,6 +183,13 @@ static int parse_iso(const char *s, size_t len, int64_t *out_ms, char *errstr, s
         return bad_ts(errstr, errsz, s, len, "expected HH:MM:SS");
     if (h > 23 || mi > 59 || sec > 59)
         return bad_ts(errstr, errsz, s, len, "time of day out of range");
+    local_s = sky_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    if (p - s == ISO_PREFIX) {
+        memcpy(last_iso.prefix, s, ISO_PREFIX);
+        last_iso.secs = local_s;
+        last_iso.valid = true;
+    }
+fraction:
     if (p < end && (*p == '.' || *p == ',')) {
         p++;
         int nd = 0;
@@ -202,8 +226,7 @@ static int parse_iso(const char *s, size_t len, int64_t *out_ms, char *errstr, s
     }
     if (p != end)
         return bad_ts(errstr, errsz, s, len, "unexpected text after the time zone");
-    int64_t secs = sky_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
-    *out_ms = secs * 1000 + frac_ms;
+    *out_ms = (local_s - offset_s) * 1000 + frac_ms;
     return 0;
 }
 

@@ -14,6 +14,7 @@ typedef struct sky_flight_entry {
     /* what every published record updates, first: one cache line (64 bytes) */
     int64_t next_seq;  /* seq of the next record published for the flight */
     int32_t partition; /* -1 until a delivery report names it */
+    int32_t send_to;   /* sky_sink_partition of the flight's key, worked out once */
     bool has_final;
     bool has_meta;
     sky_manifest_pos_t final;

@@ -69,7 +69,8 @@ static gzFile gz_open_read(const char *path, char *errstr, size_t errsz) {
         sky_err(errstr, errsz, SKY_EIO, "%s: cannot open: %s", path,
                 errno ? strerror(errno) : "out of memory");
     else
-        gzbuffer(gz, 128 * 1024);
+        gzbuffer(gz, BUF_SIZE / 4); /* zlib reads a plain file straight into our buffer
+                                       when asked for twice its own buffer size or more */
     return gz;
 }
 

@@ -356,8 +356,11 @@ static int publish(sky_replay_t *r, sky_rrec_t *rec, int64_t loop, char *errstr,
                   : sky_flight_index_get(r->flights, m.key, m.key_len);
     if (m.key && !e && m.key_len < SKY_FLIGHT_ID_MAX)
         return sky_err(errstr, errsz, SKY_ENOMEM, "out of memory");
-    if (e && e->next_seq == 0 && e->partition < 0)
-        r->unplaced++;
+    if (e && e->next_seq == 0) {
+        e->send_to = sky_sink_partition(r->sink, m.key, m.key_len);
+        r->unplaced += e->partition < 0;
+    }
+    m.partition = e ? e->send_to : sky_sink_partition(r->sink, m.key, m.key_len);
     m.seq = e ? e->next_seq++ : 0;
     m.intended_ns = pace(r, t_ms);
     if ((rc = sky_sink_send(r->sink, &m, errstr, errsz)))

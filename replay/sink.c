@@ -3,6 +3,7 @@
 
 #include "dynbuf.h"
 #include "error.h"
+#include "kafka_admin.h"
 #include "record_json.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@ struct sky_sink {
     sky_producer_t *producer;
     rd_kafka_topic_t *rkt;     /* the producer's topic, for produce calls made here */
     int64_t last_poll_ns;      /* intended time of the send that last served reports */
+    int partitions;            /* the topic's, when murmur2 places keys; 0 = not known */
     volatile sig_atomic_t *stop;
     FILE *out;
     bool close_out;
@@ -46,6 +48,10 @@ int sky_sink_open(const char *spec, const sky_kconf_t *kc, const char *topic, sk
             return sky_err(errstr, errsz, SKY_EKAFKA, "cannot create topic handle \"%s\": %s",
                            topic, rd_kafka_err2str(rd_kafka_last_error()));
         }
+        char ignored[256]; /* unknown (no topic yet): the partitioner places each record */
+        if (!sky_producer_has_user_partitioner(s->producer))
+            (void)sky_kafka_partition_count(sky_producer_handle(s->producer), topic, 5000,
+                                            &s->partitions, ignored, sizeof ignored);
     } else if (strcmp(spec, "null") == 0) {
         s->kind = SINK_NULL;
     } else if (strcmp(spec, "stdout") == 0) {
@@ -125,12 +131,14 @@ static void poll_now_and_then(sky_sink_t *s, int64_t now_ns) {
  * through sky_producer_send_with cost a header list built here plus a copy of it per record
  * (a fifth of a capture replay's CPU). Retries while the local queue is full. */
 static int kafka_send(sky_sink_t *s, const sky_sink_msg_t *m, char *errstr, size_t errsz) {
-    rd_kafka_vu_t vu[5 + SKY_CAPTURE_HEADERS_MAX + 3];
+    rd_kafka_vu_t vu[6 + SKY_CAPTURE_HEADERS_MAX + 3];
     size_t n = 0;
     vu[n].vtype = RD_KAFKA_VTYPE_RKT;
     vu[n++].u.rkt = s->rkt;
     vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
     vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
+    vu[n].vtype = RD_KAFKA_VTYPE_PARTITION;
+    vu[n++].u.i32 = m->partition;
     vu[n].vtype = RD_KAFKA_VTYPE_KEY;
     vu[n].u.mem.ptr = (void *)m->key;
     vu[n++].u.mem.size = m->key_len;
@@ -165,6 +173,11 @@ static int kafka_send(sky_sink_t *s, const sky_sink_msg_t *m, char *errstr, size
     }
     poll_now_and_then(s, m->intended_ns);
     return 0;
+}
+
+int32_t sky_sink_partition(const sky_sink_t *s, const void *key, size_t len) {
+    return s->partitions > 0 && key ? sky_kafka_murmur2_partition(key, len, s->partitions)
+                                    : RD_KAFKA_PARTITION_UA;
 }
 
 int sky_sink_send(sky_sink_t *s, const sky_sink_msg_t *m, char *errstr, size_t errsz) {

@@ -24,10 +24,17 @@ typedef struct sky_sink_msg {
     const sky_flight_t *flight; /* value decoded, for the JSON sinks; NULL = does not decode */
     const sky_cap_header_t *headers; /* carried headers (capture records); may be NULL */
     size_t nheaders;
+    int32_t partition;  /* from sky_sink_partition, or RD_KAFKA_PARTITION_UA */
     const char *run_id; /* NULL: no skyload headers are added */
     int64_t seq;
     int64_t intended_ns;
 } sky_sink_msg_t;
+
+/* The partition the producer's murmur2_random partitioner would give key, worked out
+ * once per flight by the caller; RD_KAFKA_PARTITION_UA when it is not known (no Kafka
+ * sink, the topic's partition count unknown, or -X partitioner=...: then librdkafka's
+ * partitioner decides per record). */
+int32_t sky_sink_partition(const sky_sink_t *s, const void *key, size_t len);
 
 /* spec: "kafka", "null", "stdout", "file:PATH". kc and topic are used by kafka only
  * (copied). Returns 0 and *out, or SKY_EUSAGE / SKY_EKAFKA / SKY_EIO. */

@@ -1,5 +1,6 @@
 /* Timestamps: every accepted form parses to the right instant, every malformed
  * one is rejected with its reason, and formatting round-trips. */
+#include "error.h"
 #include "timefmt.h"
 
 #include <setjmp.h>
@@ -103,6 +104,38 @@ static void test_timestamp_roundtrips_every_format_over_years(void **state) {
     }
 }
 
+/* In order, so that each row's date and time of day may come from the one before it (the
+ * parser keeps the latest): the result must not depend on what came before. */
+static void test_timestamp_parse_in_sequence_reuses_only_what_is_the_same(void **state) {
+    (void)state;
+    static const struct {
+        const char *text;
+        int64_t ms; /* -1: rejected */
+    } rows[] = {
+        {"2026-11-25T10:00:05.000Z", 1795600805000},
+        {"2026-11-25T10:00:05.500Z", 1795600805500},
+        {"2026-11-25T10:00:05.5+01:00", 1795597205500},
+        {"2026-11-25T10:00:05", -1},
+        {"2026-11-25T10:00:05x", -1},
+        {"2026-11-25T10:00:05.Z", -1},
+        {"2026-11-25T10:00:05-00:30", 1795602605000},
+        {"2026-11-25T10:00:06Z", 1795600806000},
+        {"2026-11-25T10:00:05.250Z", 1795600805250},
+        {"2026-11-26T10:00:05.250Z", 1795687205250},
+        {"2026-13-25T10:00:05Z", -1},
+        {"2026-11-26T10:00:05.250Z", 1795687205250},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        int64_t ms = 0;
+        int rc = sky_ts_parse(rows[i].text, strlen(rows[i].text), &ms, NULL, 0);
+        if (rows[i].ms < 0)
+            assert_int_equal(rc, SKY_EINVAL);
+        else if (rc || ms != rows[i].ms)
+            fail_msg("%s: rc %d, %lld ms, want %lld", rows[i].text, rc, (long long)ms,
+                     (long long)rows[i].ms);
+    }
+}
+
 static void test_format_name_parse_rejects_unknown(void **state) {
     (void)state;
     sky_ts_format_t f;
@@ -118,6 +151,7 @@ int main(void) {
         cmocka_unit_test(test_timestamp_parse_table),
         cmocka_unit_test(test_timestamp_format_table),
         cmocka_unit_test(test_timestamp_roundtrips_every_format_over_years),
+        cmocka_unit_test(test_timestamp_parse_in_sequence_reuses_only_what_is_the_same),
         cmocka_unit_test(test_format_name_parse_rejects_unknown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
