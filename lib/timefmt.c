@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#define ISO_PREFIX 19 /* "YYYY-MM-DDTHH:MM:SS" */
+
 int64_t sky_days_from_civil(int64_t y, unsigned m, unsigned d) {
     /* Howard Hinnant's algorithm: exact for every proleptic Gregorian date. */
     y -= m <= 2;
@@ -89,6 +91,17 @@ size_t sky_ts_format(int64_t ms, sky_ts_format_t fmt, char *out) {
         break;
     case SKY_TS_ISO8601:
     default: {
+        /* positions come in time order: most share the latest second formatted here */
+        static _Thread_local struct {
+            int64_t secs;
+            bool valid;
+            char text[ISO_PREFIX];
+        } last;
+        if (last.valid && last.secs == secs) {
+            memcpy(out, last.text, ISO_PREFIX);
+            n = ISO_PREFIX;
+            goto millis;
+        }
         int64_t days = floor_div(secs, 86400);
         unsigned sod = (unsigned)(secs - days * 86400);
         int64_t y;
@@ -112,6 +125,10 @@ size_t sky_ts_format(int64_t ms, sky_ts_format_t fmt, char *out) {
         put2(out + 14, sod / 60 % 60);
         out[16] = ':';
         put2(out + 17, sod % 60);
+        memcpy(last.text, out, ISO_PREFIX);
+        last.secs = secs;
+        last.valid = true;
+    millis:
         out[19] = '.';
         out[20] = (char)('0' + frac / 100);
         out[21] = (char)('0' + frac / 10 % 10);
@@ -152,7 +169,6 @@ static int bad_ts(char *errstr, size_t errstr_size, const char *s, size_t len, c
 /* The latest "YYYY-MM-DDTHH:MM:SS" parsed in this thread and its seconds: a stream of
  * positions is in time order, so most timestamps share it and only their fraction and
  * zone are left to parse. */
-#define ISO_PREFIX 19
 static _Thread_local struct {
     char prefix[ISO_PREFIX];
     bool valid;

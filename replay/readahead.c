@@ -78,8 +78,13 @@ static int own_capture(slot_t *s) {
 /* What publishing the record needs to know of it, worked out here in parallel. */
 static void check(sky_rrec_t *rec) {
     rec->checked = true;
-    rec->valid =
-        rec->has_flight && sky_flight_validate(&rec->flight, &rec->valid_ts_ms, NULL, 0) == 0;
+    if (rec->raw) {
+        rec->valid =
+            rec->has_flight && sky_flight_validate(&rec->flight, &rec->valid_ts_ms, NULL, 0) == 0;
+    } else { /* a text reader wrote or parsed the timestamp: ts_ms is its value */
+        rec->valid = rec->has_flight && sky_flight_check_fields(&rec->flight, NULL, 0) == 0;
+        rec->valid_ts_ms = rec->ts_ms;
+    }
     if (rec->raw)
         rec->key_hash = rec->cap.key ? sky_idmap_hash(rec->cap.key, rec->cap.key_len) : 0;
     else

@@ -1,6 +1,7 @@
 /* Codec: the hand-written encoder/decoder agree byte for byte with protobuf-c,
  * and validation rejects exactly what DESIGN.md says, with a precise reason. */
 #include "codec.h"
+#include "error.h"
 #include "flight_data.pb-c.h"
 
 #include <math.h>
@@ -176,6 +177,29 @@ static void test_decode_rejects_malformed_bytes(void **state) {
     }
 }
 
+/* Strings followed by at least 32 bytes of message are checked 32 bytes at a time: a NUL
+ * inside the string is caught, zero bytes after it (the next fields) are not taken for one. */
+static void test_decode_nul_check_looks_only_inside_each_string(void **state) {
+    (void)state;
+    uint8_t msg[64];
+    size_t n = 0;
+    const uint8_t id[] = {0x0A, 0x02, 'A', 'B'};
+    memcpy(msg, id, sizeof id);
+    n = sizeof id;
+    for (int k = 0; k < 5; k++) { /* unknown field 7, fixed64 zero: zero bytes after the id */
+        msg[n++] = 7 << 3 | 1;
+        memset(msg + n, 0, 8);
+        n += 8;
+    }
+    sky_flight_t f;
+    char err[256] = "";
+    assert_int_equal(sky_flight_decode(msg, n, &f, err, sizeof err), 0);
+    assert_string_equal(f.flight_id, "AB");
+    msg[3] = 0x00; /* "A\0": now inside the string */
+    assert_int_equal(sky_flight_decode(msg, n, &f, err, sizeof err), SKY_EINVAL);
+    assert_non_null(strstr(err, "flight_id contains a NUL byte"));
+}
+
 static void test_decode_skips_unknown_fields(void **state) {
     (void)state;
     sky_flight_t f = sample(), back;
@@ -252,6 +276,7 @@ int main(void) {
         cmocka_unit_test(test_encode_lens_matches_encode),
         cmocka_unit_test(test_encode_refuses_small_buffer),
         cmocka_unit_test(test_decode_rejects_malformed_bytes),
+        cmocka_unit_test(test_decode_nul_check_looks_only_inside_each_string),
         cmocka_unit_test(test_decode_skips_unknown_fields),
         cmocka_unit_test(test_validation_rules),
     };

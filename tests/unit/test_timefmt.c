@@ -136,6 +136,25 @@ static void test_timestamp_parse_in_sequence_reuses_only_what_is_the_same(void *
     }
 }
 
+/* In order, so that each row may reuse the second formatted for the one before it. */
+static void test_timestamp_format_in_sequence_reuses_only_the_same_second(void **state) {
+    (void)state;
+    static const struct {
+        int64_t ms;
+        const char *text;
+    } rows[] = {
+        {1795600805000, "2026-11-25T10:00:05.000Z"}, {1795600805999, "2026-11-25T10:00:05.999Z"},
+        {1795600806000, "2026-11-25T10:00:06.000Z"}, {1795600805001, "2026-11-25T10:00:05.001Z"},
+        {-1, "1969-12-31T23:59:59.999Z"},            {0, "1970-01-01T00:00:00.000Z"},
+        {-1000, "1969-12-31T23:59:59.000Z"},         {1795687205250, "2026-11-26T10:00:05.250Z"},
+    };
+    char out[SKY_TS_MAX];
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        out[sky_ts_format(rows[i].ms, SKY_TS_ISO8601, out)] = '\0';
+        assert_string_equal(out, rows[i].text);
+    }
+}
+
 static void test_format_name_parse_rejects_unknown(void **state) {
     (void)state;
     sky_ts_format_t f;
@@ -152,6 +171,7 @@ int main(void) {
         cmocka_unit_test(test_timestamp_format_table),
         cmocka_unit_test(test_timestamp_roundtrips_every_format_over_years),
         cmocka_unit_test(test_timestamp_parse_in_sequence_reuses_only_what_is_the_same),
+        cmocka_unit_test(test_timestamp_format_in_sequence_reuses_only_the_same_second),
         cmocka_unit_test(test_format_name_parse_rejects_unknown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
