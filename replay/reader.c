@@ -135,6 +135,7 @@ struct sky_reader {
     sky_line_parser_t *parser;
     sky_capture_reader_t *cap;
     uint64_t rows, skipped;
+    bool no_decode;
 };
 
 int sky_reader_open(const char *path, sky_replay_format_t fmt, sky_reader_t **out, char *errstr,
@@ -191,10 +192,14 @@ static int next_capture(sky_reader_t *r, sky_rrec_t *rec, char *errstr, size_t e
     rec->on_ground = false;
     rec->ts_ms = rec->cap.timestamp_ms;
     char why[160];
-    rec->has_flight = rec->cap.value &&
+    rec->has_flight = !r->no_decode && rec->cap.value &&
                       sky_flight_decode(rec->cap.value, rec->cap.value_len, &rec->flight, why,
                                         sizeof why) == 0;
     return 1;
+}
+
+void sky_reader_set_decode(sky_reader_t *r, bool decode) {
+    r->no_decode = !decode;
 }
 
 int sky_reader_next(sky_reader_t *r, sky_rrec_t *rec, char *errstr, size_t errsz) {

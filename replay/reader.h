@@ -84,6 +84,9 @@ void sky_reader_destroy(sky_reader_t *r); /* NULL is fine */
  * (no position) are counted in sky_reader_skipped. */
 int sky_reader_next(sky_reader_t *r, sky_rrec_t *rec, char *errstr, size_t errstr_size);
 sky_replay_format_t sky_reader_format(const sky_reader_t *r);
+/* decode false: capture values are not decoded (has_flight stays false); they are
+ * published as they are. Text formats are parsed whatever this says. */
+void sky_reader_set_decode(sky_reader_t *r, bool decode);
 uint64_t sky_reader_rows(const sky_reader_t *r);    /* lines or records read */
 uint64_t sky_reader_skipped(const sky_reader_t *r); /* rows without a position */
 

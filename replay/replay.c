@@ -25,6 +25,7 @@ struct sky_replay {
     sky_replay_opts_t o;
     sky_sink_t *sink;
     sky_flight_index_t *flights;
+    bool decode; /* capture values are decoded (sky_reader_set_decode) */
     sky_manifest_t *faults; /* holds the malformed records replayed from captures */
     source_t *src;
     sky_replay_stats_t st;
@@ -58,6 +59,7 @@ void sky_replay_opts_init(sky_replay_opts_t *o) {
     o->run_id = "replay";
     o->resample_gap_ms = 60000;
     o->resample_flights = 100000;
+    o->manifest = true;
 }
 
 static void on_delivery(void *opaque, const sky_delivery_t *d) {
@@ -83,6 +85,9 @@ sky_replay_t *sky_replay_new(const sky_replay_opts_t *o, sky_sink_t *sink, char 
     }
     r->o = *o;
     r->sink = sink;
+    /* what reads a capture record's decoded position */
+    r->decode = o->manifest || o->has_bbox || o->shift_mode != SKY_SHIFT_NONE || o->loops > 1 ||
+                o->resample_ms > 0 || !(sky_sink_is_kafka(sink) || sky_sink_is_null(sink));
     r->resampled.has_flight = true;
     if (o->resample_ms > 0 &&
         !(r->resampler = sky_resampler_new(o->resample_ms, o->resample_gap_ms,
@@ -163,9 +168,11 @@ static int open_sources(sky_replay_t *r, char *errstr, size_t errsz) {
         int rc = sky_reader_open(path, r->o.format, &reader, errstr, errsz);
         /* a file is read ahead in a thread; a live feed or stdin (whose read could not be
          * interrupted at the end) in this one */
-        if (!rc)
+        if (!rc) {
+            sky_reader_set_decode(reader, r->decode);
             rc = sky_readahead_new(reader, strcmp(path, "-") != 0 && strncmp(path, "sbs://", 6),
                                    &s->reader, errstr, errsz);
+        }
         if (rc || (rc = advance(r, s, errstr, errsz)))
             return rc;
     }
@@ -301,6 +308,8 @@ static int build_message(sky_replay_t *r, sky_rrec_t *rec, int64_t loop, int64_t
         m->headers = r->keep;
     }
     m->run_id = r->o.original_headers && rec->raw ? NULL : r->o.run_id;
+    if (!r->o.manifest) /* the reason is for the manifest's malformed records */
+        return 0;
     if (rec->raw && !*valid && rec->has_flight)
         (void)sky_flight_validate(&rec->flight, NULL, errstr, errsz);
     else if (rec->raw && !rec->has_flight)
@@ -367,10 +376,12 @@ static int publish(sky_replay_t *r, sky_rrec_t *rec, int64_t loop, char *errstr,
         return rc;
     r->st.published++;
     r->sent_in_run++;
-    if (e && valid) {
+    if (!r->o.manifest || !e)
+        return 0;
+    if (valid) {
         note_final(e, &rec->flight, m.seq, final_ts, m.intended_ns);
         r->expected_unique++;
-    } else if (e && note_fault(r, e, m.seq, why)) {
+    } else if (note_fault(r, e, m.seq, why)) {
         return sky_err(errstr, errsz, SKY_ENOMEM, "out of memory");
     }
     return 0;
@@ -566,6 +577,9 @@ static int annotate(sky_replay_t *r, const char *path, char *errstr, size_t errs
 
 int sky_replay_write_manifest(sky_replay_t *r, const char *path, const char *topic,
                               int64_t started_ns, int64_t ended_ns, char *errstr, size_t errsz) {
+    if (!r->o.manifest)
+        return sky_err(errstr, errsz, SKY_EUSAGE,
+                       "%s: the replay ran without tracking positions for a manifest", path);
     sky_manifest_t *m = sky_manifest_new();
     sky_manifest_writer_t *w = NULL;
     int rc = !m || manifest_header(r, m, topic, started_ns, ended_ns) ? SKY_ENOMEM : 0;

@@ -28,6 +28,10 @@ typedef struct sky_replay_opts {
     bool strict;            /* stop at the first rejected row */
     bool skip_ground;
     bool original_headers;  /* capture: keep the recorded skyload-* headers, add none */
+    bool manifest;          /* a manifest will be written: track each flight's final position
+                               and the malformed records (default true). Without it and
+                               without a filter, new time, loop, resampling or JSON sink
+                               that reads positions, capture values are not decoded. */
     const char *run_id;     /* borrowed */
     int errors_shown;       /* rejected rows logged one by one (then only counted) */
     int64_t resample_ms;    /* > 0: positions interpolated per flight to this cadence */

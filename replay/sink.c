@@ -213,6 +213,10 @@ bool sky_sink_is_kafka(const sky_sink_t *s) {
     return s->kind == SINK_KAFKA;
 }
 
+bool sky_sink_is_null(const sky_sink_t *s) {
+    return s->kind == SINK_NULL;
+}
+
 int sky_sink_flush(sky_sink_t *s, int timeout_ms, char *errstr, size_t errsz) {
     if (s->producer)
         return sky_producer_flush(s->producer, timeout_ms, errstr, errsz);

@@ -54,5 +54,6 @@ void sky_sink_poll(sky_sink_t *s, int timeout_ms);
  * sink itself, so its "produced" count stays 0: count sky_sink_send's successes instead. */
 sky_producer_t *sky_sink_producer(sky_sink_t *s);
 bool sky_sink_is_kafka(const sky_sink_t *s);
+bool sky_sink_is_null(const sky_sink_t *s);
 
 #endif

@@ -37,7 +37,9 @@ static const char replay_help[] =
     "      --original-headers capture files: keep the recorded skyload-* headers as they\n"
     "                         are (byte for byte) instead of this run's run/seq/intended\n"
     "      --sink S           kafka (default), file:PATH, stdout or null\n"
-    "      --manifest PATH    write the run manifest (docs/manifest.md) for verify\n"
+    "      --manifest PATH    write the run manifest (docs/manifest.md) for verify; without\n"
+    "                         it a capture's values are decoded only when a filter, a new\n"
+    "                         time, a loop, resampling or a JSON sink needs them\n"
     "      --run-id ID        run id for the skyload-run header (default r-<time>-replay)\n"
     "\n" CLI_COMMON_HELP "\n"
     "Examples:\n"
@@ -187,6 +189,7 @@ static int parse_replay_args(int argc, char **argv, replay_cli_t *c) {
         return cli_usage_error("replay", "no FILE given");
     c->o.files = (const char *const *)argv + optind;
     c->o.nfiles = (size_t)(argc - optind);
+    c->o.manifest = c->manifest != NULL;
     if (c->o.from_ms > c->o.to_ms)
         return cli_usage_error("replay", "--from is after --to");
     return 0;

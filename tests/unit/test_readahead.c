@@ -133,20 +133,31 @@ static void test_readahead_text_rows_and_errors_match_the_reader(void **state) {
     unlink(path);
 }
 
-static void test_readahead_peek_sees_the_records_ahead_in_the_block(void **state) {
-    (void)state;
-    const char *path = "test_readahead_peek.csv";
+/* An OpenSky file of n rows at 1 s intervals from 1795600800, each position a little north. */
+static void write_opensky_rows(const char *path, int n) {
     FILE *f = fopen(path, "w");
-    for (int i = 0; i < 20; i++)
-        fprintf(f, "17956008%02d,4ca7b5,51.%02d,-0.4543,128.6,270,10,,False,False,False,,1524.0,,"
-                   "1,1\n",
-                i, i);
+    assert_non_null(f);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%d,4ca7b5,51.%04d,-0.4543,128.6,270,10,,False,False,False,,1524.0,,1,1\n",
+                1795600800 + i, i);
     fclose(f);
+}
+
+static sky_readahead_t *open_threaded(const char *path) {
     char err[256];
     sky_reader_t *r;
     assert_int_equal(sky_reader_open(path, SKY_FMT_OPENSKY, &r, err, sizeof err), 0);
     sky_readahead_t *a;
     assert_int_equal(sky_readahead_new(r, true, &a, err, sizeof err), 0);
+    return a;
+}
+
+static void test_readahead_peek_sees_the_records_ahead_in_the_block(void **state) {
+    (void)state;
+    const char *path = "test_readahead_peek.csv";
+    write_opensky_rows(path, 20);
+    sky_readahead_t *a = open_threaded(path);
+    char err[256];
     sky_rrec_t *rec;
     assert_null(sky_readahead_peek(a, 1)); /* nothing read yet */
     assert_int_equal(sky_readahead_next(a, &rec, err, sizeof err), 1);
@@ -168,16 +179,9 @@ static void test_readahead_peek_sees_the_records_ahead_in_the_block(void **state
 static void test_readahead_destroy_mid_file_stops_the_thread(void **state) {
     (void)state;
     const char *path = "test_readahead_stop.csv";
-    FILE *f = fopen(path, "w");
-    for (int i = 0; i < 5000; i++)
-        fprintf(f, "1795600800,%06x,51.1,-0.4543,128.6,270,10,,False,False,False,,1524.0,,1,1\n",
-                i);
-    fclose(f);
+    write_opensky_rows(path, 5000);
+    sky_readahead_t *a = open_threaded(path);
     char err[256];
-    sky_reader_t *r;
-    assert_int_equal(sky_reader_open(path, SKY_FMT_OPENSKY, &r, err, sizeof err), 0);
-    sky_readahead_t *a;
-    assert_int_equal(sky_readahead_new(r, true, &a, err, sizeof err), 0);
     sky_rrec_t *rec;
     for (int i = 0; i < 10; i++)
         assert_int_equal(sky_readahead_next(a, &rec, err, sizeof err), 1);
