@@ -17,8 +17,9 @@ skyload=${SKYLOAD:-$build/skyload}
 brokers=${SKY_BROKERS:-127.0.0.1:9092}
 tools=$here/tools
 what=${1:-all}
+source "$src/tests/e2e/lib.sh" # sky_on_exit, sky_kafka_delete_topic
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+sky_on_exit rm -rf "$out"
 
 # rdkafka_performance from the example source Debian ships with librdkafka (it
 # includes internal headers, so it needs the source package, configured).
@@ -51,6 +52,8 @@ bench_kafka() {
   build_rdkafka_performance
   local n=2000000 t1 t2
   t1=simbench_sky_$$ t2=simbench_perf_$$
+  sky_on_exit sky_kafka_delete_topic "$t1"
+  sky_on_exit sky_kafka_delete_topic "$t2"
   # Same producer settings for both; the peer gets the same bytes per record:
   # simulate's FlightData values average 95 B and its keys 14 B (measured from a
   # file sink), so the keyless peer sends 110-byte values. Without -k the
@@ -79,11 +82,11 @@ bench_kafka() {
     -H skyload-intended=1795600800065778000 -X partitioner=murmur2_random \
     -X sticky.partitioning.linger.ms=0 "${x[@]}" 2>&1 |
     grep -E "^\|  |Elapsed|Maximum res|User time|System time" | tail -5
-  echo "(delete the topics $t1 and $t2 when done)"
 }
 
 bench_million() {
   echo "== million scenario, real time, 60 s, --sink ${MILLION_SINK:-null}"
+  [[ ${MILLION_SINK:-null} != kafka ]] || sky_on_exit sky_kafka_delete_topic "simbench_million_$$"
   /usr/bin/time -v "$skyload" simulate -s million -d 60s --sink "${MILLION_SINK:-null}" \
     -b "$brokers" -t "simbench_million_$$" --json >"$out/m.json" 2>"$out/m.time"
   cat "$out/m.json"
