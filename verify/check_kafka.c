@@ -28,18 +28,17 @@ typedef struct lane {
     uint64_t injected_dups, injected_reorders;
 } lane_t;
 
-static void problem(lane_t *l, sky_verify_check_t *c, const char *flight, size_t flight_len,
-                    int64_t seq, const rd_kafka_message_t *m, const char *fmt, ...) {
-    char detail[SKY_VERIFY_DETAIL_MAX];
+__attribute__((format(printf, 7, 8))) static void
+problem(lane_t *l, sky_verify_check_t *c, const char *flight, size_t flight_len, int64_t seq,
+        const rd_kafka_message_t *m, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
     if (l->k->shared)
         pthread_mutex_lock(&l->k->lock);
-    sky_verify_check_problem(c, flight, flight_len, seq, m->partition, m->offset, "%s", detail);
+    sky_verify_check_vproblem(c, flight, flight_len, seq, m->partition, m->offset, fmt, ap);
     if (l->k->shared)
         pthread_mutex_unlock(&l->k->lock);
+    va_end(ap);
 }
 
 static int run_matches(const sky_verify_manifest_t *m, rd_kafka_headers_t *h) {

@@ -88,6 +88,15 @@ void sky_verify_check_count(sky_verify_check_t *c, const char *name, int64_t val
 void sky_verify_check_problem(sky_verify_check_t *c, const char *flight, size_t flight_len,
                               int64_t seq, int32_t partition, int64_t offset, const char *fmt,
                               ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    sky_verify_check_vproblem(c, flight, flight_len, seq, partition, offset, fmt, ap);
+    va_end(ap);
+}
+
+void sky_verify_check_vproblem(sky_verify_check_t *c, const char *flight, size_t flight_len,
+                               int64_t seq, int32_t partition, int64_t offset, const char *fmt,
+                               va_list ap) {
     c->nproblems++;
     c->status = SKY_CHECK_FAIL;
     if (c->nexamples >= SKY_VERIFY_MAX_EXAMPLES)
@@ -100,10 +109,7 @@ void sky_verify_check_problem(sky_verify_check_t *c, const char *flight, size_t 
     e->seq = seq;
     e->partition = partition;
     e->offset = offset;
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(e->detail, sizeof e->detail, fmt, ap);
-    va_end(ap);
 }
 
 void sky_verify_check_set(sky_verify_check_t *c, sky_check_status_t st, const char *fmt, ...) {

@@ -6,6 +6,8 @@
 
 #include "verify.h"
 
+#include <stdarg.h>
+
 #define SKY_VERIFY_MAX_EXAMPLES 20
 #define SKY_VERIFY_DETAIL_MAX 160
 #define SKY_VERIFY_MAX_COUNTS 12
@@ -74,6 +76,9 @@ void sky_verify_check_count(sky_verify_check_t *c, const char *name, int64_t val
 void sky_verify_check_problem(sky_verify_check_t *c, const char *flight, size_t flight_len,
                               int64_t seq, int32_t partition, int64_t offset, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
+void sky_verify_check_vproblem(sky_verify_check_t *c, const char *flight, size_t flight_len,
+                               int64_t seq, int32_t partition, int64_t offset, const char *fmt,
+                               va_list ap) __attribute__((format(printf, 7, 0)));
 void sky_verify_check_set(sky_verify_check_t *c, sky_check_status_t st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *sky_check_status_name(sky_check_status_t st);

@@ -214,7 +214,7 @@ static void *worker_main(void *arg) {
 }
 
 /* Consumer errors still arrive on the consumer's own queue: log them until the workers
- * are done. */
+ * are done. Records never do: every partition was forwarded before it was assigned. */
 static void log_errors_until(rd_kafka_t *rk, atomic_int *finished, int workers) {
     rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
     rd_kafka_message_t *msgs[16];
@@ -223,6 +223,11 @@ static void log_errors_until(rd_kafka_t *rk, atomic_int *finished, int workers) 
         for (ssize_t i = 0; i < got; i++) {
             if (msgs[i]->err && msgs[i]->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                 sky_log_warn("kafka: %s", rd_kafka_message_errstr(msgs[i]));
+            else if (!msgs[i]->err)
+                sky_log_warn("kafka: %s [%d] offset %lld came to the consumer queue, not a "
+                             "reading thread's; not counted",
+                             rd_kafka_topic_name(msgs[i]->rkt), (int)msgs[i]->partition,
+                             (long long)msgs[i]->offset);
             rd_kafka_message_destroy(msgs[i]);
         }
     }
@@ -230,36 +235,59 @@ static void log_errors_until(rd_kafka_t *rk, atomic_int *finished, int workers) 
         rd_kafka_queue_destroy(q);
 }
 
-/* Partition p goes to worker p % nworkers; each worker consumes in its own thread
- * while this one logs what arrives on the consumer's own queue (errors). */
-static int consume_parallel(rd_kafka_t *rk, const char *topic, worker_t *w, int nworkers,
-                            int nparts) {
-    rd_kafka_queue_t **pq = calloc((size_t)nparts, sizeof *pq);
+/* The reading threads and their queues. With one, the consumer's own queue; with
+ * several, partition p's queue is forwarded to thread p % n's -- before the partitions
+ * are assigned, or the first fetches would land on the consumer queue instead. */
+typedef struct readers {
+    worker_t *w;
+    int nworkers, nparts;
+    rd_kafka_queue_t **pq; /* parallel: the partitions' queues, forwarded */
+} readers_t;
+
+static void readers_free(readers_t *r) {
+    for (int p = 0; r->pq && p < r->nparts; p++)
+        if (r->pq[p]) {
+            rd_kafka_queue_forward(r->pq[p], NULL);
+            rd_kafka_queue_destroy(r->pq[p]);
+        }
+    for (int i = 0; r->w && i < r->nworkers; i++)
+        if (r->w[i].q)
+            rd_kafka_queue_destroy(r->w[i].q);
+    free(r->pq);
+    free(r->w);
+}
+
+static int readers_init(readers_t *r, rd_kafka_t *rk, const char *topic, int nparts,
+                        int nworkers) {
+    *r = (readers_t){.nworkers = nworkers, .nparts = nparts};
+    if (!(r->w = calloc((size_t)nworkers, sizeof *r->w)) ||
+        (nworkers > 1 && !(r->pq = calloc((size_t)nparts, sizeof *r->pq))))
+        return SKY_ENOMEM;
+    for (int i = 0; i < nworkers; i++)
+        if (!(r->w[i].q = nworkers == 1 ? rd_kafka_queue_get_consumer(rk) : rd_kafka_queue_new(rk)))
+            return SKY_ENOMEM;
+    for (int p = 0; nworkers > 1 && p < nparts; p++) {
+        if (!(r->pq[p] = rd_kafka_queue_get_partition(rk, topic, p)))
+            return SKY_ENOMEM;
+        rd_kafka_queue_forward(r->pq[p], r->w[p % nworkers].q);
+    }
+    return 0;
+}
+
+/* Each worker in its own thread while this one logs the consumer's errors. */
+static void consume_parallel(rd_kafka_t *rk, readers_t *r) {
     atomic_int finished = 0;
     int started = 0;
-    if (!pq)
-        return SKY_ENOMEM;
-    for (int p = 0; p < nparts; p++)
-        if ((pq[p] = rd_kafka_queue_get_partition(rk, topic, p)))
-            rd_kafka_queue_forward(pq[p], w[p % nworkers].q);
-    for (; started < nworkers; started++) {
-        w[started].finished = &finished;
-        if (pthread_create(&w[started].thread, NULL, worker_main, &w[started]))
+    for (; started < r->nworkers; started++) {
+        r->w[started].finished = &finished;
+        if (pthread_create(&r->w[started].thread, NULL, worker_main, &r->w[started]))
             break;
     }
     log_errors_until(rk, &finished, started);
-    if (started < nworkers) /* could not start them all: the rest here, one after another */
-        for (int i = started; i < nworkers; i++)
-            consume(&w[i]);
+    for (int i = started; i < r->nworkers; i++) /* could not start them all: here, in turn */
+        consume(&r->w[i]);
     for (int i = 0; i < started; i++)
-        pthread_join(w[i].thread, NULL);
-    for (int p = 0; p < nparts; p++)
-        if (pq[p]) {
-            rd_kafka_queue_forward(pq[p], NULL);
-            rd_kafka_queue_destroy(pq[p]);
-        }
-    free(pq);
-    return 0;
+        pthread_join(r->w[i].thread, NULL);
 }
 
 int sky_topic_read(const sky_kconf_t *user, const char *topic, const sky_verify_manifest_t *m,
@@ -270,36 +298,32 @@ int sky_topic_read(const sky_kconf_t *user, const char *topic, const sky_verify_
                                    st, errstr, errstr_size);
 }
 
-static int read_assigned(rd_kafka_t *rk, const char *topic, int n, int64_t *high, int *done,
-                         int nworkers, sky_topic_records_fn *cb, void *const *opaques,
-                         int idle_ms, volatile sig_atomic_t *stop, sky_topic_read_stats_t *st) {
-    worker_t *w = calloc((size_t)nworkers, sizeof *w);
-    if (!w)
-        return SKY_ENOMEM;
-    int rc = 0;
-    for (int i = 0; i < nworkers; i++) {
-        w[i] = (worker_t){.n = n, .high = high, .done = done, .idle_ms = idle_ms, .stop = stop,
-                          .cb = cb, .opaque = opaques[i]};
-        w[i].q = nworkers == 1 ? rd_kafka_queue_get_consumer(rk) : rd_kafka_queue_new(rk);
-        if (!w[i].q)
-            rc = SKY_ENOMEM;
-        for (int p = i; p < n; p += nworkers)
-            w[i].remaining += !done[p];
-    }
-    if (!rc && nworkers == 1)
-        consume(&w[0]);
-    else if (!rc)
-        rc = consume_parallel(rk, topic, w, nworkers, n);
+/* Reads the assigned ranges (high, done: from assign_ranges) with the readers. */
+static void read_assigned(rd_kafka_t *rk, readers_t *r, int64_t *high, int *done,
+                          sky_topic_records_fn *cb, void *const *opaques, int idle_ms,
+                          volatile sig_atomic_t *stop, sky_topic_read_stats_t *st) {
     int remaining = 0;
-    for (int i = 0; i < nworkers; i++) {
-        st->records += w[i].records;
-        remaining += w[i].remaining;
-        if (w[i].q)
-            rd_kafka_queue_destroy(w[i].q);
+    for (int i = 0; i < r->nworkers; i++) {
+        worker_t *w = &r->w[i];
+        w->n = r->nparts;
+        w->high = high;
+        w->done = done;
+        w->idle_ms = idle_ms;
+        w->stop = stop;
+        w->cb = cb;
+        w->opaque = opaques[i];
+        for (int p = i; p < r->nparts; p += r->nworkers)
+            w->remaining += !done[p];
     }
-    st->complete = !rc && remaining == 0;
-    free(w);
-    return rc;
+    if (r->nworkers == 1)
+        consume(&r->w[0]);
+    else
+        consume_parallel(rk, r);
+    for (int i = 0; i < r->nworkers; i++) {
+        st->records += r->w[i].records;
+        remaining += r->w[i].remaining;
+    }
+    st->complete = remaining == 0;
 }
 
 int sky_topic_read_parallel(const sky_kconf_t *user, const char *topic,
@@ -312,6 +336,7 @@ int sky_topic_read_parallel(const sky_kconf_t *user, const char *topic,
     int n = 0, rc = 0;
     int64_t *high = NULL;
     int *done = NULL;
+    readers_t readers = {0};
     /* the queue limits depend on the number of workers, so on the partition count: ask
      * for it first, then read with a consumer configured for it */
     sky_consumer_t *c = reader_new(user, 1, errstr, errstr_size);
@@ -328,19 +353,19 @@ int sky_topic_read_parallel(const sky_kconf_t *user, const char *topic,
     if (!rc && n > 0) {
         high = calloc((size_t)n, sizeof *high);
         done = calloc((size_t)n, sizeof *done);
-        if (!high || !done)
+        if (!high || !done || readers_init(&readers, sky_consumer_handle(c), topic, n, nworkers))
             rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");
     }
     if (!rc && n > 0)
         rc = assign_ranges(sky_consumer_handle(c), topic, n, from_manifest ? m : NULL, high, done,
                            st, idle_ms, errstr, errstr_size);
-    if (!rc && n > 0 &&
-        (rc = read_assigned(sky_consumer_handle(c), topic, n, high, done, nworkers, cb, opaques,
-                            idle_ms, stop, st)))
-        sky_err(errstr, errstr_size, rc, "out of memory");
+    if (!rc && n > 0)
+        read_assigned(sky_consumer_handle(c), &readers, high, done, cb, opaques, idle_ms, stop,
+                      st);
     st->npartitions = n;
     st->complete |= !rc && st->topic_missing;
     st->elapsed_ns = sky_monotonic_ns() - t0;
+    readers_free(&readers);
     free(high);
     free(done);
     sky_consumer_destroy(c);
