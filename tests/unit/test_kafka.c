@@ -4,8 +4,8 @@
 #include "error.h"
 #include "kafka.h"
 #include "kafka_admin.h"
+#include "mock_kafka.h"
 
-#include <librdkafka/rdkafka_mock.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,15 +20,8 @@ static char bootstraps[256];
 
 static int start_mock(void **state) {
     (void)state;
-    char err[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "test.mock.num.brokers", "1", err, sizeof err);
-    mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    if (!mock_rk)
-        return -1;
-    rd_kafka_mock_cluster_t *mc = rd_kafka_handle_mock_cluster(mock_rk);
-    snprintf(bootstraps, sizeof bootstraps, "%s", rd_kafka_mock_cluster_bootstraps(mc));
-    return rd_kafka_mock_topic_create(mc, "flights", 6, 1) ? -1 : 0;
+    mock_rk = mock_kafka_start("flights", 6, bootstraps, sizeof bootstraps);
+    return mock_rk ? 0 : -1;
 }
 
 static int stop_mock(void **state) {

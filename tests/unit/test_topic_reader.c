@@ -3,9 +3,9 @@
  * offset order and in one thread. */
 #include "error.h"
 #include "kafka.h"
+#include "mock_kafka.h"
 #include "topic_reader.h"
 
-#include <librdkafka/rdkafka_mock.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,14 +24,7 @@ static char bootstraps[256];
 static int start_mock(void **state) {
     (void)state;
     char err[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "test.mock.num.brokers", "1", err, sizeof err);
-    mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    if (!mock_rk)
-        return -1;
-    rd_kafka_mock_cluster_t *mc = rd_kafka_handle_mock_cluster(mock_rk);
-    snprintf(bootstraps, sizeof bootstraps, "%s", rd_kafka_mock_cluster_bootstraps(mc));
-    if (rd_kafka_mock_topic_create(mc, "readme", PARTS, 1))
+    if (!(mock_rk = mock_kafka_start("readme", PARTS, bootstraps, sizeof bootstraps)))
         return -1;
     sky_kconf_t kc = {.brokers = bootstraps};
     sky_producer_t *p = sky_producer_new(&kc, "readme", err, sizeof err);
