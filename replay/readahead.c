@@ -216,20 +216,18 @@ const sky_rrec_t *sky_readahead_peek(const sky_readahead_t *a, size_t k) {
     return a->pos > 0 && i < b->n && b->slots[i].rc == 1 ? &b->slots[i].rec : NULL;
 }
 
-uint64_t sky_readahead_rows(sky_readahead_t *a) {
-    if (!a->threaded)
-        return sky_reader_rows(a->r);
+/* A count the reader thread updates at each block it hands over. */
+static uint64_t handed_over(sky_readahead_t *a, const uint64_t *count) {
     pthread_mutex_lock(&a->lock);
-    uint64_t n = a->rows;
+    uint64_t n = *count;
     pthread_mutex_unlock(&a->lock);
     return n;
 }
 
+uint64_t sky_readahead_rows(sky_readahead_t *a) {
+    return a->threaded ? handed_over(a, &a->rows) : sky_reader_rows(a->r);
+}
+
 uint64_t sky_readahead_skipped(sky_readahead_t *a) {
-    if (!a->threaded)
-        return sky_reader_skipped(a->r);
-    pthread_mutex_lock(&a->lock);
-    uint64_t n = a->skipped;
-    pthread_mutex_unlock(&a->lock);
-    return n;
+    return a->threaded ? handed_over(a, &a->skipped) : sky_reader_skipped(a->r);
 }
