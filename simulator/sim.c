@@ -83,11 +83,6 @@ typedef struct sim {
     prefix_t *iata; /* per airline index: flight number prefix */
     uint8_t *airport_len1; /* per airport index: ICAO code length + 1; 0 = not measured */
     bool slow_ids;
-    /* ISO 8601 timestamp of the latest second formatted: records come in time order,
-     * so most only change the milliseconds */
-    int64_t ts_sec;
-    size_t ts_len;
-    char ts[SKY_TS_MAX];
     /* record being built */
     sky_flight_t f;
     sky_flight_lens_t lens; /* of f's strings */
@@ -254,27 +249,6 @@ static void check_ids(sim_t *s, const sky_flight_plan_t *plan) {
     }
 }
 
-/* sky_ts_format, reusing the date and time of day while the second is unchanged;
- * returns the length. */
-static size_t format_timestamp(sim_t *s, int64_t ms, char *out) {
-    if (s->cfg->ts_format != SKY_TS_ISO8601)
-        return sky_ts_format(ms, s->cfg->ts_format, out);
-    int64_t sec = ms / 1000 - (ms % 1000 < 0);
-    if (sec != s->ts_sec || s->ts_len != 24) { /* 24: "YYYY-MM-DDTHH:MM:SS.mmmZ" */
-        s->ts_len = sky_ts_format(ms, SKY_TS_ISO8601, s->ts);
-        s->ts_sec = sec;
-    }
-    if (s->ts_len != 24) {
-        memcpy(out, s->ts, s->ts_len + 1);
-    } else {
-        memcpy(out, s->ts, 25); /* a constant size: inlined */
-        unsigned frac = (unsigned)(ms - sec * 1000);
-        out[20] = (char)('0' + frac / 100);
-        out[21] = (char)('0' + frac / 10 % 10);
-        out[22] = (char)('0' + frac % 10);
-    }
-    return s->ts_len;
-}
 
 /* An airport's ICAO code into a SKY_META_MAX field; its length (measured once per airport). */
 static uint8_t copy_airport(sim_t *s, char *dst, uint32_t airport) {
@@ -298,7 +272,9 @@ static void build_record(sim_t *s, const slot_t *sl, int64_t t_us) {
     f->longitude = pos.lon;
     f->altitude = pos.alt_ft;
     f->airspeed = pos.speed_kt;
-    s->lens.timestamp = (uint8_t)format_timestamp(s, s->start_ms + t_us / 1000, f->timestamp);
+    /* sky_ts_format reuses the latest second's text: only the milliseconds change */
+    s->lens.timestamp =
+        (uint8_t)sky_ts_format(s->start_ms + t_us / 1000, s->cfg->ts_format, f->timestamp);
     f->has_metadata = true;
     const prefix_t *codes = &s->iata[sl->plan.airline]; /* filled by write_ids above... */
     if (codes->filled) {
@@ -836,7 +812,6 @@ static int setup(sim_t *s, char *errstr, size_t errstr_size) {
     s->speedup = sc->speedup > 0 ? sc->speedup : 1;
     s->rate = sc->rate;
     s->pacing = sc->rate < 0 ? PACE_MAX : sc->rate > 0 ? PACE_RATE : PACE_TIME;
-    s->ts_sec = INT64_MIN;
     s->start_ms = sc->has_start_time ? sc->start_time_ms : sky_now_ns() / 1000000;
     s->duration_us = sc->duration_ms * 1000;
     format_run_id(s->run_id, sizeof s->run_id, s->start_ms, sc->seed, s->cfg->shard_index);
