@@ -19,16 +19,6 @@ static size_t put_varint(uint8_t *p, uint64_t v) {
     return n;
 }
 
-static size_t put_string(uint8_t *p, unsigned field, const char *s) {
-    size_t len = strlen(s);
-    if (len == 0)
-        return 0;
-    size_t n = put_varint(p, (uint64_t)field << 3 | WT_LEN);
-    n += put_varint(p + n, len);
-    memcpy(p + n, s, len);
-    return n + len;
-}
-
 /* The wire is little-endian: on such a host, one 8-byte move each way. */
 static void put_le64(uint8_t *p, uint64_t v) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -66,42 +56,6 @@ static size_t put_int32(uint8_t *p, unsigned field, int32_t v) {
     p[0] = (uint8_t)(field << 3 | WT_VARINT);
     /* int32 negatives are sign-extended to 64 bits on the wire */
     return 1 + put_varint(p + 1, (uint64_t)(int64_t)v);
-}
-
-size_t sky_flight_encode(const sky_flight_t *f, uint8_t *out, size_t cap) {
-    uint8_t loc[18], meta[4 * (2 + SKY_META_MAX)];
-    size_t loc_len = 0, meta_len = 0;
-    if (f->has_location) {
-        loc_len += put_double(loc, 1, f->latitude);
-        loc_len += put_double(loc + loc_len, 2, f->longitude);
-    }
-    if (f->has_metadata) {
-        meta_len += put_string(meta, 1, f->airline);
-        meta_len += put_string(meta + meta_len, 2, f->flight_number);
-        meta_len += put_string(meta + meta_len, 3, f->departure_airport);
-        meta_len += put_string(meta + meta_len, 4, f->arrival_airport);
-    }
-    size_t need = 2 + strlen(f->flight_id) + 20 + loc_len + 2 * 11 + 2 + strlen(f->timestamp) +
-                  3 + meta_len;
-    if (need > cap)
-        return 0;
-    size_t n = put_string(out, 1, f->flight_id);
-    if (f->has_location) {
-        out[n++] = 2 << 3 | WT_LEN;
-        n += put_varint(out + n, loc_len);
-        memcpy(out + n, loc, loc_len);
-        n += loc_len;
-    }
-    n += put_int32(out + n, 3, f->altitude);
-    n += put_int32(out + n, 4, f->airspeed);
-    n += put_string(out + n, 5, f->timestamp);
-    if (f->has_metadata) {
-        out[n++] = 6 << 3 | WT_LEN;
-        n += put_varint(out + n, meta_len);
-        memcpy(out + n, meta, meta_len);
-        n += meta_len;
-    }
-    return n;
 }
 
 /* A string field of known length: the copy is a fixed 32 bytes when it fits (src has 32
@@ -147,6 +101,26 @@ size_t sky_flight_encode_lens(const sky_flight_t *f, const sky_flight_lens_t *l,
         n += put_known(out + n, 3, f->departure_airport, l->departure);
         n += put_known(out + n, 4, f->arrival_airport, l->arrival);
     }
+    return n;
+}
+
+/* Measures the strings once and takes encode_lens's path; a small out gets the bytes
+ * through a buffer big enough for any flight. */
+size_t sky_flight_encode(const sky_flight_t *f, uint8_t *out, size_t cap) {
+    sky_flight_lens_t l = {
+        (uint8_t)strnlen(f->flight_id, SKY_FLIGHT_ID_MAX - 1),
+        (uint8_t)strnlen(f->timestamp, SKY_TIMESTAMP_MAX - 1),
+        (uint8_t)strnlen(f->airline, SKY_META_MAX - 1),
+        (uint8_t)strnlen(f->flight_number, SKY_META_MAX - 1),
+        (uint8_t)strnlen(f->departure_airport, SKY_META_MAX - 1),
+        (uint8_t)strnlen(f->arrival_airport, SKY_META_MAX - 1)};
+    if (cap >= SKY_FLIGHT_ENCODED_MAX)
+        return sky_flight_encode_lens(f, &l, out, cap);
+    uint8_t buf[SKY_FLIGHT_ENCODED_MAX];
+    size_t n = sky_flight_encode_lens(f, &l, buf, sizeof buf);
+    if (n > cap)
+        return 0;
+    memcpy(out, buf, n);
     return n;
 }
 
