@@ -166,5 +166,8 @@ const char *field_show(const field_t *f, char *buf, size_t bufsz) {
 int32_t round_i32(double v) {
     if (!(v > -2e9 && v < 2e9))
         return INT32_MIN;
-    return (int32_t)lround(v);
+    /* lround's rounding (halves away from zero) without its call: v - trunc(v) is exact */
+    int32_t whole = (int32_t)v;
+    double rest = v - whole;
+    return whole + (rest >= 0.5) - (rest <= -0.5);
 }

@@ -89,31 +89,55 @@ int sky_line_parse(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec
 }
 
 /* Appends up to max bytes of s (spaces trimmed at both ends) to dst; returns the new end. */
+/* s without its leading and trailing spaces, at most max bytes, copied to dst (lower
+ * case when asked); returns the end of the copy. */
 static char *put_trimmed(char *dst, const char *s, size_t len, size_t max, bool lower) {
     while (len && s[0] == ' ')
         s++, len--;
     while (len && s[len - 1] == ' ')
         len--;
-    for (size_t i = 0; i < len && i < max; i++)
-        *dst++ = lower && s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
-    return dst;
+    if (len > max)
+        len = max;
+    if (!lower) {
+        memcpy(dst, s, len);
+        return dst + len;
+    }
+    for (size_t i = 0; i < len; i++)
+        dst[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+    return dst + len;
 }
 
 static bool is_upper(char c) {
     return c >= 'A' && c <= 'Z';
 }
 
-void sky_replay_identity(sky_flight_t *f, const char *icao24, size_t icao_len, const char *callsign,
-                         size_t callsign_len, int64_t ts_ms) {
+/* "YYYYMMDD" of the UTC day of ts_ms. Rows come in time order, so nearly all share the
+ * day of the row before: kept per thread, the calendar arithmetic runs once a day. */
+static const char *utc_day_digits(int64_t ts_ms) {
+    static _Thread_local struct {
+        int64_t day;
+        bool valid;
+        char digits[8];
+    } last;
+    int64_t day = ts_ms >= 0 ? ts_ms / 86400000 : (ts_ms - 86399999) / 86400000;
+    if (last.valid && last.day == day)
+        return last.digits;
     int64_t y;
     unsigned m, d;
-    int64_t days = ts_ms >= 0 ? ts_ms / 86400000 : (ts_ms - 86399999) / 86400000;
-    sky_civil_from_days(days, &y, &m, &d);
-    char *p = put_trimmed(f->flight_id, icao24, icao_len, 16, true);
+    sky_civil_from_days(day, &y, &m, &d);
     unsigned ymd = (unsigned)(y % 10000) * 10000 + m * 100 + d;
-    *p++ = '-';
     for (int i = 7; i >= 0; i--, ymd /= 10)
-        p[i] = (char)('0' + ymd % 10);
+        last.digits[i] = (char)('0' + ymd % 10);
+    last.day = day;
+    last.valid = true;
+    return last.digits;
+}
+
+void sky_replay_identity(sky_flight_t *f, const char *icao24, size_t icao_len, const char *callsign,
+                         size_t callsign_len, int64_t ts_ms) {
+    char *p = put_trimmed(f->flight_id, icao24, icao_len, 16, true);
+    *p++ = '-';
+    memcpy(p, utc_day_digits(ts_ms), 8);
     p[8] = '\0';
     char *end = put_trimmed(f->flight_number, callsign, callsign_len, SKY_META_MAX - 1, false);
     *end = '\0';

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,12 +169,37 @@ static void test_field_double_random_decimals(void **state) {
     }
 }
 
+/* round_i32 rounds as lround does (halves away from zero), and refuses what int32 cannot
+ * hold: halves, their neighbours, and random values over the whole range. */
+static void test_round_i32_matches_lround(void **state) {
+    (void)state;
+    static const double edge[] = {0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5,
+                                  0.49999999999999994, -0.49999999999999994, 1e9 + 0.5,
+                                  -1e9 - 0.5, 1999999999.4, -1999999999.4};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+        if (round_i32(edge[i]) != lround(edge[i]))
+            fail_msg("round_i32(%.17g) = %d, lround says %ld", edge[i], round_i32(edge[i]),
+                     lround(edge[i]));
+    for (int iter = 0; iter < 200000; iter++) {
+        double v = ((double)next_rand(1u << 30) - (double)(1u << 29)) * 7.450580596923828e-6 *
+                   (1 + next_rand(4000));
+        if (next_rand(4) == 0)
+            v = floor(v) + 0.5;
+        if (round_i32(v) != lround(v))
+            fail_msg("round_i32(%.17g) = %d, lround says %ld", v, round_i32(v), lround(v));
+    }
+    assert_int_equal(round_i32(3e9), INT32_MIN);
+    assert_int_equal(round_i32(-3e9), INT32_MIN);
+    assert_int_equal(round_i32(NAN), INT32_MIN);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_split_matches_reference),
         cmocka_unit_test(test_csv_split_reads_an_opensky_row),
         cmocka_unit_test(test_field_double_matches_strtod),
         cmocka_unit_test(test_field_double_random_decimals),
+        cmocka_unit_test(test_round_i32_matches_lround),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
