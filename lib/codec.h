@@ -41,6 +41,9 @@ typedef struct sky_flight_lens {
     uint8_t flight_id, timestamp, airline, flight_number, departure, arrival;
 } sky_flight_lens_t;
 
+/* Fills l with the length of each string of f (at most its array's size - 1). */
+void sky_flight_measure(const sky_flight_t *f, sky_flight_lens_t *l);
+
 /* sky_flight_encode's bytes exactly, without measuring the strings: the generator's
  * path. Needs cap >= SKY_FLIGHT_ENCODED_MAX (it copies short strings in fixed 32-byte
  * moves, the tail overwritten by the next field); returns 0 when cap is smaller. */

@@ -295,9 +295,11 @@ static int build_message(sky_replay_t *r, sky_rrec_t *rec, int64_t loop, int64_t
         if (!transform_flight(&rec->flight, loop, t_ms, changed))
             return sky_err(errstr, errsz, SKY_EINVAL, "flight_id \"%s\" too long for loop ids",
                            rec->flight.flight_id);
+        sky_flight_lens_t lens;
+        sky_flight_measure(&rec->flight, &lens);
         m->key = rec->flight.flight_id;
-        m->key_len = strlen(rec->flight.flight_id);
-        m->value_len = sky_flight_encode(&rec->flight, r->value, sizeof r->value);
+        m->key_len = lens.flight_id;
+        m->value_len = sky_flight_encode_lens(&rec->flight, &lens, r->value, sizeof r->value);
         m->value = r->value;
         m->flight = &rec->flight;
     }

@@ -143,6 +143,34 @@ static void test_encode_lens_matches_encode(void **state) {
     assert_int_equal(sky_flight_encode_lens(&f, &l, small, sizeof small), 0);
 }
 
+/* sky_flight_measure == strnlen(field, size - 1) for every length of every field,
+ * an unterminated array included (it reads whole blocks, so each boundary matters). */
+static void test_measure_matches_strnlen(void **state) {
+    (void)state;
+    for (int which = 0; which < 6; which++) {
+        sky_flight_t f = sample();
+        char *field[] = {f.flight_id, f.timestamp, f.airline, f.flight_number,
+                         f.departure_airport, f.arrival_airport};
+        size_t size[] = {sizeof f.flight_id, sizeof f.timestamp, sizeof f.airline,
+                         sizeof f.flight_number, sizeof f.departure_airport,
+                         sizeof f.arrival_airport};
+        for (size_t len = 0; len <= size[which]; len++) {
+            memset(field[which], 'Z', size[which]);
+            if (len < size[which])
+                field[which][len] = '\0';
+            sky_flight_lens_t l;
+            sky_flight_measure(&f, &l);
+            uint8_t got[] = {l.flight_id, l.timestamp, l.airline, l.flight_number, l.departure,
+                             l.arrival};
+            for (int k = 0; k < 6; k++)
+                if (got[k] != strnlen(field[k], size[k] - 1))
+                    fail_msg("field %d of %zu bytes, %zu set in field %d: measured %u, "
+                             "strnlen %zu", k, size[k], len, which, got[k],
+                             strnlen(field[k], size[k] - 1));
+        }
+    }
+}
+
 static void test_encode_refuses_small_buffer(void **state) {
     (void)state;
     sky_flight_t f = sample();
@@ -274,6 +302,7 @@ int main(void) {
         cmocka_unit_test(test_encode_matches_protobuf_c),
         cmocka_unit_test(test_decode_roundtrips_through_protobuf_c),
         cmocka_unit_test(test_encode_lens_matches_encode),
+        cmocka_unit_test(test_measure_matches_strnlen),
         cmocka_unit_test(test_encode_refuses_small_buffer),
         cmocka_unit_test(test_decode_rejects_malformed_bytes),
         cmocka_unit_test(test_decode_nul_check_looks_only_inside_each_string),
