@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOCK 256  /* records handed over at once: one lock and signal per block */
+#define BLOCK 1024 /* records handed over at once: one lock and signal per block */
 #define NBLOCKS 4
 
 typedef struct slot {

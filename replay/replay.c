@@ -1,6 +1,7 @@
 /* The replay loop: merge readers by time, filter, transform, pace, publish. */
 #include "replay.h"
 
+#include "cpus.h"
 #include "error.h"
 #include "flight_index.h"
 #include "log.h"
@@ -167,11 +168,13 @@ static int open_sources(sky_replay_t *r, char *errstr, size_t errsz) {
         sky_reader_t *reader;
         int rc = sky_reader_open(path, r->o.format, &reader, errstr, errsz);
         /* a file is read ahead in a thread; a live feed or stdin (whose read could not be
-         * interrupted at the end) in this one */
+         * interrupted at the end) in this one; on a single CPU everything in this one,
+         * where the hand-over cost ~25% more CPU than it saved (bench/RESULTS.md) */
+        bool ahead = strcmp(path, "-") != 0 && strncmp(path, "sbs://", 6) != 0 &&
+                     sky_cpus_usable() > 1;
         if (!rc) {
             sky_reader_set_decode(reader, r->decode);
-            rc = sky_readahead_new(reader, strcmp(path, "-") != 0 && strncmp(path, "sbs://", 6),
-                                   &s->reader, errstr, errsz);
+            rc = sky_readahead_new(reader, ahead, &s->reader, errstr, errsz);
         }
         if (rc || (rc = advance(r, s, errstr, errsz)))
             return rc;

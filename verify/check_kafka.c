@@ -3,6 +3,7 @@
  * only (values are never decoded) and allocates nothing per record. */
 #include "checks.h"
 
+#include "cpus.h"
 #include "error.h"
 #include "topic_reader.h"
 
@@ -277,7 +278,7 @@ static int read_topic(kafka_pass_t *k, lane_t *lanes, int nlanes, sky_topic_read
 int sky_verify_check_kafka(sky_verify_ctx_t *ctx, char *errstr, size_t errstr_size) {
     kafka_pass_t k = {.ctx = ctx};
     lane_t lanes[SKY_VERIFY_MAX_THREADS];
-    long nlanes = ctx->cfg->threads > 0 ? ctx->cfg->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    long nlanes = ctx->cfg->threads > 0 ? ctx->cfg->threads : sky_cpus_usable();
     nlanes = nlanes < 1 ? 1 : nlanes > SKY_VERIFY_MAX_THREADS ? SKY_VERIFY_MAX_THREADS : nlanes;
     int rc = add_checks(&k, ctx->report) ? SKY_ENOMEM : 0;
     for (long i = 0; i < nlanes; i++) {

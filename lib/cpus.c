@@ -1,0 +1,12 @@
+#include "cpus.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+int sky_cpus_usable(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
