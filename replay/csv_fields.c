@@ -99,7 +99,7 @@ static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7
                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 /* Falls back to strtod for exponents and long mantissas (rare in flight data). */
-static bool slow_double(const field_t *f, double *out) {
+__attribute__((noinline)) static bool slow_double(const field_t *f, double *out) {
     char buf[64];
     if (f->len == 0 || f->len >= sizeof buf)
         return false;
@@ -113,23 +113,32 @@ static bool slow_double(const field_t *f, double *out) {
     return true;
 }
 
+/* The digits from s on (at most up to end) into *mant; returns where they stop. */
+static const char *take_digits(const char *s, const char *end, uint64_t *mant) {
+    uint64_t m = *mant;
+    for (unsigned d; s < end && (d = (unsigned)(*s - '0')) < 10; s++)
+        m = m * 10 + d;
+    *mant = m;
+    return s;
+}
+
 bool field_double(const field_t *f, double *out) {
     const char *s = f->p, *end = f->p + f->len;
-    bool neg = false;
-    if (s < end && (*s == '-' || *s == '+'))
-        neg = *s++ == '-';
+    bool neg = s < end && *s == '-';
+    s += s < end && (*s == '-' || *s == '+');
     uint64_t mant = 0;
-    int digits = 0, frac = 0;
-    for (; s < end && (unsigned)(*s - '0') < 10; s++, digits++)
-        mant = mant * 10 + (uint64_t)(*s - '0');
+    const char *int_start = s;
+    s = take_digits(s, end, &mant);
+    size_t digits = (size_t)(s - int_start), frac = 0;
     if (s < end && *s == '.') {
-        s++;
-        for (; s < end && (unsigned)(*s - '0') < 10; s++, digits++, frac++)
-            mant = mant * 10 + (uint64_t)(*s - '0');
+        const char *frac_start = ++s;
+        s = take_digits(s, end, &mant);
+        frac = (size_t)(s - frac_start);
+        digits += frac;
     }
     if (digits == 0)
         return false;
-    if (s != end || digits > 15)
+    if (s != end || digits > 15) /* exact below 2^53 and 1e22: one correctly rounded divide */
         return slow_double(f, out);
     double v = (double)mant / pow10_tab[frac];
     *out = neg ? -v : v;
@@ -138,36 +147,19 @@ bool field_double(const field_t *f, double *out) {
 
 bool field_i64(const field_t *f, int64_t *out) {
     const char *s = f->p, *end = f->p + f->len;
-    bool neg = false;
-    if (s < end && (*s == '-' || *s == '+'))
-        neg = *s++ == '-';
+    bool neg = s < end && *s == '-';
+    s += s < end && (*s == '-' || *s == '+');
     if (s == end || end - s > 18)
         return false;
-    int64_t v = 0;
-    for (; s < end; s++) {
-        if ((unsigned)(*s - '0') >= 10)
-            return false;
-        v = v * 10 + (*s - '0');
-    }
-    *out = neg ? -v : v;
+    uint64_t v = 0;
+    if (take_digits(s, end, &v) != end)
+        return false;
+    *out = neg ? -(int64_t)v : (int64_t)v;
     return true;
-}
-
-bool field_empty(const field_t *f) {
-    return f->len == 0;
 }
 
 const char *field_show(const field_t *f, char *buf, size_t bufsz) {
     size_t n = f->len < 40 ? f->len : 40;
     snprintf(buf, bufsz, "\"%.*s%s\"", (int)n, f->p, f->len > n ? "..." : "");
     return buf;
-}
-
-int32_t round_i32(double v) {
-    if (!(v > -2e9 && v < 2e9))
-        return INT32_MIN;
-    /* lround's rounding (halves away from zero) without its call: v - trunc(v) is exact */
-    int32_t whole = (int32_t)v;
-    double rest = v - whole;
-    return whole + (rest >= 0.5) - (rest <= -0.5);
 }

@@ -43,9 +43,19 @@ int csv_split_row(char *line, size_t len, field_t *fields, char *errstr, size_t 
 /* Strict decimal parsers for a field ([-+]digits[.digits][e±N]); false when not a number. */
 bool field_double(const field_t *f, double *out);
 bool field_i64(const field_t *f, int64_t *out);
-bool field_empty(const field_t *f);
-/* Nearest int32; INT32_MIN (out of every range) for NaN or huge values. */
-int32_t round_i32(double v);
+static inline bool field_empty(const field_t *f) {
+    return f->len == 0;
+}
+/* Nearest int32, halves away from zero as lround; INT32_MIN (out of every range) for NaN
+ * or huge values. Inline, as it runs for several fields of every row: v - trunc(v) is
+ * exact, so no rounding call is needed. */
+static inline int32_t round_i32(double v) {
+    if (!(v > -2e9 && v < 2e9))
+        return INT32_MIN;
+    int32_t whole = (int32_t)v;
+    double rest = v - whole;
+    return whole + (rest >= 0.5) - (rest <= -0.5);
+}
 /* Field text as a short quoted excerpt for error messages. */
 const char *field_show(const field_t *f, char *buf, size_t bufsz);
 

@@ -193,6 +193,41 @@ static void test_round_i32_matches_lround(void **state) {
     assert_int_equal(round_i32(NAN), INT32_MIN);
 }
 
+/* field_i64: what strtoll reads whole, up to 18 digits; nothing else. */
+static void test_field_i64_matches_strtoll(void **state) {
+    (void)state;
+    static const char *const good[] = {"0", "-0", "+7", "1795600800", "-42",
+                                       "999999999999999999", "-999999999999999999"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        field_t f = {(char *)good[i], strlen(good[i])};
+        int64_t got;
+        assert_true(field_i64(&f, &got));
+        assert_int_equal(got, strtoll(good[i], NULL, 10));
+    }
+    static const char *const bad[] = {"", "-", "+", "1.0", "12a", " 1", "1 ",
+                                      "1234567890123456789", "1e3", "--1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        field_t f = {(char *)bad[i], strlen(bad[i])};
+        int64_t got;
+        if (field_i64(&f, &got))
+            fail_msg("\"%s\" accepted as %lld", bad[i], (long long)got);
+    }
+    for (int iter = 0; iter < 100000; iter++) {
+        char text[24];
+        size_t n = 0;
+        if (next_rand(2))
+            text[n++] = '-';
+        for (unsigned i = 0, k = 1 + next_rand(18); i < k; i++)
+            text[n++] = (char)('0' + next_rand(10));
+        text[n] = '\0';
+        field_t f = {text, n};
+        int64_t got;
+        assert_true(field_i64(&f, &got));
+        if (got != strtoll(text, NULL, 10))
+            fail_msg("\"%s\" read as %lld", text, (long long)got);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_split_matches_reference),
@@ -200,6 +235,7 @@ int main(void) {
         cmocka_unit_test(test_field_double_matches_strtod),
         cmocka_unit_test(test_field_double_random_decimals),
         cmocka_unit_test(test_round_i32_matches_lround),
+        cmocka_unit_test(test_field_i64_matches_strtoll),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
