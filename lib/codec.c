@@ -64,7 +64,8 @@ static size_t put_int32(uint8_t *p, unsigned field, int32_t v) {
 
 /* A string field of known length: the copy is a fixed 32 bytes when it fits (src has 32
  * readable bytes: every string field is at least that big), so no memcpy call. */
-static size_t put_known(uint8_t *p, unsigned field, const char *s, size_t len) {
+static inline __attribute__((always_inline)) size_t put_known(uint8_t *p, unsigned field,
+                                                              const char *s, size_t len) {
     if (len == 0)
         return 0;
     p[0] = (uint8_t)(field << 3 | WT_LEN);
