@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Replay benchmarks (bench/RESULTS.md, section "replay"):
-#  1. OpenSky CSV rows/s per core with --sink null (a generated 2,000,000-row file);
+#  1. OpenSky CSV rows/s per core with --sink null (a generated 2,000,000-row file), on
+#     one CPU, then on all;
 #  2. publishing a capture of N fixture records to the local Kafka with `skyload replay
 #     --rate max --original-headers` (keys, values and the 3 recorded skyload-* headers as
 #     they are) against `kcat -P` on the same keys and values with 3 headers of the same
@@ -21,6 +22,12 @@ source "$here/../tests/e2e/lib.sh"
 
 echo "== OpenSky CSV -> --sink null ($rows rows)"
 python3 "$here/replay_gen_opensky.py" "$rows" >"$work/states.csv"
+# per core: on one CPU (replay then reads in its own thread, no read-ahead hand-over);
+# rows / (user + sys) is the figure. Then as a user runs it, with every CPU.
+echo "-- one CPU (taskset -c 0)"
+/usr/bin/time -f "%e s wall, %U s user, %S s sys, %M KB peak" \
+  taskset -c 0 "$skyload" replay --sink null --rate max "$work/states.csv"
+echo "-- every CPU"
 /usr/bin/time -f "%e s wall, %U s user, %S s sys, %M KB peak" \
   "$skyload" replay --sink null --rate max "$work/states.csv"
 

@@ -56,6 +56,21 @@ sort -c -s -k1,1 "$work/merged" || fail "merged output not in time order"
 [[ $(wc -l <"$work/merged") == 7 ]] || fail "merged count"
 expect "$(run --sink null --format csv - <"$d/flights.csv")" "5 published" "stdin"
 
+# On one CPU the file is read in the publishing thread (no read-ahead): same output
+# (but the wall-clock skyload-intended), errors and counts, every format.
+if command -v taskset >/dev/null; then
+  no_clock() { sed 's/"skyload-intended":"[0-9]*"//'; }
+  for file in opensky.csv opensky_hour.csv flights.csv feed.sbs tail.jsonl; do
+    run --sink stdout "$d/$file" | no_clock >"$work/two.out"; cp "$work/err" "$work/two.err"
+    taskset -c 0 "$SKYLOAD" replay --rate max --run-id cli --sink stdout "$d/$file" \
+      2>"$work/err" | no_clock >"$work/one.out"
+    [[ -s $work/one.out ]] || fail "$file: no output on one CPU"
+    cmp -s "$work/two.out" "$work/one.out" || fail "$file: one-CPU output differs"
+    cmp -s <(grep -v '^replay r-' "$work/two.err") <(grep -v '^replay r-' "$work/err") ||
+      fail "$file: one-CPU errors differ"
+  done
+fi
+
 # Pacing: 4 records over 15 recorded seconds at --speed 30 take about 0.5 s.
 start=$(date +%s%N)
 "$SKYLOAD" replay --sink null --speed 30 "$d/opensky.csv" >/dev/null 2>&1
