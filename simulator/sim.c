@@ -52,6 +52,12 @@ typedef struct prefix {
     uint8_t icao_len;
 } prefix_t;
 
+/* An airport's ICAO code (up to 4 letters, not NUL-terminated) and its length. */
+typedef struct airport_code {
+    char code[4];
+    uint8_t len;
+} airport_code_t;
+
 typedef struct sim {
     const sky_sim_config_t *cfg;
     const sky_scenario_t *sc;
@@ -81,11 +87,12 @@ typedef struct sim {
     const char *topic;
     /* flight ids without printf (traffic.h's documented format, checked per flight) */
     prefix_t *iata; /* per airline index: flight number prefix */
-    uint8_t *airport_len1; /* per airport index: ICAO code length + 1; 0 = not measured */
+    airport_code_t *airport_codes; /* per airport index */
     bool slow_ids;
     /* record being built */
     sky_flight_t f;
     sky_flight_lens_t lens; /* of f's strings */
+    int64_t ts_ms;          /* the time f->timestamp holds (lens.timestamp 0: none yet) */
     uint8_t enc[SKY_FLIGHT_ENCODED_MAX];
     char errbuf[256];
     /* counters */
@@ -167,13 +174,23 @@ static size_t put_u32_tail(char buf[16], uint32_t v) {
     return n;
 }
 
+/* "%06llx" of v. The first 16 million flights (six digits) in a few word operations:
+ * each nibble spread to a byte, '0' or 'a' - 10 added to all at once. */
 static size_t put_hex_min6(char *out, uint64_t v) {
     static const char digits[] = "0123456789abcdef";
-    if (v < 1u << 24) { /* the first 16 million flights: six digits, unrolled */
-        for (int i = 5; i >= 0; i--, v >>= 4)
-            out[i] = digits[v & 15];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (v < 1u << 24) {
+        uint64_t x = v;
+        x = (x | x << 16) & 0x0000FFFF0000FFFFull;
+        x = (x | x << 8) & 0x00FF00FF00FF00FFull;
+        x = (x | x << 4) & 0x0F0F0F0F0F0F0F0Full; /* nibble k in byte k */
+        uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
+        x += 0x3030303030303030ull + letters * ('a' - '0' - 10);
+        x = __builtin_bswap64(x); /* the top nibble first; bytes 0-1 are the unused two */
+        memcpy(out, (const char *)&x + 2, 6);
         return 6;
     }
+#endif
     size_t len = 6;
     while (len < 16 && v >> (4 * len))
         len++;
@@ -250,15 +267,12 @@ static void check_ids(sim_t *s, const sky_flight_plan_t *plan) {
 }
 
 
-/* An airport's ICAO code into a SKY_META_MAX field; its length (measured once per airport). */
-static uint8_t copy_airport(sim_t *s, char *dst, uint32_t airport) {
-    const char *code = sky_traffic_airport_icao(s->traffic, airport);
-    memcpy(dst, code, 4); /* a constant size: inlined; every code's storage has 4+ bytes */
-    uint8_t *len1 = &s->airport_len1[airport];
-    if (!*len1)
-        *len1 = (uint8_t)(strnlen(code, 4) + 1);
-    dst[*len1 - 1] = '\0';
-    return (uint8_t)(*len1 - 1);
+/* An airport's ICAO code into a SKY_META_MAX field; its length. */
+static uint8_t copy_airport(const sim_t *s, char *dst, uint32_t airport) {
+    const airport_code_t *a = &s->airport_codes[airport];
+    memcpy(dst, a->code, 4); /* a constant size: inlined */
+    dst[a->len] = '\0';
+    return a->len;
 }
 
 static void build_record(sim_t *s, const slot_t *sl, int64_t t_us) {
@@ -272,9 +286,12 @@ static void build_record(sim_t *s, const slot_t *sl, int64_t t_us) {
     f->longitude = pos.lon;
     f->altitude = pos.alt_ft;
     f->airspeed = pos.speed_kt;
-    /* sky_ts_format reuses the latest second's text: only the milliseconds change */
-    s->lens.timestamp =
-        (uint8_t)sky_ts_format(s->start_ms + t_us / 1000, s->cfg->ts_format, f->timestamp);
+    /* f->timestamp still holds the previous record's time (nothing else writes it):
+     * within the same second only the milliseconds change */
+    int64_t ts_ms = s->start_ms + t_us / 1000;
+    s->lens.timestamp = (uint8_t)sky_ts_format_update(s->ts_ms, s->lens.timestamp, ts_ms,
+                                                      s->cfg->ts_format, f->timestamp);
+    s->ts_ms = ts_ms;
     f->has_metadata = true;
     const prefix_t *codes = &s->iata[sl->plan.airline]; /* filled by write_ids above... */
     if (codes->filled) {
@@ -805,8 +822,14 @@ static int setup(sim_t *s, char *errstr, size_t errstr_size) {
     s->m = sky_manifest_new();
     s->lag_us = sky_hist_new();
     s->iata = calloc(UINT16_MAX + 1, sizeof *s->iata);
-    s->airport_len1 = calloc(sky_traffic_airport_count(s->traffic) + 1, 1);
-    if (!s->slots || !s->m || !s->lag_us || !s->iata || !s->airport_len1)
+    size_t nairports = sky_traffic_airport_count(s->traffic);
+    s->airport_codes = calloc(nairports + 1, sizeof *s->airport_codes);
+    for (size_t i = 0; s->airport_codes && i < nairports; i++) {
+        const char *code = sky_traffic_airport_icao(s->traffic, (uint32_t)i);
+        s->airport_codes[i].len = (uint8_t)strnlen(code, sizeof s->airport_codes[i].code);
+        memcpy(s->airport_codes[i].code, code, s->airport_codes[i].len);
+    }
+    if (!s->slots || !s->m || !s->lag_us || !s->iata || !s->airport_codes)
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory for %u aircraft", n);
     sky_faults_init(&s->faults, &sc->faults, sc->seed);
     s->speedup = sc->speedup > 0 ? sc->speedup : 1;
@@ -836,7 +859,7 @@ static void teardown(sim_t *s) {
     sky_manifest_destroy(s->m);
     free(s->slots);
     free(s->iata);
-    free(s->airport_len1);
+    free(s->airport_codes);
     sky_sched_destroy(s->sched);
     sky_traffic_destroy(s->traffic);
 }

@@ -25,6 +25,13 @@ a=$(sha256sum <"$work/a.jsonl") b=$(sha256sum <"$work/b.jsonl")
 [[ $a == "$b" ]] || fail "two runs differ: $a vs $b"
 [[ $(wc -l <"$work/a.jsonl") -gt 10000 ]] || fail "too few records: $(wc -l <"$work/a.jsonl")"
 
+# the record path's own id formatting agrees with the model's (it falls back to the
+# model's snprintf, and says so at debug level, when a sampled flight differs)
+"$SKYLOAD" simulate -s "$work/s.yaml" --sink null --log-level debug 2>"$work/debug.err" >/dev/null
+grep -q "flight id format differs" "$work/debug.err" &&
+  fail "fast flight ids differ from the model's: $(grep -m1 'format differs' "$work/debug.err")"
+grep -Eq '"key":"[A-Z0-9]{3}[0-9]+-[0-9a-f]{6}"' "$work/a.jsonl" || fail "flight id format"
+
 # stdout sink = file sink, byte for byte
 "$SKYLOAD" simulate -s "$work/s.yaml" --sink stdout 2>/dev/null | sha256sum >"$work/c.sum"
 [[ $(cat "$work/c.sum") == "$a" ]] || fail "stdout sink differs from the file sink"
