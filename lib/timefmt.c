@@ -141,6 +141,18 @@ size_t sky_ts_format(int64_t ms, sky_ts_format_t fmt, char *out) {
     return n;
 }
 
+size_t sky_ts_format_update(int64_t prev_ms, size_t prev_len, int64_t ms, sky_ts_format_t fmt,
+                            char *out) {
+    if (fmt != SKY_TS_ISO8601 || prev_len != ISO_PREFIX + 5 || prev_ms < 0 || ms < 0 ||
+        prev_ms / 1000 != ms / 1000)
+        return sky_ts_format(ms, fmt, out);
+    unsigned frac = (unsigned)(ms % 1000);
+    out[20] = (char)('0' + frac / 100);
+    out[21] = (char)('0' + frac / 10 % 10);
+    out[22] = (char)('0' + frac % 10);
+    return prev_len;
+}
+
 /* Reads exactly n digits at *p into *v; advances *p. */
 static int digits(const char **p, const char *end, int n, unsigned *v) {
     unsigned acc = 0;
