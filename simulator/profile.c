@@ -3,6 +3,10 @@
 #include "profile.h"
 
 #include <math.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 
 #define MS_PER_HOUR 3600000.0
@@ -143,6 +147,27 @@ int sky_profile_build(sky_flight_plan_t *plan, const sky_aircraft_type_t *type, 
     return 0;
 }
 
+/* How many of the first SKY_SEG_COUNT - 1 segments have ended by t_ms (< duration_ms).
+ * Every record asks: seven compares in two vector ones. */
+static int finished_segments(const sky_flight_plan_t *plan, int32_t t_ms) {
+#ifdef __SSE2__
+    _Static_assert(SKY_SEG_COUNT - 1 == 7, "two 4-lane compares cover profile[0..6]");
+    __m128i t = _mm_set1_epi32(t_ms);
+    __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)plan->profile);     /* 0..3 */
+    __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)(plan->profile + 3)); /* 3..6 */
+    /* a lane is set where the segment is still running: profile[i] > t */
+    unsigned running = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(lo, t))) |
+                       ((unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(hi, t))) & 14u)
+                           << 3; /* hi's lanes 1..3: profile[4..6] */
+    return SKY_SEG_COUNT - 1 - __builtin_popcount(running);
+#else
+    int k = 0;
+    for (int i = 0; i < SKY_SEG_COUNT - 1; i++)
+        k += plan->profile[i] <= t_ms;
+    return k;
+#endif
+}
+
 void sky_profile_eval(const sky_flight_plan_t *plan, int64_t t_ms, double *s_nm, int32_t *alt_ft,
                       int32_t *speed_kt, int *phase) {
     if (t_ms >= plan->duration_ms) {
@@ -154,9 +179,7 @@ void sky_profile_eval(const sky_flight_plan_t *plan, int64_t t_ms, double *s_nm,
     }
     if (t_ms < 0)
         t_ms = 0;
-    int k = 0;
-    for (int i = 0; i < SKY_SEG_COUNT - 1; i++) /* branch-free count of finished segments */
-        k += plan->profile[i] <= t_ms;
+    int k = finished_segments(plan, (int32_t)t_ms);
     int32_t t0 = k ? plan->profile[k - 1] : 0;
     int32_t t1 = k < SKY_SEG_COUNT - 1 ? plan->profile[k] : plan->duration_ms;
     double dt = (double)(t_ms - t0);
