@@ -159,7 +159,9 @@ static int finished_segments(const sky_flight_plan_t *plan, int32_t t_ms) {
     unsigned running = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(lo, t))) |
                        ((unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(hi, t))) & 14u)
                            << 3; /* hi's lanes 1..3: profile[4..6] */
-    return SKY_SEG_COUNT - 1 - __builtin_popcount(running);
+    /* segment ends never decrease, so the running ones are a run of high bits: the
+     * lowest set bit is the count of finished ones (and no popcnt needed) */
+    return running ? __builtin_ctz(running) : SKY_SEG_COUNT - 1;
 #else
     int k = 0;
     for (int i = 0; i < SKY_SEG_COUNT - 1; i++)
