@@ -169,7 +169,7 @@ static int open_sources(sky_replay_t *r, char *errstr, size_t errsz) {
         int rc = sky_reader_open(path, r->o.format, &reader, errstr, errsz);
         /* a file is read ahead in a thread; a live feed or stdin (whose read could not be
          * interrupted at the end) in this one; on a single CPU everything in this one,
-         * where the hand-over cost ~25% more CPU than it saved (bench/RESULTS.md) */
+         * where the hand-over cost more CPU than it saved (bench/RESULTS.md) */
         bool ahead = strcmp(path, "-") != 0 && strncmp(path, "sbs://", 6) != 0 &&
                      sky_cpus_usable() > 1;
         if (!rc) {
