@@ -28,6 +28,7 @@ struct sky_manifest {
     sky_manifest_fault_t *faults;
     size_t nfaults, capfaults;
     json_t *slo;
+    json_t *members; /* sky_manifest_set_member's, an object; NULL = none */
     sky_hist_t *ack;
     arena_block_t *arena;
     size_t *index; /* open addressing: flight position + 1, 0 = empty */
@@ -114,6 +115,7 @@ void sky_manifest_destroy(sky_manifest_t *m) {
     free(m->faults);
     free(m->index);
     json_decref(m->slo);
+    json_decref(m->members);
     sky_hist_destroy(m->ack);
     free(m);
 }
@@ -208,6 +210,12 @@ void sky_manifest_set_slo(sky_manifest_t *m, json_t *slo) {
 }
 json_t *sky_manifest_slo(const sky_manifest_t *m) {
     return m->slo;
+}
+
+int sky_manifest_set_member(sky_manifest_t *m, const char *name, json_t *value) {
+    if (!m->members && !(m->members = json_object()))
+        return SKY_ENOMEM;
+    return json_object_set(m->members, name, value) ? SKY_ENOMEM : 0;
 }
 
 int sky_manifest_set_ack_hist(sky_manifest_t *m, const sky_hist_t *h) {
@@ -446,6 +454,18 @@ static int add_tail_json(sky_buf_t *b, const sky_manifest_t *m) {
     if (m->ack) {
         sky_buf_add_str(b, ",\n\"ack_latency_us\":");
         sky_hist_to_json(m->ack, b);
+    }
+    const char *name;
+    json_t *value;
+    json_object_foreach(m->members, name, value) {
+        char *s = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!s)
+            return SKY_ENOMEM;
+        sky_buf_add_str(b, ",\n");
+        sky_buf_add_json_str(b, name, strlen(name));
+        sky_buf_add_char(b, ':');
+        sky_buf_add_str(b, s);
+        free(s);
     }
     return sky_buf_add_str(b, "}\n");
 }

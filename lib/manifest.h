@@ -111,6 +111,11 @@ const sky_manifest_fault_t *sky_manifest_fault(const sky_manifest_t *m, size_t i
  * reference (json_incref); the getter returns a borrowed reference or NULL. */
 void sky_manifest_set_slo(sky_manifest_t *m, json_t *slo);
 json_t *sky_manifest_slo(const sky_manifest_t *m);
+/* A top-level member of the command's own (the manifest schema ignores unknown
+ * members), written last: e.g. replay's row counts. Takes a new reference to value;
+ * the same name again replaces it. Returns 0 or SKY_ENOMEM. */
+int sky_manifest_set_member(sky_manifest_t *m, const char *name, json_t *value);
+
 /* Ack latency histogram (µs). set copies h; the getter returns NULL when none. */
 int sky_manifest_set_ack_hist(sky_manifest_t *m, const sky_hist_t *h);
 const sky_hist_t *sky_manifest_ack_hist(const sky_manifest_t *m);

@@ -560,24 +560,16 @@ static void entry_to_flight(const sky_replay_t *r, const sky_flight_entry_t *e,
     f->final = e->final;
 }
 
-/* Adds the replay's row counts, which the manifest schema has no place for. */
-static int annotate(sky_replay_t *r, const char *path, char *errstr, size_t errsz) {
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
-    if (!root)
-        return sky_err(errstr, errsz, SKY_EIO, "%s: cannot read back: %s", path, jerr.text);
+/* The replay's row counts, which the manifest schema has no place for: a "replay" member. */
+static int add_counts(const sky_replay_t *r, sky_manifest_t *m) {
     json_t *rep = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "read", (json_int_t)r->st.read,
                             "published", (json_int_t)r->st.published, "rejected",
                             (json_int_t)r->st.rejected, "skipped", (json_int_t)r->st.skipped,
                             "filtered", (json_int_t)r->st.filtered, "max_lag_ms",
                             (json_int_t)(r->st.max_lag_ns / 1000000));
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int rc = !rep || json_object_set_new(root, "replay", rep) ||
-             json_dump_file(root, tmp, JSON_INDENT(2)) || rename(tmp, path);
-    json_decref(root);
-    return rc ? sky_err(errstr, errsz, SKY_EIO, "%s: cannot rewrite with the replay counts", path)
-              : 0;
+    int rc = rep ? sky_manifest_set_member(m, "replay", rep) : SKY_ENOMEM;
+    json_decref(rep);
+    return rc;
 }
 
 int sky_replay_write_manifest(sky_replay_t *r, const char *path, const char *topic,
@@ -598,15 +590,12 @@ int sky_replay_write_manifest(sky_replay_t *r, const char *path, const char *top
         if ((rc = sky_manifest_writer_flight(w, &f)))
             sky_err(errstr, errsz, rc, "%s: cannot write flight %zu", path, i);
     }
-    if (!rc && (rc = manifest_tail(r, m)))
+    if (!rc && (rc = manifest_tail(r, m) ? SKY_ENOMEM : add_counts(r, m)))
         sky_err(errstr, errsz, rc, "out of memory");
-    if (rc) {
+    if (rc)
         sky_manifest_writer_abort(w);
-    } else {
+    else
         rc = sky_manifest_writer_close(w, m, errstr, errsz);
-        if (!rc)
-            rc = annotate(r, path, errstr, errsz);
-    }
     sky_manifest_destroy(m);
     return rc;
 }

@@ -89,6 +89,37 @@ static void test_manifest_round_trips_every_field(void **state) {
     unlink(path);
 }
 
+/* A command's own member ("replay" counts) is written as given, once per name, and the
+ * file still loads as a manifest. */
+static void test_manifest_member_is_written_and_ignored_by_load(void **state) {
+    (void)state;
+    char path[256], err[256];
+    tmp_path(path, sizeof path, "member");
+    sky_manifest_t *m = sample(0, "F"), *back = NULL;
+    json_t *old = json_pack("{s:i}", "read", 1), *rep = json_pack("{s:i,s:s}", "read", 4000,
+                                                                  "note", "a \"quoted\" word");
+    assert_int_equal(sky_manifest_set_member(m, "replay", old), 0);
+    assert_int_equal(sky_manifest_set_member(m, "replay", rep), 0); /* replaces */
+    json_decref(old);
+    json_decref(rep);
+    assert_int_equal(sky_manifest_write(m, path, err, sizeof err), 0);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        fail_msg("%s: %s", path, jerr.text);
+    json_t *got = json_object_get(root, "replay");
+    assert_int_equal(json_integer_value(json_object_get(got, "read")), 4000);
+    assert_string_equal(json_string_value(json_object_get(got, "note")), "a \"quoted\" word");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "totals"), "produced")),
+                     36);
+    json_decref(root);
+    assert_int_equal(sky_manifest_load(path, &back, err, sizeof err), 0);
+    assert_int_equal(sky_manifest_flight_count(back), 3);
+    sky_manifest_destroy(m);
+    sky_manifest_destroy(back);
+    unlink(path);
+}
+
 static void test_manifest_merge_concatenates_and_adds(void **state) {
     (void)state;
     char err[256];
@@ -171,6 +202,7 @@ static void test_manifest_load_rejects_bad_files(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_manifest_round_trips_every_field),
+        cmocka_unit_test(test_manifest_member_is_written_and_ignored_by_load),
         cmocka_unit_test(test_manifest_merge_concatenates_and_adds),
         cmocka_unit_test(test_manifest_streaming_writer_puts_streamed_flights_first),
         cmocka_unit_test(test_manifest_load_rejects_bad_files),
