@@ -213,10 +213,12 @@ static int copy_str(const reader_t *b, char *dst, size_t dstsz, const char *name
     size_t len = (size_t)(b->end - b->p);
     if (len >= dstsz)
         return sky_err(errstr, errsz, SKY_EINVAL, "%s longer than %zu bytes", name, dstsz - 1);
-    if (memchr(b->p, '\0', len))
-        return sky_err(errstr, errsz, SKY_EINVAL, "%s contains a NUL byte", name);
     memcpy(dst, b->p, len);
     dst[len] = '\0';
+    /* a NUL inside ends the string early: found in the copy, blocks at a time (dst is one
+     * of sky_flight_t's arrays, whose sizes array_strlen takes) */
+    if (array_strlen(dst, dstsz) != len)
+        return sky_err(errstr, errsz, SKY_EINVAL, "%s contains a NUL byte", name);
     return 0;
 }
 
