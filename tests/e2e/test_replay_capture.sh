@@ -85,8 +85,17 @@ PY
 timeout 120 "$SKYLOAD" replay -b "$SKY_BROKERS" -t "$dst2" --rate max --run-id rp-e2e \
   --manifest "$work/m.json" "$work/a.skc" >/dev/null
 timeout 120 "$SKYLOAD" tail -b "$SKY_BROKERS" -t "$dst2" -e >"$work/dst2.jsonl"
+timeout 120 "$SKYLOAD" record -b "$SKY_BROKERS" -t "$dst2" -o "$work/c.skc" -e >/dev/null
 python3 - "$work" <<'PY'
 import json, sys
+sys.path.insert(0, sys.argv[1])
+from capture import records
+# the recorded skyload-* headers are replaced, not repeated (JSON would hide a repeat)
+own = {b"skyload-run", b"skyload-seq", b"skyload-intended"}
+for part, key, hdrs, value in records(sys.argv[1] + "/c.skc"):
+    names = [n.rstrip(b"\0") for n, v in hdrs]  # names are stored with their NUL
+    assert sorted(n for n in names if n in own) == sorted(own), (key, names)
+    assert len(names) == len(set(names)), ("repeated header", key, names)
 recs = [json.loads(l) for l in open(sys.argv[1] + "/dst2.jsonl")]
 assert len(recs) == 4000, len(recs)
 last = {}
