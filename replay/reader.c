@@ -88,7 +88,6 @@ int sky_line_parse(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec
     }
 }
 
-/* Appends up to max bytes of s (spaces trimmed at both ends) to dst; returns the new end. */
 /* s without its leading and trailing spaces, at most max bytes, copied to dst (lower
  * case when asked); returns the end of the copy. */
 static char *put_trimmed(char *dst, const char *s, size_t len, size_t max, bool lower) {
