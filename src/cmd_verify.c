@@ -36,7 +36,7 @@ static const char verify_help[] =
     "      --skip CHECK        kafka, pg, tile38 or dlq (repeat, or comma-separated)\n"
     "      --timeout DURATION  server round trip / Kafka idle bound (default 30s)\n"
     "      --threads N         threads reading the topic, each a share of the partitions\n"
-    "                          (default: one per CPU, at most one per partition)\n"
+    "                          (default: one per usable CPU, at most one per partition)\n"
     "\n" CLI_COMMON_HELP "\n"
     "Exit status: 0 every check passed, 1 a check or SLO failed, 2 usage error,\n"
     "3 a server could not be reached.\n\n"
