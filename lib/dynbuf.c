@@ -46,6 +46,25 @@ int sky_buf_reserve(sky_buf_t *b, size_t extra) {
     return 0;
 }
 
+int sky_grow_array(void **arr, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 64;
+    while (n < need) {
+        if (n > SIZE_MAX / 2)
+            return SKY_ENOMEM;
+        n *= 2;
+    }
+    if (elem && n > SIZE_MAX / elem)
+        return SKY_ENOMEM;
+    void *p = realloc(*arr, n * elem);
+    if (!p)
+        return SKY_ENOMEM;
+    *arr = p;
+    *cap = n;
+    return 0;
+}
+
 int sky_buf_add(sky_buf_t *b, const void *data, size_t len) {
     if (sky_buf_reserve(b, len))
         return SKY_ENOMEM;

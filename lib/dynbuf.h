@@ -17,6 +17,11 @@ void sky_buf_init(sky_buf_t *b, size_t max);
 void sky_buf_free(sky_buf_t *b);
 void sky_buf_reset(sky_buf_t *b); /* len = 0, keeps the memory */
 int sky_buf_reserve(sky_buf_t *b, size_t extra);
+
+/* Makes *arr, an array of *cap elements of elem bytes, hold at least need elements: the
+ * capacity doubles from 64, so n appends cost O(n). 0, or SKY_ENOMEM with *arr and *cap
+ * unchanged. */
+int sky_grow_array(void **arr, size_t *cap, size_t need, size_t elem);
 int sky_buf_add(sky_buf_t *b, const void *data, size_t len);
 int sky_buf_add_str(sky_buf_t *b, const char *s);
 int sky_buf_add_char(sky_buf_t *b, char c);

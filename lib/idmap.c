@@ -4,6 +4,7 @@
  * arena line: verify looks up every record's flight, mostly as cache misses. */
 #include "idmap.h"
 
+#include "dynbuf.h"
 #include "error.h"
 
 #include <stdlib.h>
@@ -134,27 +135,14 @@ static int grow_slots(sky_idmap_t *m, size_t n) {
     return 0;
 }
 
-static int grow_array(void **p, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q)
-        return SKY_ENOMEM;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 int sky_idmap_reserve(sky_idmap_t *m, size_t keys, size_t key_bytes) {
     size_t want = slots_for(m->count + keys);
     if (want > m->nslots && grow_slots(m, want))
         return SKY_ENOMEM;
-    if (grow_array((void **)&m->key_at, &m->key_at_cap, m->count + keys, sizeof *m->key_at) ||
-        grow_array((void **)&m->keys, &m->keys_cap,
-                   m->keys_len + key_bytes + keys * (KEY_PREFIX + 1), 1))
+    if (sky_grow_array((void **)&m->key_at, &m->key_at_cap, m->count + keys,
+                       sizeof *m->key_at) ||
+        sky_grow_array((void **)&m->keys, &m->keys_cap,
+                       m->keys_len + key_bytes + keys * (KEY_PREFIX + 1), 1))
         return SKY_ENOMEM;
     return 0;
 }

@@ -82,18 +82,6 @@ static const char *copy_str(sky_manifest_t *m, const char *s, bool *ok) {
     return r;
 }
 
-static int grow(void **arr, size_t *cap, size_t n, size_t elem) {
-    if (n < *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
-        return SKY_ENOMEM;
-    *arr = p;
-    *cap = ncap;
-    return 0;
-}
-
 sky_manifest_t *sky_manifest_new(void) {
     sky_manifest_t *m = calloc(1, sizeof *m);
     if (!m)
@@ -149,7 +137,8 @@ const sky_manifest_totals_t *sky_manifest_totals(const sky_manifest_t *m) {
 
 int sky_manifest_add_flight(sky_manifest_t *m, const sky_manifest_flight_t *f) {
     bool ok = true;
-    if (grow((void **)&m->flights, &m->capflights, m->nflights, sizeof *m->flights))
+    if (sky_grow_array((void **)&m->flights, &m->capflights, m->nflights + 1,
+                       sizeof *m->flights))
         return SKY_ENOMEM;
     sky_manifest_flight_t c = *f;
     c.id = copy_str(m, f->id ? f->id : "", &ok);
@@ -166,7 +155,7 @@ int sky_manifest_add_flight(sky_manifest_t *m, const sky_manifest_flight_t *f) {
 }
 
 int sky_manifest_add_partition(sky_manifest_t *m, const sky_manifest_partition_t *p) {
-    if (grow((void **)&m->parts, &m->capparts, m->nparts, sizeof *m->parts))
+    if (sky_grow_array((void **)&m->parts, &m->capparts, m->nparts + 1, sizeof *m->parts))
         return SKY_ENOMEM;
     m->parts[m->nparts++] = *p;
     return 0;
@@ -174,7 +163,7 @@ int sky_manifest_add_partition(sky_manifest_t *m, const sky_manifest_partition_t
 
 int sky_manifest_add_fault(sky_manifest_t *m, const sky_manifest_fault_t *f) {
     bool ok = true;
-    if (grow((void **)&m->faults, &m->capfaults, m->nfaults, sizeof *m->faults))
+    if (sky_grow_array((void **)&m->faults, &m->capfaults, m->nfaults + 1, sizeof *m->faults))
         return SKY_ENOMEM;
     sky_manifest_fault_t c = *f;
     c.flight = copy_str(m, f->flight ? f->flight : "", &ok);

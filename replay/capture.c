@@ -281,13 +281,8 @@ static int read_body(sky_capture_reader_t *r, uint32_t len, const uint8_t **body
         *body = p;
         return took;
     }
-    if (need > r->cap) {
-        uint8_t *nb = realloc(r->body, need);
-        if (!nb)
-            return SKY_ENOMEM;
-        r->body = nb;
-        r->cap = need;
-    }
+    if (sky_grow_array((void **)&r->body, &r->cap, need, 1))
+        return SKY_ENOMEM;
     *body = r->body;
     return sky_lines_read(r->in, r->body, need) == need;
 }

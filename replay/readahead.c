@@ -3,6 +3,7 @@
  * capture record's bytes are copied into its slot, since the reader reuses its buffer. */
 #include "readahead.h"
 
+#include "dynbuf.h"
 #include "error.h"
 #include "idmap.h"
 
@@ -48,13 +49,8 @@ static int own_capture(slot_t *s) {
     size_t need = c->key_len + c->value_len;
     for (size_t i = 0; i < c->nheaders; i++)
         need += strlen(c->headers[i].name) + 1 + c->headers[i].value_len;
-    if (need > s->cap) {
-        uint8_t *b = realloc(s->bytes, need);
-        if (!b)
-            return SKY_ENOMEM;
-        s->bytes = b;
-        s->cap = need;
-    }
+    if (sky_grow_array((void **)&s->bytes, &s->cap, need, 1))
+        return SKY_ENOMEM;
     uint8_t *p = s->bytes;
 #define OWN(ptr, len)                                                                          \
     do {                                                                                       \

@@ -2,6 +2,7 @@
  * flight's route, type and airline from (seed, index) alone, and evaluates positions. */
 #include "traffic.h"
 
+#include "dynbuf.h"
 #include "error.h"
 #include "geodesy.h"
 #include "parse.h"
@@ -289,19 +290,6 @@ static uint8_t continent_code(const char *s) {
     return 0;
 }
 
-/* Makes room for one more element of size bytes in *arr holding n (capacity doubles). */
-static int reserve(void **arr, size_t *cap, size_t n, size_t size) {
-    if (n < *cap)
-        return 0;
-    size_t want = *cap ? *cap * 2 : 64;
-    void *p = realloc(*arr, want * size);
-    if (!p)
-        return -1;
-    *arr = p;
-    *cap = want;
-    return 0;
-}
-
 static const char *const airport_required[] = {"icao", "iata", "type", "lat", "lon",
                                                "elevation_ft", NULL};
 static const char *const airport_optional[] = {"continent", NULL};
@@ -327,7 +315,7 @@ static int airport_row(sky_traffic_t *t, char **f, const int *col, const char *w
     a.unit = sky_geo_unit(a.lat, a.lon);
     a.continent = col[6] >= 0 ? continent_code(f[col[6]]) : 0;
     if (t->nairports >= UINT32_MAX / 2 ||
-        reserve((void **)&t->airports, &t->airports_cap, t->nairports, sizeof a) < 0)
+        sky_grow_array((void **)&t->airports, &t->airports_cap, t->nairports + 1, sizeof a))
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "%s: out of memory", where);
     t->airports[t->nairports++] = a;
     return 0;
@@ -347,7 +335,7 @@ static int airline_row(sky_traffic_t *t, char **f, const int *col, const char *w
     a.continent = col[2] >= 0 ? continent_code(f[col[2]]) : 0;
     if (t->nairlines >= UINT16_MAX)
         return sky_err(errstr, errstr_size, SKY_EINVAL, "%s: too many airlines", where);
-    if (reserve((void **)&t->airlines, &t->airlines_cap, t->nairlines, sizeof a) < 0)
+    if (sky_grow_array((void **)&t->airlines, &t->airlines_cap, t->nairlines + 1, sizeof a))
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "%s: out of memory", where);
     t->airlines[t->nairlines++] = a;
     return 0;
@@ -410,7 +398,7 @@ static int type_row(sky_traffic_t *t, char **f, const int *col, const char *wher
                        where);
     if (t->ntypes >= UINT16_MAX)
         return sky_err(errstr, errstr_size, SKY_EINVAL, "%s: too many aircraft types", where);
-    if (reserve((void **)&t->types, &t->types_cap, t->ntypes, sizeof y) < 0)
+    if (sky_grow_array((void **)&t->types, &t->types_cap, t->ntypes + 1, sizeof y))
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "%s: out of memory", where);
     t->types[t->ntypes++] = y;
     return 0;
