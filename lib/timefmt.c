@@ -50,6 +50,13 @@ static void put2(char *p, unsigned v) {
     p[1] = (char)('0' + v % 10);
 }
 
+/* Three digits of milliseconds (0..999). */
+static void put_millis(char *p, unsigned frac) {
+    p[0] = (char)('0' + frac / 100);
+    p[1] = (char)('0' + frac / 10 % 10);
+    p[2] = (char)('0' + frac % 10);
+}
+
 static size_t fmt_int(char *out, int64_t v) {
     char tmp[24];
     size_t n = 0;
@@ -84,9 +91,8 @@ size_t sky_ts_format(int64_t ms, sky_ts_format_t fmt, char *out) {
         n = fmt_int(out, secs);
         if (frac) {
             out[n++] = '.';
-            out[n++] = (char)('0' + frac / 100);
-            out[n++] = (char)('0' + frac / 10 % 10);
-            out[n++] = (char)('0' + frac % 10);
+            put_millis(out + n, frac);
+            n += 3;
         }
         break;
     case SKY_TS_ISO8601:
@@ -130,9 +136,7 @@ size_t sky_ts_format(int64_t ms, sky_ts_format_t fmt, char *out) {
         last.valid = true;
     millis:
         out[19] = '.';
-        out[20] = (char)('0' + frac / 100);
-        out[21] = (char)('0' + frac / 10 % 10);
-        out[22] = (char)('0' + frac % 10);
+        put_millis(out + 20, frac);
         out[23] = 'Z';
         n = 24;
     }
@@ -146,10 +150,7 @@ size_t sky_ts_format_update(int64_t prev_ms, size_t prev_len, int64_t ms, sky_ts
     if (fmt != SKY_TS_ISO8601 || prev_len != ISO_PREFIX + 5 || prev_ms < 0 || ms < 0 ||
         prev_ms / 1000 != ms / 1000)
         return sky_ts_format(ms, fmt, out);
-    unsigned frac = (unsigned)(ms % 1000);
-    out[20] = (char)('0' + frac / 100);
-    out[21] = (char)('0' + frac / 10 % 10);
-    out[22] = (char)('0' + frac % 10);
+    put_millis(out + 20, (unsigned)(ms % 1000));
     return prev_len;
 }
 
