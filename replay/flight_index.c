@@ -1,6 +1,7 @@
 /* Flight table: entries in first-seen order, found through an idmap of their flight ids. */
 #include "flight_index.h"
 
+#include "dynbuf.h"
 #include "idmap.h"
 
 #include <stdlib.h>
@@ -52,15 +53,10 @@ sky_flight_entry_t *sky_flight_index_get_hashed(sky_flight_index_t *x, const cha
                                                 size_t len, uint64_t hash) {
     if (len >= SKY_FLIGHT_ID_MAX)
         return NULL;
-    size_t n = sky_idmap_count(x->ids);
-    if (n == x->cap) { /* room for the entry first, so a failure leaves no key without one */
-        size_t cap = x->cap ? x->cap * 2 : 256;
-        sky_flight_entry_t *ne = realloc(x->entries, cap * sizeof *ne);
-        if (!ne)
-            return NULL;
-        x->entries = ne;
-        x->cap = cap;
-    }
+    /* room for the entry first, so a failure leaves no key without one */
+    if (sky_grow_array((void **)&x->entries, &x->cap, sky_idmap_count(x->ids) + 1,
+                       sizeof *x->entries))
+        return NULL;
     bool added;
     int64_t i = sky_idmap_intern_hashed(x->ids, id, len, hash, &added);
     if (i < 0)
