@@ -4,34 +4,13 @@
 
 #include "error.h"
 #include "timefmt.h"
+#include "wire.h"
 
 #include <string.h>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-
-enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
-
-static size_t put_varint(uint8_t *p, uint64_t v) {
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
-/* The wire is little-endian: on such a host, one 8-byte move each way. */
-static void put_le64(uint8_t *p, uint64_t v) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(p, &v, 8);
-#else
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-#endif
-}
 
 static uint64_t get_le64(const uint8_t *p) {
     uint64_t v = 0;
@@ -44,39 +23,6 @@ static uint64_t get_le64(const uint8_t *p) {
     return v;
 }
 
-static size_t put_double(uint8_t *p, unsigned field, double v) {
-    uint64_t bits;
-    if (v == 0.0) /* proto3 omits zero; protobuf-c treats -0.0 as zero too */
-        return 0;
-    memcpy(&bits, &v, 8);
-    p[0] = (uint8_t)(field << 3 | WT_I64);
-    put_le64(p + 1, bits);
-    return 9;
-}
-
-static size_t put_int32(uint8_t *p, unsigned field, int32_t v) {
-    if (v == 0)
-        return 0;
-    p[0] = (uint8_t)(field << 3 | WT_VARINT);
-    /* int32 negatives are sign-extended to 64 bits on the wire */
-    return 1 + put_varint(p + 1, (uint64_t)(int64_t)v);
-}
-
-/* A string field of known length: the copy is a fixed 32 bytes when it fits (src has 32
- * readable bytes: every string field is at least that big), so no memcpy call. */
-static inline __attribute__((always_inline)) size_t put_known(uint8_t *p, unsigned field,
-                                                              const char *s, size_t len) {
-    if (len == 0)
-        return 0;
-    p[0] = (uint8_t)(field << 3 | WT_LEN);
-    size_t n = 1 + put_varint(p + 1, len);
-    if (len <= 32)
-        memcpy(p + n, s, 32);
-    else
-        memcpy(p + n, s, len);
-    return n + len;
-}
-
 static size_t known_len(size_t len) { /* bytes of a string field of len bytes (len < 128) */
     return len ? 2 + len : 0;
 }
@@ -85,26 +31,26 @@ size_t sky_flight_encode_lens(const sky_flight_t *f, const sky_flight_lens_t *l,
                               size_t cap) {
     if (cap < SKY_FLIGHT_ENCODED_MAX)
         return 0;
-    size_t n = put_known(out, 1, f->flight_id, l->flight_id);
+    size_t n = sky_wire_str32(out, 1, f->flight_id, l->flight_id);
     if (f->has_location) {
         size_t loc_len = (f->latitude != 0.0 ? 9 : 0) + (f->longitude != 0.0 ? 9 : 0);
-        out[n++] = 2 << 3 | WT_LEN;
+        out[n++] = 2 << 3 | SKY_WT_LEN;
         out[n++] = (uint8_t)loc_len;
-        n += put_double(out + n, 1, f->latitude);
-        n += put_double(out + n, 2, f->longitude);
+        n += sky_wire_double(out + n, 1, f->latitude);
+        n += sky_wire_double(out + n, 2, f->longitude);
     }
-    n += put_int32(out + n, 3, f->altitude);
-    n += put_int32(out + n, 4, f->airspeed);
-    n += put_known(out + n, 5, f->timestamp, l->timestamp);
+    n += sky_wire_int32(out + n, 3, f->altitude);
+    n += sky_wire_int32(out + n, 4, f->airspeed);
+    n += sky_wire_str32(out + n, 5, f->timestamp, l->timestamp);
     if (f->has_metadata) {
         size_t meta_len = known_len(l->airline) + known_len(l->flight_number) +
                           known_len(l->departure) + known_len(l->arrival);
-        out[n++] = 6 << 3 | WT_LEN;
-        n += put_varint(out + n, meta_len);
-        n += put_known(out + n, 1, f->airline, l->airline);
-        n += put_known(out + n, 2, f->flight_number, l->flight_number);
-        n += put_known(out + n, 3, f->departure_airport, l->departure);
-        n += put_known(out + n, 4, f->arrival_airport, l->arrival);
+        out[n++] = 6 << 3 | SKY_WT_LEN;
+        n += sky_wire_varint(out + n, meta_len);
+        n += sky_wire_str32(out + n, 1, f->airline, l->airline);
+        n += sky_wire_str32(out + n, 2, f->flight_number, l->flight_number);
+        n += sky_wire_str32(out + n, 3, f->departure_airport, l->departure);
+        n += sky_wire_str32(out + n, 4, f->arrival_airport, l->arrival);
     }
     return n;
 }
@@ -177,18 +123,18 @@ static int get_varint(reader_t *r, uint64_t *v) {
 static int skip_field(reader_t *r, unsigned wt) {
     uint64_t v;
     switch (wt) {
-    case WT_VARINT: return get_varint(r, &v);
-    case WT_I64:
+    case SKY_WT_VARINT: return get_varint(r, &v);
+    case SKY_WT_I64:
         if (r->end - r->p < 8)
             return -1;
         r->p += 8;
         return 0;
-    case WT_I32:
+    case SKY_WT_I32:
         if (r->end - r->p < 4)
             return -1;
         r->p += 4;
         return 0;
-    case WT_LEN:
+    case SKY_WT_LEN:
         if (get_varint(r, &v) || v > (uint64_t)(r->end - r->p))
             return -1;
         r->p += v;
@@ -241,7 +187,7 @@ static int decode_location(reader_t *r, sky_flight_t *f, char *errstr, size_t er
             return TRUNC("location");
         unsigned field = (unsigned)(tag >> 3), wt = tag & 7;
         if (field == 1 || field == 2) {
-            if (wt != WT_I64)
+            if (wt != SKY_WT_I64)
                 return WRONG_TYPE(field == 1 ? "latitude" : "longitude");
             if (get_double(r, field == 1 ? &f->latitude : &f->longitude))
                 return TRUNC("location");
@@ -263,7 +209,7 @@ static int decode_metadata(reader_t *r, sky_flight_t *f, char *errstr, size_t er
         unsigned field = (unsigned)(tag >> 3), wt = tag & 7;
         if (field >= 1 && field <= 4) {
             reader_t body;
-            if (wt != WT_LEN)
+            if (wt != SKY_WT_LEN)
                 return WRONG_TYPE(names[field - 1]);
             if (get_bytes(r, &body))
                 return TRUNC(names[field - 1]);
@@ -280,7 +226,7 @@ static int decode_metadata(reader_t *r, sky_flight_t *f, char *errstr, size_t er
 static int decode_int32(reader_t *r, unsigned wt, int32_t *out, const char *name, char *errstr,
                         size_t errsz) {
     uint64_t v;
-    if (wt != WT_VARINT)
+    if (wt != SKY_WT_VARINT)
         return WRONG_TYPE(name);
     if (get_varint(r, &v))
         return TRUNC(name);
@@ -303,7 +249,7 @@ int sky_flight_decode(const void *buf, size_t len, sky_flight_t *f, char *errstr
         case 5:
         case 2:
         case 6:
-            if (wt != WT_LEN)
+            if (wt != SKY_WT_LEN)
                 return WRONG_TYPE(field == 1 ? "flight_id" : field == 5 ? "timestamp"
                                   : field == 2 ? "location" : "metadata");
             if (get_bytes(&r, &body))
