@@ -3,6 +3,10 @@
 
 #include <math.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define DEG2RAD (M_PI / 180.0)
 #define RAD2DEG (180.0 / M_PI)
 
@@ -110,18 +114,25 @@ void sky_geo_sincos(double x, double *sin_x, double *cos_x) {
     }
 }
 
+/* atan(x) = x + x z P(z) / Q(z), z = x^2 (Cephes atan.c): literals, so that the
+ * two-lane form loads each as one constant. */
+#define ATAN_P0 -8.750608600031904122785E-1
+#define ATAN_P1 -1.615753718733365076637E1
+#define ATAN_P2 -7.500855792314704667340E1
+#define ATAN_P3 -1.228866684490136173410E2
+#define ATAN_P4 -6.485021904942025371773E1
+#define ATAN_Q0 2.485846490142306297962E1
+#define ATAN_Q1 1.650270098316988542046E2
+#define ATAN_Q2 4.328810604912902668951E2
+#define ATAN_Q3 4.853903996359136964868E2
+#define ATAN_Q4 1.945506571482613964425E2
+
 /* atan(num / den) for 0 <= num <= 0.66 den, den > 0: one division for the ratio, one
  * for the rational function. */
 static double atan_small(double num, double den) {
-    static const double p[] = {-8.750608600031904122785E-1, -1.615753718733365076637E1,
-                               -7.500855792314704667340E1, -1.228866684490136173410E2,
-                               -6.485021904942025371773E1};
-    static const double q[] = {2.485846490142306297962E1, 1.650270098316988542046E2,
-                               4.328810604912902668951E2, 4.853903996359136964868E2,
-                               1.945506571482613964425E2};
     double x = num / den, z = x * x;
-    double pz = (((p[0] * z + p[1]) * z + p[2]) * z + p[3]) * z + p[4];
-    double qz = ((((z + q[0]) * z + q[1]) * z + q[2]) * z + q[3]) * z + q[4];
+    double pz = (((ATAN_P0 * z + ATAN_P1) * z + ATAN_P2) * z + ATAN_P3) * z + ATAN_P4;
+    double qz = ((((z + ATAN_Q0) * z + ATAN_Q1) * z + ATAN_Q2) * z + ATAN_Q3) * z + ATAN_Q4;
     return x * (z * pz / qz) + x;
 }
 
@@ -142,3 +153,67 @@ double sky_geo_atan2(double y, double x) {
         r = M_PI - r;
     return y < 0 ? -r : r;
 }
+
+#ifdef __SSE2__
+/* The constants of the two-lane code as 16-byte pairs, each one load (GCC builds an
+ * _mm_set1_pd from a scalar load and a shuffle). */
+enum { K_P0, K_P1, K_P2, K_P3, K_P4, K_Q0, K_Q1, K_Q2, K_Q3, K_Q4, K_MID, K_ONE, K_PI_4,
+       K_PI_4_TAIL, K_PI_2, K_PI, K_COUNT };
+#define PAIR(v) {v, v}
+static _Alignas(16) const double pd[K_COUNT][2] = {
+    PAIR(ATAN_P0), PAIR(ATAN_P1), PAIR(ATAN_P2), PAIR(ATAN_P3),     PAIR(ATAN_P4),
+    PAIR(ATAN_Q0), PAIR(ATAN_Q1), PAIR(ATAN_Q2), PAIR(ATAN_Q3),     PAIR(ATAN_Q4),
+    PAIR(0.66),    PAIR(1.0),     PAIR(M_PI / 4), PAIR(PI_4_TAIL), PAIR(M_PI / 2),
+    PAIR(M_PI)};
+#undef PAIR
+#define K(name) _mm_load_pd(pd[K_##name])
+
+/* mask ? a : b, lane by lane (SSE2 has no blend). */
+static __m128d select_pd(__m128d mask, __m128d a, __m128d b) {
+    return _mm_or_pd(_mm_and_pd(mask, a), _mm_andnot_pd(mask, b));
+}
+
+/* atan_small on two lanes: the same operations in the same order, so the same bits. */
+static __m128d atan_small_pd(__m128d num, __m128d den) {
+    __m128d x = _mm_div_pd(num, den), z = _mm_mul_pd(x, x);
+    __m128d pz = _mm_add_pd(_mm_mul_pd(K(P0), z), K(P1));
+    pz = _mm_add_pd(_mm_mul_pd(pz, z), K(P2));
+    pz = _mm_add_pd(_mm_mul_pd(pz, z), K(P3));
+    pz = _mm_add_pd(_mm_mul_pd(pz, z), K(P4));
+    __m128d qz = _mm_add_pd(z, K(Q0));
+    qz = _mm_add_pd(_mm_mul_pd(qz, z), K(Q1));
+    qz = _mm_add_pd(_mm_mul_pd(qz, z), K(Q2));
+    qz = _mm_add_pd(_mm_mul_pd(qz, z), K(Q3));
+    qz = _mm_add_pd(_mm_mul_pd(qz, z), K(Q4));
+    return _mm_add_pd(_mm_mul_pd(x, _mm_div_pd(_mm_mul_pd(z, pz), qz)), x);
+}
+
+/* sky_geo_atan2's three ranges become a choice of numerator, denominator, base angle
+ * and sign per lane: r = base + (tail + sign * atan_small(num, den)), which is what
+ * each branch of sky_geo_atan2 computes, so the bits are the same. */
+void sky_geo_atan2_2(const double y[2], const double x[2], double r[2]) {
+    const __m128d sign = _mm_set1_pd(-0.0), zero = _mm_setzero_pd();
+    __m128d vy = _mm_loadu_pd(y), vx = _mm_loadu_pd(x);
+    __m128d ax = _mm_andnot_pd(sign, vx), ay = _mm_andnot_pd(sign, vy);
+    __m128d lo = _mm_min_pd(ax, ay), hi = _mm_max_pd(ax, ay);
+    __m128d mid = _mm_cmpgt_pd(lo, _mm_mul_pd(K(MID), hi)); /* the pi/4 range */
+    __m128d steep = _mm_cmpgt_pd(ay, ax);                  /* pi/2 - atan(x/y) */
+    __m128d num = select_pd(mid, _mm_sub_pd(hi, lo), lo);
+    __m128d den = select_pd(mid, _mm_add_pd(hi, lo), hi);
+    den = select_pd(_mm_cmpeq_pd(den, zero), K(ONE), den); /* (0, 0): atan(0/1) */
+    __m128d t = atan_small_pd(num, den);
+    /* negated: in the pi/4 range when ay < ax, outside it when ay > ax */
+    t = _mm_xor_pd(t, _mm_and_pd(_mm_xor_pd(mid, steep), sign));
+    __m128d base = select_pd(mid, K(PI_4), _mm_and_pd(steep, K(PI_2)));
+    __m128d res = _mm_add_pd(base, _mm_add_pd(_mm_and_pd(mid, K(PI_4_TAIL)), t));
+    res = select_pd(_mm_cmplt_pd(vx, zero), _mm_sub_pd(K(PI), res), res);
+    res = _mm_xor_pd(res, _mm_and_pd(_mm_cmplt_pd(vy, zero), sign));
+    _mm_storeu_pd(r, res);
+}
+#undef K
+#else
+void sky_geo_atan2_2(const double y[2], const double x[2], double r[2]) {
+    r[0] = sky_geo_atan2(y[0], x[0]);
+    r[1] = sky_geo_atan2(y[1], x[1]);
+}
+#endif

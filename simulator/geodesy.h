@@ -44,5 +44,8 @@ void sky_geo_arc_point(const sky_geo_arc_t *arc, double s_nm, double *lat_deg, d
  * angle is at most pi). */
 void sky_geo_sincos(double x, double *sin_x, double *cos_x);
 double sky_geo_atan2(double y, double x);
+/* r[i] = sky_geo_atan2(y[i], x[i]), the same bits, both at once and without branches
+ * (a position's latitude and longitude). */
+void sky_geo_atan2_2(const double y[2], const double x[2], double r[2]);
 
 #endif

@@ -16,26 +16,28 @@
 static double min_d(double a, double b) { return a < b ? a : b; }
 static double max_d(double a, double b) { return a > b ? a : b; }
 
-/* Altitude at segment boundary k (0..8): the start of segment k, the end of k - 1. */
-static double boundary_alt(double cruise, double dep, double arr, int k) {
+/* Altitude at each segment boundary k (0..8): the start of segment k, the end of
+ * k - 1. Straight-line code: the generator asks for every record. */
+static void boundary_alts(double cruise, double dep, double arr, double h[SKY_SEG_COUNT + 1]) {
     double glide = arr + SKY_PROFILE_GLIDE_FT;
-    switch (k) {
-    case 0: return dep;
-    case 1: return max_d(dep, min_d(SKY_PROFILE_FL100_FT, cruise));
-    case 2: return max_d(max_d(dep, min_d(SKY_PROFILE_FL100_FT, cruise)),
-                         min_d(SKY_PROFILE_FL240_FT, cruise));
-    case 3:
-    case 4: return cruise;
-    case 5: return max_d(glide, min_d(SKY_PROFILE_FL100_FT, cruise));
-    case 6: return glide;
-    case 7: return arr + SKY_PROFILE_GLIDE_FT * (SKY_PROFILE_FINAL_NM / SKY_PROFILE_APPROACH_NM);
-    default: return arr;
-    }
+    h[0] = dep;
+    h[1] = max_d(dep, min_d(SKY_PROFILE_FL100_FT, cruise));
+    h[2] = max_d(h[1], min_d(SKY_PROFILE_FL240_FT, cruise));
+    h[3] = h[4] = cruise;
+    h[5] = max_d(glide, min_d(SKY_PROFILE_FL100_FT, cruise));
+    h[6] = glide;
+    h[7] = arr + SKY_PROFILE_GLIDE_FT * (SKY_PROFILE_FINAL_NM / SKY_PROFILE_APPROACH_NM);
+    h[8] = arr;
 }
 
-static void boundary_alts(int32_t cruise, int32_t dep, int32_t arr, double h[SKY_SEG_COUNT + 1]) {
-    for (int k = 0; k <= SKY_SEG_COUNT; k++)
-        h[k] = boundary_alt(cruise, dep, arr, k);
+/* lrint without the libm call: SSE2's conversion rounds the same way (to nearest, ties
+ * to even, the default mode). */
+static int32_t round_i32(double x) {
+#ifdef __SSE2__
+    return _mm_cvtsd_si32(_mm_set_sd(x));
+#else
+    return (int32_t)lrint(x);
+#endif
 }
 
 int32_t sky_profile_min_cruise_ft(int32_t dep_elev_ft, int32_t arr_elev_ft) {
@@ -188,23 +190,22 @@ void sky_profile_eval(const sky_flight_plan_t *plan, int64_t t_ms, double *s_nm,
     double f = dt / (double)(t1 - t0);
     double v0 = plan->seg_v[k], v = v0 + (plan->seg_v[k + 1] - v0) * f;
     double s = (k ? plan->seg_s[k - 1] : 0.0) + (v0 + v) * 0.5 * dt / MS_PER_HOUR;
-    double alt;
-    if (k >= SKY_SEG_APPROACH) {
-        double to_go = plan->dist_nm - s;
-        alt = plan->arr_elev_ft + SKY_PROFILE_GLIDE_FT / SKY_PROFILE_APPROACH_NM * max_d(to_go, 0);
-        *phase = SKY_PHASE_APPROACH;
-    } else if (k == SKY_SEG_CRUISE) {
-        alt = plan->cruise_ft;
-        *phase = SKY_PHASE_CRUISE;
-    } else {
-        double h0 = boundary_alt(plan->cruise_ft, plan->dep_elev_ft, plan->arr_elev_ft, k);
-        double h1 = boundary_alt(plan->cruise_ft, plan->dep_elev_ft, plan->arr_elev_ft, k + 1);
-        alt = h0 + (h1 - h0) * f;
-        *phase = k < SKY_SEG_CRUISE ? SKY_PHASE_CLIMB : SKY_PHASE_DESCENT;
-    }
+    /* every segment's altitude without a branch on the segment (records of thousands
+     * of flights interleave, so it would mispredict): the boundaries interpolated
+     * (the cruise's are both the level), and on the approach the glide path */
+    static const int8_t phase_of[SKY_SEG_COUNT] = {
+        SKY_PHASE_CLIMB,   SKY_PHASE_CLIMB,   SKY_PHASE_CLIMB,    SKY_PHASE_CRUISE,
+        SKY_PHASE_DESCENT, SKY_PHASE_DESCENT, SKY_PHASE_APPROACH, SKY_PHASE_APPROACH};
+    double h[SKY_SEG_COUNT + 1];
+    boundary_alts(plan->cruise_ft, plan->dep_elev_ft, plan->arr_elev_ft, h);
+    double interpolated = h[k] + (h[k + 1] - h[k]) * f;
+    double glide_path = plan->arr_elev_ft + SKY_PROFILE_GLIDE_FT / SKY_PROFILE_APPROACH_NM *
+                                                max_d(plan->dist_nm - s, 0);
+    double alt = k >= SKY_SEG_APPROACH ? glide_path : interpolated;
+    *phase = phase_of[k];
     *s_nm = s;
-    *alt_ft = (int32_t)lrint(alt);
-    *speed_kt = (int32_t)lrint(v);
+    *alt_ft = round_i32(alt);
+    *speed_kt = round_i32(v);
 }
 
 int32_t sky_profile_climb_limit_fpm(const sky_aircraft_type_t *type, int32_t alt_ft) {

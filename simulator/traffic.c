@@ -790,8 +790,10 @@ void sky_traffic_position(const sky_traffic_t *t, const sky_flight_plan_t *plan,
     double kb = sn * plan->geo[1], ka = c - plan->geo[0] * kb;
     const sky_geo_vec_t *a = &dep->unit, *b = &arr->unit;
     double x = a->x * ka + b->x * kb, y = a->y * ka + b->y * kb, z = a->z * ka + b->z * kb;
-    pos->lat = sky_geo_atan2(z, sqrt(x * x + y * y)) * (180.0 / M_PI);
-    pos->lon = sky_geo_atan2(y, x) * (180.0 / M_PI);
+    double ys[2] = {z, y}, xs[2] = {sqrt(x * x + y * y), x}, r[2];
+    sky_geo_atan2_2(ys, xs, r);
+    pos->lat = r[0] * (180.0 / M_PI);
+    pos->lon = r[1] * (180.0 / M_PI);
 }
 
 /* ---- names and lookups ---- */

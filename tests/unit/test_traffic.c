@@ -264,6 +264,37 @@ static void test_fast_trig_matches_libm_within_1e_15(void **state) {
     }
 }
 
+/* The two-lane atan2 gives sky_geo_atan2's bits: every range boundary, both signs of
+ * each coordinate, zeros, and random unit-circle and mixed-scale points. */
+static void test_atan2_pair_gives_the_scalar_bits(void **state) {
+    (void)state;
+    static const double edge[] = {0.0, -0.0, 1e-300, 1.0, 0.66, 0.6600000000000001, 0.65999999,
+                                  1.5, 1e-12, 3.0, 1e6};
+    size_t nedge = sizeof edge / sizeof edge[0];
+    uint64_t rng = 88172645463325252ULL;
+    for (size_t i = 0; i < nedge * nedge + 200000; i++) {
+        double y, x;
+        if (i < nedge * nedge) {
+            y = edge[i / nedge], x = edge[i % nedge];
+            if (i & 1)
+                y = -y;
+            if (i & 2)
+                x = -x;
+        } else {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            double a = (double)(rng >> 11) * 0x1p-53 * 2 * M_PI;
+            double scale = (i & 3) ? 1.0 : (double)(rng & 1023) + 1e-3;
+            y = sin(a) * scale, x = cos(a);
+        }
+        double ys[2] = {y, x}, xs[2] = {x, y}, r[2];
+        sky_geo_atan2_2(ys, xs, r);
+        double want0 = sky_geo_atan2(y, x), want1 = sky_geo_atan2(x, y);
+        if (memcmp(&r[0], &want0, sizeof r[0]) != 0 || memcmp(&r[1], &want1, sizeof r[1]) != 0)
+            fail_msg("atan2 pair (%.17g, %.17g): %.17g %.17g, scalar %.17g %.17g", y, x, r[0],
+                     r[1], want0, want1);
+    }
+}
+
 /* Every position lies on the libm great circle (sky_geo_arc_point) within 1e-9 degree. */
 static void test_positions_match_the_libm_great_circle(void **state) {
     const sky_traffic_t *t = *state;
@@ -465,6 +496,7 @@ int main(void) {
         cmocka_unit_test(test_airport_list_and_routes_are_honoured),
         cmocka_unit_test(test_type_suits_route_length),
         cmocka_unit_test(test_fast_trig_matches_libm_within_1e_15),
+        cmocka_unit_test(test_atan2_pair_gives_the_scalar_bits),
         cmocka_unit_test(test_positions_match_the_libm_great_circle),
         cmocka_unit_test(test_flight_id_and_number_formats),
         cmocka_unit_test(test_region_errors_name_the_bad_value),
