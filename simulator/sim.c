@@ -10,6 +10,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "parse.h"
+#include "record.h"
 #include "record_json.h"
 #include "scheduler.h"
 #include "traffic.h"
@@ -43,21 +44,6 @@ typedef struct slot {
 
 typedef enum pacing { PACE_TIME, PACE_RATE, PACE_MAX } pacing_t;
 
-/* An airline's codes as flight ids and numbers start with them: the ICAO code (the
- * id's prefix) and the IATA flight number prefix, learnt from the model's first number. */
-typedef struct prefix {
-    char code[6];
-    uint8_t len, filled;
-    char icao[4];
-    uint8_t icao_len;
-} prefix_t;
-
-/* An airport's ICAO code (up to 4 letters, not NUL-terminated) and its length. */
-typedef struct airport_code {
-    char code[4];
-    uint8_t len;
-} airport_code_t;
-
 typedef struct sim {
     const sky_sim_config_t *cfg;
     const sky_scenario_t *sc;
@@ -85,15 +71,13 @@ typedef struct sim {
     uint64_t slots_total;
     char run_id[64];
     const char *topic;
-    /* flight ids without printf (traffic.h's documented format, checked per flight) */
-    prefix_t *iata; /* per airline index: flight number prefix */
-    airport_code_t *airport_codes; /* per airport index */
-    bool slow_ids;
-    /* record being built */
-    sky_flight_t f;
-    sky_flight_lens_t lens; /* of f's strings */
-    int64_t ts_ms;          /* the time f->timestamp holds (lens.timestamp 0: none yet) */
+    /* record being built: its bytes; f and id only where a record is read back (JSON
+     * sinks, faults, the manifest) */
+    sky_simrec_t *rec;
     uint8_t enc[SKY_FLIGHT_ENCODED_MAX];
+    size_t enc_len;
+    sky_flight_t f;
+    char id[SKY_FLIGHT_ID_MAX];
     char errbuf[256];
     /* counters */
     sky_sim_result_t *res;
@@ -152,158 +136,22 @@ static int64_t seq_time_us(const sim_t *s, const slot_t *sl, int64_t seq) {
     return sl->first_us + seq * s->sc->cadence_ms * 1000;
 }
 
-/* Flight numbers (1 to 4 digits in practice), two digits per step, right-aligned at the
- * end of buf[16]: returns where they start. The callers copy 8 bytes from there in one
- * fixed move (a number has at most 10 digits, so buf holds them). */
-static size_t put_u32_tail(char buf[16], uint32_t v) {
-    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-                                   "25262728293031323334353637383940414243444546474849"
-                                   "50515253545556575859606162636465666768697071727374"
-                                   "75767778798081828384858687888990919293949596979899";
-    size_t n = 16;
-    for (; v >= 100; v /= 100) {
-        n -= 2;
-        memcpy(buf + n, pairs + v % 100 * 2, 2);
-    }
-    if (v >= 10) {
-        n -= 2;
-        memcpy(buf + n, pairs + v * 2, 2);
-    } else {
-        buf[--n] = (char)('0' + v);
-    }
-    return n;
-}
-
-/* "%06llx" of v. The first 16 million flights (six digits) in a few word operations:
- * each nibble spread to a byte, '0' or 'a' - 10 added to all at once. */
-static size_t put_hex_min6(char *out, uint64_t v) {
-    static const char digits[] = "0123456789abcdef";
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (v < 1u << 24) {
-        uint64_t x = v;
-        x = (x | x << 16) & 0x0000FFFF0000FFFFull;
-        x = (x | x << 8) & 0x00FF00FF00FF00FFull;
-        x = (x | x << 4) & 0x0F0F0F0F0F0F0F0Full; /* nibble k in byte k */
-        uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
-        x += 0x3030303030303030ull + letters * ('a' - '0' - 10);
-        x = __builtin_bswap64(x); /* the top nibble first; bytes 0-1 are the unused two */
-        memcpy(out, (const char *)&x + 2, 6);
-        return 6;
-    }
-#endif
-    size_t len = 6;
-    while (len < 16 && v >> (4 * len))
-        len++;
-    for (size_t i = len; i-- > 0; v >>= 4)
-        out[i] = digits[v & 15];
-    return len;
-}
-
-/* "<airline ICAO><number>-<index, hex, 6+ digits>" and "<IATA><number>", as
- * sky_traffic_flight_id / _flight_number write them, without snprintf: this runs
- * for every record. check_ids compares a sample with the model's. */
-static void write_ids(sim_t *s, const sky_flight_plan_t *plan, char *id, char *number,
-                      sky_flight_lens_t *lens) {
-    if (s->slow_ids) {
-        lens->flight_id =
-            (uint8_t)sky_traffic_flight_id(s->traffic, plan, id, SKY_FLIGHT_ID_MAX);
-        lens->flight_number =
-            (uint8_t)sky_traffic_flight_number(s->traffic, plan, number, SKY_META_MAX);
-        return;
-    }
-    char buf[24] = {0}; /* the digits end at buf[16]; 8 spare bytes for the fixed moves */
-    size_t at = put_u32_tail(buf, plan->number), dlen = 16 - at;
-    const char *digits = buf + at;
-    prefix_t *iata = &s->iata[plan->airline];
-    if (!iata->filled) {
-        char full[SKY_META_MAX];
-        size_t flen = sky_traffic_flight_number(s->traffic, plan, full, sizeof full);
-        if (flen < dlen || flen - dlen >= sizeof iata->code ||
-            memcmp(full + flen - dlen, digits, dlen) != 0) {
-            s->slow_ids = true;
-            write_ids(s, plan, id, number, lens);
-            return;
-        }
-        memcpy(iata->code, full, flen - dlen);
-        iata->len = (uint8_t)(flen - dlen);
-        const char *icao = sky_traffic_airline_icao(s->traffic, plan); /* 3 letters */
-        iata->icao_len = (uint8_t)strnlen(icao, sizeof iata->icao);
-        memcpy(iata->icao, icao, iata->icao_len);
-        iata->filled = 1;
-    }
-    /* fixed-size moves (inlined), each overwritten past its length by the next part:
-     * id and number have room (SKY_FLIGHT_ID_MAX, SKY_META_MAX) */
-    memcpy(id, iata->icao, sizeof iata->icao);
-    size_t n = iata->icao_len;
-    memcpy(id + n, digits, 10);
-    n += dlen;
-    id[n++] = '-';
-    n += put_hex_min6(id + n, plan->index);
-    id[n] = '\0';
-    lens->flight_id = (uint8_t)n;
-    memcpy(number, iata->code, sizeof iata->code);
-    memcpy(number + iata->len, digits, 10);
-    number[iata->len + dlen] = '\0';
-    lens->flight_number = (uint8_t)(iata->len + dlen);
-}
-
-/* Falls back to the model's own formatting if ours ever disagrees. The model's
- * snprintf costs more than planning the flight, so it checks a sample: the first
- * flights and every 256th. */
-static void check_ids(sim_t *s, const sky_flight_plan_t *plan) {
-    char fast_id[SKY_FLIGHT_ID_MAX], fast_num[SKY_META_MAX], id[SKY_FLIGHT_ID_MAX],
-        num[SKY_META_MAX];
-    sky_flight_lens_t lens;
-    if (s->slow_ids || (s->res->flights >= 256 && (s->res->flights & 255) != 0))
-        return;
-    write_ids(s, plan, fast_id, fast_num, &lens);
-    sky_traffic_flight_id(s->traffic, plan, id, sizeof id);
-    sky_traffic_flight_number(s->traffic, plan, num, sizeof num);
-    if (strcmp(fast_id, id) != 0 || strcmp(fast_num, num) != 0) {
-        sky_log_debug("flight id format differs from the model's (%s vs %s); using the model's",
-                      fast_id, id);
-        s->slow_ids = true;
-    }
-}
-
-
-/* An airport's ICAO code into a SKY_META_MAX field; its length. */
-static uint8_t copy_airport(const sim_t *s, char *dst, uint32_t airport) {
-    const airport_code_t *a = &s->airport_codes[airport];
-    memcpy(dst, a->code, 4); /* a constant size: inlined */
-    dst[a->len] = '\0';
-    return a->len;
-}
-
 static void build_record(sim_t *s, const slot_t *sl, int64_t t_us) {
     sky_position_t pos;
-    sky_flight_t *f = &s->f;
-    int64_t elapsed_ms = flight_us(sl, t_us) / 1000;
-    sky_traffic_position(s->traffic, &sl->plan, elapsed_ms, &pos);
-    write_ids(s, &sl->plan, f->flight_id, f->flight_number, &s->lens);
-    f->has_location = true;
-    f->latitude = pos.lat;
-    f->longitude = pos.lon;
-    f->altitude = pos.alt_ft;
-    f->airspeed = pos.speed_kt;
-    /* f->timestamp still holds the previous record's time (nothing else writes it):
-     * within the same second only the milliseconds change */
-    int64_t ts_ms = s->start_ms + t_us / 1000;
-    s->lens.timestamp = (uint8_t)sky_ts_format_update(s->ts_ms, s->lens.timestamp, ts_ms,
-                                                      s->cfg->ts_format, f->timestamp);
-    s->ts_ms = ts_ms;
-    f->has_metadata = true;
-    const prefix_t *codes = &s->iata[sl->plan.airline]; /* filled by write_ids above... */
-    if (codes->filled) {
-        memcpy(f->airline, codes->icao, sizeof codes->icao);
-        f->airline[codes->icao_len] = '\0';
-        s->lens.airline = codes->icao_len;
-    } else { /* ...unless it fell back to the model's formatting */
-        s->lens.airline = (uint8_t)snprintf(f->airline, sizeof f->airline, "%s",
-                                            sky_traffic_airline_icao(s->traffic, &sl->plan));
-    }
-    s->lens.departure = copy_airport(s, f->departure_airport, sl->plan.dep);
-    s->lens.arrival = copy_airport(s, f->arrival_airport, sl->plan.arr);
+    sky_traffic_position(s->traffic, &sl->plan, flight_us(sl, t_us) / 1000, &pos);
+    s->enc_len = sky_simrec_encode(s->rec, &sl->plan, &pos, s->start_ms + t_us / 1000, s->enc);
+}
+
+/* The record's flight id, NUL-terminated. */
+static const char *record_id(sim_t *s) {
+    memcpy(s->id, s->enc + 2, s->enc[1]);
+    s->id[s->enc[1]] = '\0';
+    return s->id;
+}
+
+/* The record read back into s->f (for the JSON sinks and malformed faults). */
+static int record_flight(sim_t *s) {
+    return sky_flight_decode(s->enc, s->enc_len, &s->f, s->errbuf, sizeof s->errbuf);
 }
 
 static void add_header_str(sky_buf_t *b, const char *name, const char *v, size_t len) {
@@ -315,6 +163,8 @@ static void add_header_str(sky_buf_t *b, const char *name, const char *v, size_t
 static int write_json_line(sim_t *s, int64_t seq, int64_t intended, const char *error) {
     char num[24];
     sky_buf_t *b = &s->line;
+    if (record_flight(s))
+        return SKY_EINVAL;
     sky_buf_add_str(b, "{\"key\":");
     sky_buf_add_json_str(b, s->f.flight_id, strlen(s->f.flight_id));
     sky_buf_add_str(b, ",\"headers\":{");
@@ -339,21 +189,22 @@ static int write_json_line(sim_t *s, int64_t seq, int64_t intended, const char *
     return 0;
 }
 
-/* Encodes s->f and hands it to the sink. */
+/* Hands the record built in s->enc to the sink. */
 static int send_record(sim_t *s, const slot_t *sl, int64_t seq, int64_t intended,
                        const char *error) {
-    size_t klen = s->lens.flight_id; /* build_record measured every string */
-    size_t vlen = sky_flight_encode_lens(&s->f, &s->lens, s->enc, sizeof s->enc);
     int rc = 0;
     s->res->produced++;
     switch (s->cfg->sink) {
     case SKY_SINK_KAFKA:
-        rc = sky_producer_send(s->producer, sl->partition, s->f.flight_id, klen, s->enc, vlen,
-                               s->run_id, seq, intended, s->errbuf, sizeof s->errbuf);
+        rc = sky_producer_send(s->producer, sl->partition, s->enc + 2, s->enc[1], s->enc,
+                               s->enc_len, s->run_id, seq, intended, s->errbuf,
+                               sizeof s->errbuf);
         break;
     case SKY_SINK_FILE:
     case SKY_SINK_STDOUT:
         rc = write_json_line(s, seq, intended, error);
+        if (rc == SKY_EINVAL)
+            break; /* record_flight said why */
         if (rc)
             snprintf(s->errbuf, sizeof s->errbuf, "%s: write failed: %s",
                      s->cfg->sink_path ? s->cfg->sink_path : "stdout", strerror(errno));
@@ -370,7 +221,7 @@ static int send_record(sim_t *s, const slot_t *sl, int64_t seq, int64_t intended
 
 static int add_fault(sim_t *s, sky_fault_kind_t kind, int64_t seq, int64_t count,
                      const char *reason) {
-    sky_manifest_fault_t fault = {kind, s->f.flight_id, seq, count, reason};
+    sky_manifest_fault_t fault = {kind, record_id(s), seq, count, reason};
     s->res->faults++;
     return sky_manifest_add_fault(s->m, &fault) ? SKY_ENOMEM : 0;
 }
@@ -415,8 +266,11 @@ static int emit_faulty(sim_t *s, slot_t *sl, int64_t seq, int64_t t_us, int faul
         return add_fault(s, SKY_FAULT_GAP, seq, sl->gap_left + 1, NULL);
     case SKY_FAULT_REORDER: sl->flags |= SLOT_HELD; return 0;
     case SKY_FAULT_MALFORMED:
+        if ((rc = record_flight(s)))
+            return rc;
         sky_faults_malform(&s->faults, &s->f, sl->plan.index, (uint64_t)seq, reason,
                            sizeof reason);
+        s->enc_len = sky_flight_encode(&s->f, s->enc, sizeof s->enc);
         rc = send_record(s, sl, seq, intended, reason);
         return rc ? rc : add_fault(s, SKY_FAULT_MALFORMED, seq, 1, reason);
     case SKY_FAULT_DUPLICATE:
@@ -513,10 +367,9 @@ static int start_flight(sim_t *s, slot_t *sl, uint64_t global, int64_t t_us, boo
         double u = sky_unit(sky_mix64(s->sc->seed ^ sky_mix64(sl->plan.index)));
         sl->start_ms = (int32_t)(u * (double)sl->plan.duration_ms);
     }
-    check_ids(s, &sl->plan);
-    write_ids(s, &sl->plan, s->f.flight_id, s->f.flight_number, &s->lens);
-    sl->partition =
-        (int16_t)sky_kafka_murmur2_partition(s->f.flight_id, s->lens.flight_id, s->nparts);
+    char id[SKY_TRAFFIC_PUT_ROOM];
+    size_t id_len = sky_traffic_put_flight_id(s->traffic, &sl->plan, id);
+    sl->partition = (int16_t)sky_kafka_murmur2_partition(id, id_len, s->nparts);
     s->airborne++;
     s->res->flights++;
     return 0;
@@ -821,15 +674,8 @@ static int setup(sim_t *s, char *errstr, size_t errstr_size) {
     s->slots = calloc(n ? n : 1, sizeof *s->slots);
     s->m = sky_manifest_new();
     s->lag_us = sky_hist_new();
-    s->iata = calloc(UINT16_MAX + 1, sizeof *s->iata);
-    size_t nairports = sky_traffic_airport_count(s->traffic);
-    s->airport_codes = calloc(nairports + 1, sizeof *s->airport_codes);
-    for (size_t i = 0; s->airport_codes && i < nairports; i++) {
-        const char *code = sky_traffic_airport_icao(s->traffic, (uint32_t)i);
-        s->airport_codes[i].len = (uint8_t)strnlen(code, sizeof s->airport_codes[i].code);
-        memcpy(s->airport_codes[i].code, code, s->airport_codes[i].len);
-    }
-    if (!s->slots || !s->m || !s->lag_us || !s->iata || !s->airport_codes)
+    s->rec = sky_simrec_new(s->traffic, s->cfg->ts_format);
+    if (!s->slots || !s->m || !s->lag_us || !s->rec)
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory for %u aircraft", n);
     sky_faults_init(&s->faults, &sc->faults, sc->seed);
     s->speedup = sc->speedup > 0 ? sc->speedup : 1;
@@ -858,8 +704,7 @@ static void teardown(sim_t *s) {
     sky_hist_destroy(s->lag_us);
     sky_manifest_destroy(s->m);
     free(s->slots);
-    free(s->iata);
-    free(s->airport_codes);
+    sky_simrec_destroy(s->rec);
     sky_sched_destroy(s->sched);
     sky_traffic_destroy(s->traffic);
 }

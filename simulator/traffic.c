@@ -35,6 +35,11 @@ typedef struct airport {
     uint8_t large, continent;
 } airport_t;
 
+/* Every airline's codes have these lengths (airline_row checks): ids are written
+ * without measuring them. */
+#define AIRLINE_ICAO_LEN 3
+#define AIRLINE_IATA_LEN 2
+
 typedef struct airline {
     char icao[4], iata[4];
     uint8_t continent;
@@ -327,8 +332,8 @@ static const char *const airline_optional[] = {"region", NULL};
 static int airline_row(sky_traffic_t *t, char **f, const int *col, const char *where,
                        char *errstr, size_t errstr_size) {
     airline_t a = {0};
-    if (check_code(f[col[0]], 3, "icao", where, errstr, errstr_size) < 0 ||
-        check_code(f[col[1]], 2, "iata", where, errstr, errstr_size) < 0)
+    if (check_code(f[col[0]], AIRLINE_ICAO_LEN, "icao", where, errstr, errstr_size) < 0 ||
+        check_code(f[col[1]], AIRLINE_IATA_LEN, "iata", where, errstr, errstr_size) < 0)
         return SKY_EINVAL;
     memcpy(a.icao, f[col[0]], 4);
     memcpy(a.iata, f[col[1]], 3);
@@ -798,21 +803,106 @@ void sky_traffic_position(const sky_traffic_t *t, const sky_flight_plan_t *plan,
 
 /* ---- names and lookups ---- */
 
+/* Flight numbers (1 to 5 digits), two digits per step, right-aligned at the end of
+ * buf[16]: returns where they start. The callers copy 8 bytes from there in one fixed
+ * move (buf has 8 spare bytes after its 16). */
+static size_t put_u16_tail(char buf[24], uint16_t number) {
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
+    unsigned v = number;
+    size_t n = 16;
+    for (; v >= 100; v /= 100) {
+        n -= 2;
+        memcpy(buf + n, pairs + v % 100 * 2, 2);
+    }
+    if (v >= 10) {
+        n -= 2;
+        memcpy(buf + n, pairs + v * 2, 2);
+    } else {
+        buf[--n] = (char)('0' + v);
+    }
+    return n;
+}
+
+/* "%06llx" of v. The first 16 million flights (six digits) in a few word operations:
+ * each nibble spread to a byte, '0' or 'a' - 10 added to all at once. */
+static size_t put_hex_min6(char *out, uint64_t v) {
+    static const char digits[] = "0123456789abcdef";
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (v < 1u << 24) {
+        uint64_t x = v;
+        x = (x | x << 16) & 0x0000FFFF0000FFFFull;
+        x = (x | x << 8) & 0x00FF00FF00FF00FFull;
+        x = (x | x << 4) & 0x0F0F0F0F0F0F0F0Full; /* nibble k in byte k */
+        uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
+        x += 0x3030303030303030ull + letters * ('a' - '0' - 10);
+        x = __builtin_bswap64(x); /* the top nibble first; bytes 0-1 are the unused two */
+        memcpy(out, (const char *)&x + 2, 6);
+        return 6;
+    }
+#endif
+    size_t len = 6;
+    while (len < 16 && v >> (4 * len))
+        len++;
+    for (size_t i = len; i-- > 0; v >>= 4)
+        out[i] = digits[v & 15];
+    return len;
+}
+
+/* A code of code_len letters (NUL-padded to 4) and then the number, in fixed-size
+ * moves each overwritten past its length by the next part. */
+static size_t put_code_number(char *out, const char code[4], size_t code_len, uint16_t number) {
+    char buf[24];
+    memset(buf + 16, 0, 8);
+    size_t at = put_u16_tail(buf, number);
+    memcpy(out, code, 4);
+    memcpy(out + code_len, buf + at, 8);
+    return code_len + 16 - at;
+}
+
+size_t sky_traffic_put_flight_id(const sky_traffic_t *t, const sky_flight_plan_t *plan,
+                                 char *out) {
+    size_t n = put_code_number(out, t->airlines[plan->airline].icao, AIRLINE_ICAO_LEN,
+                               plan->number);
+    out[n++] = '-';
+    return n + put_hex_min6(out + n, plan->index);
+}
+
+size_t sky_traffic_put_flight_number(const sky_traffic_t *t, const sky_flight_plan_t *plan,
+                                     char *out) {
+    return put_code_number(out, t->airlines[plan->airline].iata, AIRLINE_IATA_LEN, plan->number);
+}
+
+/* A put_ function's text as a bounded C string (snprintf semantics). */
+static size_t bounded(const char *text, size_t len, char *out, size_t outsz) {
+    if (outsz) {
+        size_t copy = len < outsz ? len : outsz - 1;
+        memcpy(out, text, copy);
+        out[copy] = '\0';
+    }
+    return len;
+}
+
 size_t sky_traffic_flight_id(const sky_traffic_t *t, const sky_flight_plan_t *plan, char *out,
                              size_t outsz) {
-    int n = snprintf(out, outsz, "%s%u-%06llx", t->airlines[plan->airline].icao, plan->number,
-                     (unsigned long long)plan->index);
-    return n < 0 ? 0 : (size_t)n;
+    char buf[SKY_TRAFFIC_PUT_ROOM];
+    return bounded(buf, sky_traffic_put_flight_id(t, plan, buf), out, outsz);
 }
 
 const char *sky_traffic_airline_icao(const sky_traffic_t *t, const sky_flight_plan_t *plan) {
     return t->airlines[plan->airline].icao;
 }
 
+const char *sky_traffic_airline_iata(const sky_traffic_t *t, const sky_flight_plan_t *plan) {
+    return t->airlines[plan->airline].iata;
+}
+
 size_t sky_traffic_flight_number(const sky_traffic_t *t, const sky_flight_plan_t *plan, char *out,
                                  size_t outsz) {
-    int n = snprintf(out, outsz, "%s%u", t->airlines[plan->airline].iata, plan->number);
-    return n < 0 ? 0 : (size_t)n;
+    char buf[SKY_TRAFFIC_PUT_ROOM];
+    return bounded(buf, sky_traffic_put_flight_number(t, plan, buf), out, outsz);
 }
 
 const char *sky_traffic_airport_icao(const sky_traffic_t *t, uint32_t airport) {
@@ -835,6 +925,8 @@ void sky_traffic_airport_pos(const sky_traffic_t *t, uint32_t airport, double *l
 }
 
 size_t sky_traffic_airport_count(const sky_traffic_t *t) { return t->nairports; }
+
+size_t sky_traffic_airline_count(const sky_traffic_t *t) { return t->nairlines; }
 
 const sky_aircraft_type_t *sky_traffic_type(const sky_traffic_t *t, uint16_t type) {
     return type < t->ntypes ? &t->types[type] : NULL;

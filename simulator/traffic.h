@@ -78,14 +78,23 @@ void sky_traffic_position(const sky_traffic_t *t, const sky_flight_plan_t *plan,
 size_t sky_traffic_flight_id(const sky_traffic_t *t, const sky_flight_plan_t *plan, char *out,
                              size_t outsz);
 const char *sky_traffic_airline_icao(const sky_traffic_t *t, const sky_flight_plan_t *plan);
+const char *sky_traffic_airline_iata(const sky_traffic_t *t, const sky_flight_plan_t *plan);
 size_t sky_traffic_flight_number(const sky_traffic_t *t, const sky_flight_plan_t *plan, char *out,
                                  size_t outsz); /* "BA123" (IATA airline code + number) */
+/* The generator's per-record forms: the same text at out, not NUL-terminated, written
+ * in fixed-size moves, so out needs SKY_TRAFFIC_PUT_ROOM bytes; return its length. */
+#define SKY_TRAFFIC_PUT_ROOM 48
+size_t sky_traffic_put_flight_id(const sky_traffic_t *t, const sky_flight_plan_t *plan,
+                                 char *out);
+size_t sky_traffic_put_flight_number(const sky_traffic_t *t, const sky_flight_plan_t *plan,
+                                     char *out);
 const char *sky_traffic_airport_icao(const sky_traffic_t *t, uint32_t airport);
 /* Airport lookup for scenarios and tests; returns the index or -1. */
 long sky_traffic_find_airport(const sky_traffic_t *t, const char *icao);
 void sky_traffic_airport_pos(const sky_traffic_t *t, uint32_t airport, double *lat, double *lon,
                              int32_t *elev_ft);
 size_t sky_traffic_airport_count(const sky_traffic_t *t);
+size_t sky_traffic_airline_count(const sky_traffic_t *t); /* plan->airline is below it */
 
 /* Aircraft type figures, for the realism tests. */
 typedef struct sky_aircraft_type {

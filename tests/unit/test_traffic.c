@@ -347,18 +347,44 @@ static void test_type_suits_route_length(void **state) {
     assert_true(long_haul > 0);
 }
 
+/* The documented formats, "%s%u-%06llx" (airline ICAO) and "%s%u" (IATA), for every
+ * airline, every digit count of the number and hex ids of 6 to 16 digits; the bounded
+ * forms truncate as snprintf does. */
 static void test_flight_id_and_number_formats(void **state) {
     const sky_traffic_t *t = *state;
+    static const uint16_t numbers[] = {1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 65535};
+    static const uint64_t indices[] = {0, 0x2a, 0xffffff, 0x1000000, 0xfffffffffULL, UINT64_MAX};
     sky_flight_plan_t plan;
     plan_or_fail(t, 42, &plan);
-    char id[64], expect[64], number[16];
-    size_t n = sky_traffic_flight_id(t, &plan, id, sizeof id);
-    snprintf(expect, sizeof expect, "%s%u-00002a", sky_traffic_airline_icao(t, &plan),
-             plan.number);
-    assert_string_equal(id, expect);
-    assert_int_equal(n, strlen(expect));
-    sky_traffic_flight_number(t, &plan, number, sizeof number);
-    assert_int_equal(strlen(number), 2 + (size_t)snprintf(NULL, 0, "%u", plan.number));
+    for (size_t a = 0; a < sky_traffic_airline_count(t); a++) {
+        plan.airline = (uint16_t)a;
+        for (size_t k = 0; k < sizeof numbers / sizeof numbers[0]; k++) {
+            plan.number = numbers[k];
+            for (size_t x = 0; x < sizeof indices / sizeof indices[0]; x++) {
+                char id[64], expect[64], put[SKY_TRAFFIC_PUT_ROOM];
+                plan.index = indices[x];
+                snprintf(expect, sizeof expect, "%s%u-%06llx",
+                         sky_traffic_airline_icao(t, &plan), plan.number,
+                         (unsigned long long)plan.index);
+                assert_int_equal(sky_traffic_flight_id(t, &plan, id, sizeof id), strlen(expect));
+                assert_string_equal(id, expect);
+                size_t n = sky_traffic_put_flight_id(t, &plan, put);
+                assert_int_equal(n, strlen(expect));
+                assert_memory_equal(put, expect, n);
+            }
+            char number[16], expect[16];
+            snprintf(expect, sizeof expect, "%s%u", sky_traffic_airline_iata(t, &plan),
+                     plan.number);
+            assert_int_equal(sky_traffic_flight_number(t, &plan, number, sizeof number),
+                             strlen(expect));
+            assert_string_equal(number, expect);
+        }
+    }
+    char small[5];
+    plan.index = 42;
+    size_t full = sky_traffic_flight_id(t, &plan, small, sizeof small);
+    assert_true(full > sizeof small);
+    assert_int_equal(strlen(small), sizeof small - 1);
 }
 
 static void test_region_errors_name_the_bad_value(void **state) {
