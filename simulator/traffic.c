@@ -803,27 +803,30 @@ void sky_traffic_position(const sky_traffic_t *t, const sky_flight_plan_t *plan,
 
 /* ---- names and lookups ---- */
 
-/* Flight numbers (1 to 5 digits), two digits per step, right-aligned at the end of
- * buf[16]: returns where they start. The callers copy 8 bytes from there in one fixed
- * move (buf has 8 spare bytes after its 16). */
-static size_t put_u16_tail(char buf[24], uint16_t number) {
-    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-                                   "25262728293031323334353637383940414243444546474849"
-                                   "50515253545556575859606162636465666768697071727374"
-                                   "75767778798081828384858687888990919293949596979899";
+/* The decimal digits of number at out, written as one 8-byte word: the four low digits
+ * are computed in two 16-bit lanes at once, then the leading zeros shifted out (numbers
+ * of 1 to 4 digits interleave, so no branch on the length). Returns the length. */
+static size_t put_number(char *out, uint16_t number) {
     unsigned v = number;
-    size_t n = 16;
-    for (; v >= 100; v /= 100) {
-        n -= 2;
-        memcpy(buf + n, pairs + v % 100 * 2, 2);
-    }
-    if (v >= 10) {
-        n -= 2;
-        memcpy(buf + n, pairs + v * 2, 2);
+    size_t n = 0, low;
+    if (v >= 10000) { /* five digits: the model draws 1..9999 */
+        out[n++] = (char)('0' + v / 10000);
+        v %= 10000;
+        low = 4;
     } else {
-        buf[--n] = (char)('0' + v);
+        low = 1 + (size_t)(v >= 10) + (v >= 100) + (v >= 1000);
     }
-    return n;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t hi = v * 5243 >> 19, x = hi | (v - hi * 100) << 16; /* v / 100, v % 100 */
+    uint32_t tens = (x * 103 >> 10) & 0x000F000Fu;                 /* each lane / 10 */
+    uint32_t digits = (tens | (x - tens * 10) << 8) | 0x30303030u;
+    uint64_t text = digits >> (8 * (4 - low));
+    memcpy(out + n, &text, 8);
+#else
+    for (size_t i = low; i-- > 0; v /= 10)
+        out[n + i] = (char)('0' + v % 10);
+#endif
+    return n + low;
 }
 
 /* "%06llx" of v. The first 16 million flights (six digits) in a few word operations:
@@ -854,12 +857,8 @@ static size_t put_hex_min6(char *out, uint64_t v) {
 /* A code of code_len letters (NUL-padded to 4) and then the number, in fixed-size
  * moves each overwritten past its length by the next part. */
 static size_t put_code_number(char *out, const char code[4], size_t code_len, uint16_t number) {
-    char buf[24];
-    memset(buf + 16, 0, 8);
-    size_t at = put_u16_tail(buf, number);
     memcpy(out, code, 4);
-    memcpy(out + code_len, buf + at, 8);
-    return code_len + 16 - at;
+    return code_len + put_number(out + code_len, number);
 }
 
 size_t sky_traffic_put_flight_id(const sky_traffic_t *t, const sky_flight_plan_t *plan,

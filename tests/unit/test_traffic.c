@@ -380,6 +380,15 @@ static void test_flight_id_and_number_formats(void **state) {
             assert_string_equal(number, expect);
         }
     }
+    plan.airline = 0;
+    for (uint32_t number = 0; number <= UINT16_MAX; number++) {
+        char got[SKY_TRAFFIC_PUT_ROOM], expect[16];
+        plan.number = (uint16_t)number;
+        int n = snprintf(expect, sizeof expect, "%s%u", sky_traffic_airline_iata(t, &plan),
+                         plan.number);
+        assert_int_equal(sky_traffic_put_flight_number(t, &plan, got), n);
+        assert_memory_equal(got, expect, (size_t)n);
+    }
     char small[5];
     plan.index = 42;
     size_t full = sky_traffic_flight_id(t, &plan, small, sizeof small);
