@@ -50,11 +50,13 @@ static void put2(char *p, unsigned v) {
     p[1] = (char)('0' + v % 10);
 }
 
-/* Three digits of milliseconds (0..999). */
+/* Three digits of milliseconds (0..999): the divisions as multiply-shifts exact in
+ * that range (test_timefmt checks all thousand). */
 static void put_millis(char *p, unsigned frac) {
-    p[0] = (char)('0' + frac / 100);
-    p[1] = (char)('0' + frac / 10 % 10);
-    p[2] = (char)('0' + frac % 10);
+    unsigned hundreds = frac * 41 >> 12, rest = frac - hundreds * 100, tens = rest * 103 >> 10;
+    p[0] = (char)('0' + hundreds);
+    p[1] = (char)('0' + tens);
+    p[2] = (char)('0' + rest - tens * 10);
 }
 
 static size_t fmt_int(char *out, int64_t v) {
@@ -145,13 +147,15 @@ size_t sky_ts_format(int64_t ms, sky_ts_format_t fmt, char *out) {
     return n;
 }
 
-size_t sky_ts_format_update(int64_t prev_ms, size_t prev_len, int64_t ms, sky_ts_format_t fmt,
-                            char *out) {
-    if (fmt != SKY_TS_ISO8601 || prev_len != ISO_PREFIX + 5 || prev_ms < 0 || ms < 0 ||
-        prev_ms / 1000 != ms / 1000)
-        return sky_ts_format(ms, fmt, out);
-    put_millis(out + 20, (unsigned)(ms % 1000));
-    return prev_len;
+size_t sky_ts_cache_format(sky_ts_cache_t *c, int64_t ms, sky_ts_format_t fmt) {
+    uint64_t frac = (uint64_t)ms - (uint64_t)c->second_ms; /* wraps when ms is before it */
+    if (fmt == SKY_TS_ISO8601 && c->len == ISO_PREFIX + 5 && frac < 1000) {
+        put_millis(c->text + 20, (unsigned)frac);
+        return c->len;
+    }
+    c->len = sky_ts_format(ms, fmt, c->text);
+    c->second_ms = floor_div(ms, 1000) * 1000;
+    return c->len;
 }
 
 /* Reads exactly n digits at *p into *v; advances *p. */

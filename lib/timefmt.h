@@ -20,11 +20,18 @@ int sky_ts_format_parse(const char *name, sky_ts_format_t *out, char *errstr, si
  * length. Allocation-free and printf-free: it is on the generator's hot path. */
 size_t sky_ts_format(int64_t ms, sky_ts_format_t fmt, char *out);
 
-/* out holds prev_len bytes that sky_ts_format wrote for prev_ms (prev_len 0: nothing);
- * rewrites it for ms and returns the length. Within one second of ISO 8601 only the
- * milliseconds change, so only they are written: the generator's every record. */
-size_t sky_ts_format_update(int64_t prev_ms, size_t prev_len, int64_t ms, sky_ts_format_t fmt,
-                            char *out);
+/* The latest timestamp a caller wrote, for one record after another in time order.
+ * Start from {0}. */
+typedef struct sky_ts_cache {
+    int64_t second_ms; /* start of the second text is in */
+    size_t len;        /* of text; 0: nothing yet */
+    char text[SKY_TS_MAX];
+} sky_ts_cache_t;
+
+/* c->text = sky_ts_format(ms, fmt) (not NUL-terminated); returns its length. Within the
+ * second of ISO 8601 it holds only the milliseconds are written: the generator's every
+ * record. */
+size_t sky_ts_cache_format(sky_ts_cache_t *c, int64_t ms, sky_ts_format_t fmt);
 
 /* Parses ISO 8601 ("2026-11-25T10:00:05Z", fraction to any digits, 'T' or ' ',
  * Z or +HH:MM / +HHMM / +HH), epoch seconds with optional fraction, or epoch

@@ -5,6 +5,10 @@
 
 #ifdef __SSE2__
 #include <emmintrin.h>
+/* Marks a pointer to a table of constant pairs as unknown to the compiler, which would
+ * otherwise rebuild each pair from a scalar load and a shuffle: two instructions
+ * instead of one memory operand. */
+#define OPAQUE(ptr) __asm__("" : "+r"(ptr))
 #endif
 
 #define DEG2RAD (M_PI / 180.0)
@@ -85,15 +89,38 @@ void sky_geo_arc_point(const sky_geo_arc_t *arc, double s_nm, double *lat_deg, d
 
 /* ---- fast trigonometry (Cephes: sin.c, atan.c; S. L. Moshier, public domain) ---- */
 
-static const double sin_coef[] = {1.58962301576546568060E-10, -2.50507477628578072866E-8,
-                                  2.75573136213857245213E-6,  -1.98412698295895385996E-4,
-                                  8.33333333332211858878E-3,  -1.66666666666666307295E-1};
-static const double cos_coef[] = {-1.13585365213876817300E-11, 2.08757008419747316778E-9,
-                                  -2.75573141792967388112E-7,  2.48015872888517045348E-5,
-                                  -1.38888888888730564116E-3,  4.16666666666665929218E-2};
+/* Cephes' sin and cos polynomial coefficients, as pairs for the two-lane evaluation. */
+static _Alignas(16) const double sincos_coef[6][2] = {
+    {1.58962301576546568060E-10, -1.13585365213876817300E-11},
+    {-2.50507477628578072866E-8, 2.08757008419747316778E-9},
+    {2.75573136213857245213E-6, -2.75573141792967388112E-7},
+    {-1.98412698295895385996E-4, 2.48015872888517045348E-5},
+    {8.33333333332211858878E-3, -1.38888888888730564116E-3},
+    {-1.66666666666666307295E-1, 4.16666666666665929218E-2}};
 
-static double poly5(double x, const double c[6]) {
-    return ((((c[0] * x + c[1]) * x + c[2]) * x + c[3]) * x + c[4]) * x + c[5];
+/* The sin and the cos polynomial at zz by Horner's rule, under SSE2 in two lanes at
+ * once: the same operations either way, so the same bits. */
+static void sincos_polys(double zz, double *ps, double *pc) {
+#ifdef __SSE2__
+    const double(*c)[2] = sincos_coef;
+    OPAQUE(c);
+    __m128d x = _mm_set1_pd(zz), p = _mm_load_pd(c[0]);
+    p = _mm_add_pd(_mm_mul_pd(p, x), _mm_load_pd(c[1]));
+    p = _mm_add_pd(_mm_mul_pd(p, x), _mm_load_pd(c[2]));
+    p = _mm_add_pd(_mm_mul_pd(p, x), _mm_load_pd(c[3]));
+    p = _mm_add_pd(_mm_mul_pd(p, x), _mm_load_pd(c[4]));
+    p = _mm_add_pd(_mm_mul_pd(p, x), _mm_load_pd(c[5]));
+    *ps = _mm_cvtsd_f64(p);
+    *pc = _mm_cvtsd_f64(_mm_unpackhi_pd(p, p));
+#else
+    double s = sincos_coef[0][0], c = sincos_coef[0][1];
+    for (int i = 1; i < 6; i++) {
+        s = s * zz + sincos_coef[i][0];
+        c = c * zz + sincos_coef[i][1];
+    }
+    *ps = s;
+    *pc = c;
+#endif
 }
 
 void sky_geo_sincos(double x, double *sin_x, double *cos_x) {
@@ -103,9 +130,10 @@ void sky_geo_sincos(double x, double *sin_x, double *cos_x) {
     double y = (double)j;
     double z = ((x - y * 7.85398125648498535156E-1) - y * 3.77489470793079817668E-8) -
                y * 2.69515142907905952645E-15;
-    double zz = z * z;
-    double s = z + z * zz * poly5(zz, sin_coef);
-    double c = 1.0 - 0.5 * zz + zz * zz * poly5(zz, cos_coef);
+    double zz = z * z, ps, pc;
+    sincos_polys(zz, &ps, &pc);
+    double s = z + z * zz * ps;
+    double c = 1.0 - 0.5 * zz + zz * zz * pc;
     switch (j & 7) {
     case 0: *sin_x = s, *cos_x = c; break;
     case 2: *sin_x = c, *cos_x = -s; break;
@@ -166,7 +194,10 @@ static _Alignas(16) const double pd[K_COUNT][2] = {
     PAIR(0.66),    PAIR(1.0),     PAIR(M_PI / 4), PAIR(PI_4_TAIL), PAIR(M_PI / 2),
     PAIR(M_PI)};
 #undef PAIR
-#define K(name) _mm_load_pd(pd[K_##name])
+#define K(name) _mm_load_pd(k[K_##name])
+#define CONSTANTS                                                                          \
+    const double(*k)[2] = pd;                                                              \
+    OPAQUE(k)
 
 /* mask ? a : b, lane by lane (SSE2 has no blend). */
 static __m128d select_pd(__m128d mask, __m128d a, __m128d b) {
@@ -175,6 +206,7 @@ static __m128d select_pd(__m128d mask, __m128d a, __m128d b) {
 
 /* atan_small on two lanes: the same operations in the same order, so the same bits. */
 static __m128d atan_small_pd(__m128d num, __m128d den) {
+    CONSTANTS;
     __m128d x = _mm_div_pd(num, den), z = _mm_mul_pd(x, x);
     __m128d pz = _mm_add_pd(_mm_mul_pd(K(P0), z), K(P1));
     pz = _mm_add_pd(_mm_mul_pd(pz, z), K(P2));
@@ -192,6 +224,7 @@ static __m128d atan_small_pd(__m128d num, __m128d den) {
  * and sign per lane: r = base + (tail + sign * atan_small(num, den)), which is what
  * each branch of sky_geo_atan2 computes, so the bits are the same. */
 void sky_geo_atan2_2(const double y[2], const double x[2], double r[2]) {
+    CONSTANTS;
     const __m128d sign = _mm_set1_pd(-0.0), zero = _mm_setzero_pd();
     __m128d vy = _mm_loadu_pd(y), vx = _mm_loadu_pd(x);
     __m128d ax = _mm_andnot_pd(sign, vx), ay = _mm_andnot_pd(sign, vy);
@@ -211,6 +244,7 @@ void sky_geo_atan2_2(const double y[2], const double x[2], double r[2]) {
     _mm_storeu_pd(r, res);
 }
 #undef K
+#undef CONSTANTS
 #else
 void sky_geo_atan2_2(const double y[2], const double x[2], double r[2]) {
     r[0] = sky_geo_atan2(y[0], x[0]);

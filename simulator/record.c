@@ -22,9 +22,7 @@ struct sky_simrec {
     field8_t *airline;   /* per airline: metadata field 1 */
     field8_t *departure; /* per airport: metadata field 3 */
     field8_t *arrival;   /* per airport: metadata field 4 */
-    int64_t ts_ms;       /* the time ts holds (ts_len 0: none yet) */
-    size_t ts_len;
-    char ts[SKY_TS_MAX];
+    sky_ts_cache_t ts;
 };
 
 enum { META_AIRLINE = 1, META_NUMBER, META_DEPARTURE, META_ARRIVAL };
@@ -96,9 +94,7 @@ size_t sky_simrec_encode(sky_simrec_t *r, const sky_flight_plan_t *plan,
     p += sky_wire_double(p, 2, pos->lon);
     p += sky_wire_int32(p, 3, pos->alt_ft);
     p += sky_wire_int32(p, 4, pos->speed_kt);
-    r->ts_len = sky_ts_format_update(r->ts_ms, r->ts_len, ts_ms, r->fmt, r->ts);
-    r->ts_ms = ts_ms;
-    p += sky_wire_str32(p, 5, r->ts, r->ts_len);
+    p += sky_wire_str32(p, 5, r->ts.text, sky_ts_cache_format(&r->ts, ts_ms, r->fmt));
     uint8_t *meta = p;
     p += 2;
     p += put_field8(p, &r->airline[plan->airline]);

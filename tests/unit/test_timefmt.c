@@ -155,31 +155,35 @@ static void test_timestamp_format_in_sequence_reuses_only_the_same_second(void *
     }
 }
 
-/* sky_ts_format_update from each previous text = a fresh sky_ts_format, whatever the
+/* sky_ts_cache_format after each previous time = a fresh sky_ts_format, whatever the
  * step: the same millisecond, the same second, the next second or day, backwards,
- * across the epoch, in each format. */
-static void test_timestamp_format_update_equals_a_fresh_format(void **state) {
+ * across the epoch, in each format; and every one of the thousand milliseconds. */
+static void test_timestamp_cache_equals_a_fresh_format(void **state) {
     (void)state;
     static const int64_t steps[] = {0, 1, 7, 250, 999, 1000, -1, -999, -1000, 86399999,
                                     -86400000, -1795600805000};
     static const sky_ts_format_t fmts[] = {SKY_TS_ISO8601, SKY_TS_EPOCH, SKY_TS_EPOCH_MS};
     uint64_t rng = 0x2545F4914F6CDD1DULL;
     for (size_t k = 0; k < sizeof fmts / sizeof fmts[0]; k++) {
-        char kept[SKY_TS_MAX] = "", fresh[SKY_TS_MAX];
-        size_t kept_len = 0;
+        sky_ts_cache_t cache = {0};
+        char fresh[SKY_TS_MAX];
         int64_t prev = 0, ms = 1795600805000;
-        for (int i = 0; i < 20000; i++) {
-            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-            ms += steps[rng % (sizeof steps / sizeof steps[0])];
+        for (int i = 0; i < 22000; i++) {
+            if (i < 2000) {
+                ms = 1795600805000 + i % 1000 - (i >= 1000 ? 86400000 * 20000LL : 0);
+            } else {
+                rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+                ms += steps[rng % (sizeof steps / sizeof steps[0])];
+            }
             if (ms < -1000000 || ms > 4102444800000) /* stay within 4-digit years */
                 ms = 1795600805000;
-            kept_len = sky_ts_format_update(prev, kept_len, ms, fmts[k], kept);
+            size_t kept_len = sky_ts_cache_format(&cache, ms, fmts[k]);
             size_t n = sky_ts_format(ms, fmts[k], fresh);
             fresh[n] = '\0';
             assert_int_equal(kept_len, n);
-            if (strcmp(kept, fresh) != 0)
-                fail_msg("format %d, %lld after %lld: \"%s\", fresh \"%s\"", (int)fmts[k],
-                         (long long)ms, (long long)prev, kept, fresh);
+            if (memcmp(cache.text, fresh, n) != 0)
+                fail_msg("format %d, %lld after %lld: \"%.*s\", fresh \"%s\"", (int)fmts[k],
+                         (long long)ms, (long long)prev, (int)n, cache.text, fresh);
             prev = ms;
         }
     }
@@ -202,7 +206,7 @@ int main(void) {
         cmocka_unit_test(test_timestamp_roundtrips_every_format_over_years),
         cmocka_unit_test(test_timestamp_parse_in_sequence_reuses_only_what_is_the_same),
         cmocka_unit_test(test_timestamp_format_in_sequence_reuses_only_the_same_second),
-        cmocka_unit_test(test_timestamp_format_update_equals_a_fresh_format),
+        cmocka_unit_test(test_timestamp_cache_equals_a_fresh_format),
         cmocka_unit_test(test_format_name_parse_rejects_unknown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
