@@ -83,10 +83,31 @@ static size_t put_text(uint8_t *p, unsigned field, size_t len) {
     return 2 + len;
 }
 
+void sky_simrec_id(const sky_simrec_t *r, const sky_flight_plan_t *plan, sky_simrec_id_t *id) {
+    char text[SKY_TRAFFIC_PUT_ROOM];
+    size_t len = sky_traffic_put_flight_id(r->traffic, plan, text);
+    memset(id, 0, sizeof *id);
+    if (len <= sizeof id->text) {
+        memcpy(id->text, text, len);
+        id->len = (uint8_t)len;
+    }
+}
+
+/* The flight id as field 1: from the caller's copy (one 16-byte move) or the plan. */
+static size_t put_id(const sky_simrec_t *r, const sky_flight_plan_t *plan,
+                     const sky_simrec_id_t *id, uint8_t *p) {
+    if (id->len) {
+        memcpy(p + 2, id->text, sizeof id->text + 1);
+        return put_text(p, 1, id->len);
+    }
+    return put_text(p, 1, sky_traffic_put_flight_id(r->traffic, plan, (char *)p + 2));
+}
+
 size_t sky_simrec_encode(sky_simrec_t *r, const sky_flight_plan_t *plan,
-                         const sky_position_t *pos, int64_t ts_ms, uint8_t *out) {
+                         const sky_simrec_id_t *id, const sky_position_t *pos, int64_t ts_ms,
+                         uint8_t *out) {
     uint8_t *p = out;
-    p += put_text(p, 1, sky_traffic_put_flight_id(r->traffic, plan, (char *)p + 2));
+    p += put_id(r, plan, id, p);
     p[0] = 2 << 3 | SKY_WT_LEN;
     p[1] = (uint8_t)((pos->lat != 0.0 ? 9 : 0) + (pos->lon != 0.0 ? 9 : 0));
     p += 2;

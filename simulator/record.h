@@ -17,10 +17,22 @@ typedef struct sky_simrec sky_simrec_t;
 sky_simrec_t *sky_simrec_new(const sky_traffic_t *t, sky_ts_format_t fmt);
 void sky_simrec_destroy(sky_simrec_t *r); /* NULL is fine */
 
+/* A flight's id kept by the caller for all its records, so that it is written once
+ * per flight rather than once per record: 16 bytes (len 0: not kept, longer than 15). */
+typedef struct sky_simrec_id {
+    char text[15];
+    uint8_t len;
+} sky_simrec_id_t;
+
+/* Fills id for plan's flight (len 0 when the id does not fit). */
+void sky_simrec_id(const sky_simrec_t *r, const sky_flight_plan_t *plan, sky_simrec_id_t *id);
+
 /* Encodes the record of plan at pos, time ts_ms (since the epoch), into out, which
  * has room for SKY_FLIGHT_ENCODED_MAX bytes (fixed-size moves write past the end of
- * the record); returns its length. The key (flight_id) is at out + 2, out[1] bytes. */
+ * the record); returns its length. id: sky_simrec_id's for the plan. The key
+ * (flight_id) is at out + 2, out[1] bytes. */
 size_t sky_simrec_encode(sky_simrec_t *r, const sky_flight_plan_t *plan,
-                         const sky_position_t *pos, int64_t ts_ms, uint8_t *out);
+                         const sky_simrec_id_t *id, const sky_position_t *pos, int64_t ts_ms,
+                         uint8_t *out);
 
 #endif

@@ -30,6 +30,7 @@
  * per-aircraft memory of the simulator (sky_sim_result_t.bytes_per_aircraft). */
 typedef struct slot {
     sky_flight_plan_t plan;
+    sky_simrec_id_t id; /* the flight's id, written once per flight */
     int64_t first_us;   /* simulated time of seq 0 (offset from the start); seq q is at
                            first_us + q * cadence */
     int32_t start_ms;   /* flight time at seq 0: 0, or the initial population's random
@@ -141,7 +142,8 @@ static int64_t seq_time_us(const sim_t *s, const slot_t *sl, int64_t seq) {
 static void build_record(sim_t *s, const slot_t *sl, int64_t t_us) {
     sky_position_t pos;
     sky_traffic_position(s->traffic, &sl->plan, flight_us(sl, t_us) / 1000, &pos);
-    s->enc_len = sky_simrec_encode(s->rec, &sl->plan, &pos, s->start_ms + t_us / 1000, s->enc);
+    s->enc_len =
+        sky_simrec_encode(s->rec, &sl->plan, &sl->id, &pos, s->start_ms + t_us / 1000, s->enc);
 }
 
 /* The record's flight id, NUL-terminated. */
@@ -372,6 +374,7 @@ static int start_flight(sim_t *s, slot_t *sl, uint64_t global, int64_t t_us, boo
     char id[SKY_TRAFFIC_PUT_ROOM];
     size_t id_len = sky_traffic_put_flight_id(s->traffic, &sl->plan, id);
     sl->partition = (int16_t)sky_kafka_murmur2_partition(id, id_len, s->nparts);
+    sky_simrec_id(s->rec, &sl->plan, &sl->id);
     s->airborne++;
     s->res->flights++;
     return 0;

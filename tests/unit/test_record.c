@@ -63,7 +63,10 @@ static size_t reference(const sky_flight_plan_t *plan, const sky_position_t *pos
 static void expect_same_bytes(sky_simrec_t *r, const sky_flight_plan_t *plan,
                               const sky_position_t *pos, int64_t ts_ms, sky_ts_format_t fmt) {
     uint8_t got[SKY_FLIGHT_ENCODED_MAX], want[SKY_FLIGHT_ENCODED_MAX];
-    size_t n = sky_simrec_encode(r, plan, pos, ts_ms, got);
+    sky_simrec_id_t kept, none = {{0}, 0};
+    sky_simrec_id(r, plan, &kept);
+    /* the kept id (when it fits) and the id written from the plan give the same bytes */
+    size_t n = sky_simrec_encode(r, plan, (ts_ms & 1) ? &none : &kept, pos, ts_ms, got);
     size_t m = reference(plan, pos, ts_ms, fmt, want);
     if (n != m || memcmp(got, want, n) != 0)
         fail_msg("flight %llu at %lld ms (format %d, lat %.17g, alt %d): %zu bytes, want %zu",
@@ -117,6 +120,22 @@ static void test_edge_positions_match_the_generic_encoder(void **state) {
     for (size_t i = 0; i < sizeof positions / sizeof positions[0]; i++)
         for (size_t k = 0; k < sizeof times / sizeof times[0]; k++)
             expect_same_bytes(r, &plan, &positions[i], times[k], SKY_TS_ISO8601);
+    /* ids of 15 bytes are kept, longer ones (a 5-digit number, 8+ hex digits) are not */
+    static const struct {
+        uint64_t index;
+        uint16_t number;
+        uint8_t kept_len;
+    } ids[] = {{0xfffffff, 9999, 15}, {0x10000000, 9999, 0}, {0xfffffffffULL, 1, 14}, {0xfffffffffffULL, 1, 0},
+               {5, 65535, 15}, {UINT64_MAX, 65535, 0}};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        sky_simrec_id_t kept;
+        plan.index = ids[i].index;
+        plan.number = ids[i].number;
+        sky_simrec_id(r, &plan, &kept);
+        assert_int_equal(kept.len, ids[i].kept_len);
+        for (size_t k = 0; k < sizeof times / sizeof times[0]; k++)
+            expect_same_bytes(r, &plan, &positions[1], times[k], SKY_TS_ISO8601);
+    }
     sky_simrec_destroy(r);
 }
 
