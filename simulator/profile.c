@@ -13,8 +13,23 @@
 #define MS_PER_MIN 60000.0
 #define SKY_PROFILE_SPEED_ROOM_FT 3000.0
 
-static double min_d(double a, double b) { return a < b ? a : b; }
-static double max_d(double a, double b) { return a > b ? a : b; }
+/* a < b ? a : b and a > b ? a : b, which minsd and maxsd are exactly: written so, as
+ * GCC would branch on them (on the integers they were converted from). */
+static double min_d(double a, double b) {
+#ifdef __SSE2__
+    return _mm_cvtsd_f64(_mm_min_sd(_mm_set_sd(a), _mm_set_sd(b)));
+#else
+    return a < b ? a : b;
+#endif
+}
+
+static double max_d(double a, double b) {
+#ifdef __SSE2__
+    return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(a), _mm_set_sd(b)));
+#else
+    return a > b ? a : b;
+#endif
+}
 
 /* Altitude at each segment boundary k (0..8): the start of segment k, the end of
  * k - 1. Straight-line code: the generator asks for every record. */

@@ -120,7 +120,8 @@ size_t sky_simrec_encode(sky_simrec_t *r, const sky_flight_plan_t *plan,
     p += 2;
     p += put_field8(p, &r->airline[plan->airline]);
     p += put_text(p, META_NUMBER,
-                  sky_traffic_put_flight_number(r->traffic, plan, (char *)p + 2));
+                  sky_traffic_put_flight_number_from_id(r->traffic, plan, (const char *)out + 2,
+                                                        out[1], (char *)p + 2));
     p += put_field8(p, &r->departure[plan->dep]);
     p += put_field8(p, &r->arrival[plan->arr]);
     meta[0] = 6 << 3 | SKY_WT_LEN;

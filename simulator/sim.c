@@ -70,6 +70,7 @@ typedef struct sim {
     int64_t mono0_ns;
     int64_t duration_us;
     uint64_t slots_total;
+    uint64_t flat_target; /* a constant load's aircraft count; 0: the load varies */
     char run_id[64];
     const char *topic;
     /* record being built: its bytes; f and id only where a record is read back (JSON
@@ -382,10 +383,9 @@ static int start_flight(sim_t *s, slot_t *sl, uint64_t global, int64_t t_us, boo
 
 static int handle_emission(sim_t *s, const sky_emission_t *e) {
     slot_t *sl = &s->slots[e->local];
-    /* a constant load (most runs) without a call and a division per record */
-    uint64_t target = s->sc->load.kind == SKY_PROFILE_CONSTANT
-                          ? s->sc->load.from
-                          : sky_profile_target(&s->sc->load, e->t_us / 1000, s->sc->duration_ms);
+    uint64_t target = s->flat_target;
+    if (!target) /* a varying load; a constant one (most runs) needs no call and division */
+        target = sky_profile_target(&s->sc->load, e->t_us / 1000, s->sc->duration_ms);
     int rc = 0;
     if (e->global >= target)
         return sl->flags & SLOT_FLYING ? finish_flight(s, sl, false) : 0;
@@ -469,6 +469,7 @@ static int run_loop(sim_t *s, volatile sig_atomic_t *stop) {
     sky_emission_t e;
     int64_t last_ns = sky_monotonic_ns();
     uint64_t last_sent = 0, n = 0;
+    int64_t last_t_us = 0;
     int rc = s->pacing != PACE_MAX ? plan_initial_population(s) : 0;
     if (rc)
         return rc;
@@ -486,7 +487,7 @@ static int run_loop(sim_t *s, volatile sig_atomic_t *stop) {
         if (s->pacing != PACE_MAX)
             pace(s, e.t_us, stop);
         rc = handle_emission(s, &e);
-        s->res->sim_ms = e.t_us / 1000;
+        last_t_us = e.t_us;
         if (s->cfg->progress && (++n & 1023) == 0)
             report_progress(s, e.t_us, &last_ns, &last_sent);
     }
@@ -494,6 +495,7 @@ static int run_loop(sim_t *s, volatile sig_atomic_t *stop) {
         s->res->stopped = true;
         rc = 0;
     }
+    s->res->sim_ms = last_t_us / 1000;
     s->res->elapsed_s = (double)(sky_monotonic_ns() - s->mono0_ns) / 1e9;
     return rc;
 }
@@ -674,6 +676,7 @@ static int setup(sim_t *s, char *errstr, size_t errstr_size) {
     if (!(s->traffic = sky_traffic_new(&tp, errstr, errstr_size)))
         return SKY_EUSAGE;
     s->slots_total = sky_profile_peak(&sc->load);
+    s->flat_target = sc->load.kind == SKY_PROFILE_CONSTANT ? sc->load.from : 0;
     sky_sched_params_t sp = {s->slots_total, s->cfg->shard_index, s->cfg->shard_count,
                              sc->cadence_ms * 1000};
     if (!(s->sched = sky_sched_new(&sp, errstr, errstr_size)))

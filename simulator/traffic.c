@@ -874,6 +874,17 @@ size_t sky_traffic_put_flight_number(const sky_traffic_t *t, const sky_flight_pl
     return put_code_number(out, t->airlines[plan->airline].iata, AIRLINE_IATA_LEN, plan->number);
 }
 
+size_t sky_traffic_put_flight_number_from_id(const sky_traffic_t *t, const sky_flight_plan_t *plan,
+                                             const char *id, size_t id_len, char *out) {
+    /* the id is "<ICAO><digits>-<hex>", the hex six digits below 2^24 flights */
+    if (plan->index >= 1u << 24 || id_len < AIRLINE_ICAO_LEN + 1 + 1 + 6)
+        return sky_traffic_put_flight_number(t, plan, out);
+    size_t digits = id_len - AIRLINE_ICAO_LEN - 1 - 6;
+    memcpy(out, t->airlines[plan->airline].iata, 4);
+    memcpy(out + AIRLINE_IATA_LEN, id + AIRLINE_ICAO_LEN, 8);
+    return AIRLINE_IATA_LEN + digits;
+}
+
 /* A put_ function's text as a bounded C string (snprintf semantics). */
 static size_t bounded(const char *text, size_t len, char *out, size_t outsz) {
     if (outsz) {

@@ -88,6 +88,10 @@ size_t sky_traffic_put_flight_id(const sky_traffic_t *t, const sky_flight_plan_t
                                  char *out);
 size_t sky_traffic_put_flight_number(const sky_traffic_t *t, const sky_flight_plan_t *plan,
                                      char *out);
+/* The same number, its digits copied from the flight's id (id_len bytes of
+ * sky_traffic_put_flight_id's, with 16 readable bytes at id) rather than computed. */
+size_t sky_traffic_put_flight_number_from_id(const sky_traffic_t *t, const sky_flight_plan_t *plan,
+                                             const char *id, size_t id_len, char *out);
 const char *sky_traffic_airport_icao(const sky_traffic_t *t, uint32_t airport);
 /* Airport lookup for scenarios and tests; returns the index or -1. */
 long sky_traffic_find_airport(const sky_traffic_t *t, const char *icao);

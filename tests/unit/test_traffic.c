@@ -371,6 +371,12 @@ static void test_flight_id_and_number_formats(void **state) {
                 size_t n = sky_traffic_put_flight_id(t, &plan, put);
                 assert_int_equal(n, strlen(expect));
                 assert_memory_equal(put, expect, n);
+                char number[SKY_TRAFFIC_PUT_ROOM], want[16];
+                int m = snprintf(want, sizeof want, "%s%u", sky_traffic_airline_iata(t, &plan),
+                                 plan.number);
+                assert_int_equal(sky_traffic_put_flight_number_from_id(t, &plan, put, n, number),
+                                 m);
+                assert_memory_equal(number, want, (size_t)m);
             }
             char number[16], expect[16];
             snprintf(expect, sizeof expect, "%s%u", sky_traffic_airline_iata(t, &plan),
