@@ -201,10 +201,13 @@ void sky_profile_eval(const sky_flight_plan_t *plan, int64_t t_ms, double *s_nm,
     int k = finished_segments(plan, (int32_t)t_ms);
     int32_t t0 = k ? plan->profile[k - 1] : 0;
     int32_t t1 = k < SKY_SEG_COUNT - 1 ? plan->profile[k] : plan->duration_ms;
-    double dt = (double)(t_ms - t0);
-    double f = dt / (double)(t1 - t0);
-    double v0 = plan->seg_v[k], v = v0 + (plan->seg_v[k + 1] - v0) * f;
-    double s = (k ? plan->seg_s[k - 1] : 0.0) + (v0 + v) * 0.5 * dt / MS_PER_HOUR;
+    double dt = (double)(t_ms - t0), span = (double)(t1 - t0);
+    double f = dt / span;
+    double v0 = plan->seg_v[k], dv = plan->seg_v[k + 1] - v0, v = v0 + dv * f;
+    /* along-track distance: the mean of v0 and v over dt, (v0 + v) / 2 * dt, with v's
+     * division folded into the one division, which the position waits for */
+    double s = (k ? plan->seg_s[k - 1] : 0.0) +
+               dt * (2.0 * v0 * span + dv * dt) / (span * (2.0 * MS_PER_HOUR));
     /* every segment's altitude without a branch on the segment (records of thousands
      * of flights interleave, so it would mispredict): the boundaries interpolated
      * (the cruise's are both the level), and on the approach the glide path */
