@@ -24,6 +24,7 @@
 #define SLOT_FLYING 1u
 #define SLOT_HELD 2u /* a reorder fault holds the previous seq until this one is sent */
 #define SLOT_MID 4u  /* started mid-flight (the initial population) */
+#define SLOT_USED 8u /* has flown: plan.index is its latest flight's */
 #define PROGRESS_EVERY_NS 250000000LL
 
 /* Per airborne aircraft; with the scheduler's order entry this is the whole
@@ -35,13 +36,15 @@ typedef struct slot {
                            first_us + q * cadence */
     int32_t start_ms;   /* flight time at seq 0: 0, or the initial population's random
                            progress along the route */
-    uint32_t gen;       /* flights this slot has started */
     uint32_t seq;       /* next seq */
     int32_t last_valid; /* highest valid seq sent; -1: none yet */
     int16_t partition;
     uint8_t gap_left;
     uint8_t flags;
 } slot_t;
+
+_Static_assert(sizeof(slot_t) + sizeof(uint32_t) <= 176,
+              "a million airborne aircraft must stay within 200 MB of memory");
 
 typedef enum pacing { PACE_TIME, PACE_RATE, PACE_MAX } pacing_t;
 
@@ -347,7 +350,7 @@ static int finish_flight(sim_t *s, slot_t *sl, bool landed) {
     if (sl->flags & SLOT_HELD)
         rc = release_held(s, sl, false);
     fill_manifest_flight(s, sl, landed, &mf, num);
-    sl->flags = 0;
+    sl->flags = SLOT_USED;
     s->airborne--;
     if (landed)
         s->res->landed++;
@@ -357,15 +360,16 @@ static int finish_flight(sim_t *s, slot_t *sl, bool landed) {
 }
 
 static int start_flight(sim_t *s, slot_t *sl, uint64_t global, int64_t t_us, bool mid_flight) {
-    uint64_t index = s->cfg->flight_index_base + (uint64_t)sl->gen * s->slots_total + global;
+    /* the k-th flight of a slot is base + k * slots_total + global */
+    uint64_t index = sl->flags & SLOT_USED ? sl->plan.index + s->slots_total
+                                           : s->cfg->flight_index_base + global;
     if (sky_traffic_plan(s->traffic, index, &sl->plan, s->errbuf, sizeof s->errbuf))
         return SKY_EINVAL;
-    sl->gen++;
     sl->seq = 0;
     sl->last_valid = -1;
     sl->gap_left = 0;
     /* mid_flight: the sky is already full, so start somewhere along the route */
-    sl->flags = (uint8_t)(SLOT_FLYING | (mid_flight ? SLOT_MID : 0));
+    sl->flags = (uint8_t)(SLOT_USED | SLOT_FLYING | (mid_flight ? SLOT_MID : 0));
     sl->first_us = t_us;
     sl->start_ms = 0;
     if (mid_flight) { /* deterministic: a function of the seed and the flight alone */

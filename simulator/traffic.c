@@ -762,10 +762,11 @@ int sky_traffic_plan(const sky_traffic_t *t, uint64_t index, sky_flight_plan_t *
     const airport_t *a = &t->airports[dep], *b = &t->airports[arr];
     plan->dep = dep;
     plan->arr = arr;
-    plan->dist_nm = sky_geo_distance_nm(a->lat, a->lon, b->lat, b->lon);
-    plan->type = draw_type(t, &r, plan->dist_nm);
+    double dist_nm = sky_geo_distance_nm(a->lat, a->lon, b->lat, b->lon);
+    plan->dist_nm = (float)dist_nm;
+    plan->type = draw_type(t, &r, dist_nm);
     plan->airline = draw_airline(t, &r, a->continent);
-    plan->number = (uint16_t)(1 + rng_below(&r, plan->dist_nm > 2500 ? 999 : 9999));
+    plan->number = (uint16_t)(1 + rng_below(&r, dist_nm > 2500 ? 999 : 9999));
     plan->dep_elev_ft = clamp_i16(a->elev_ft);
     plan->arr_elev_ft = clamp_i16(b->elev_ft);
     if (route_geo(a, b, plan->geo) < 0)
@@ -775,7 +776,7 @@ int sky_traffic_plan(const sky_traffic_t *t, uint64_t index, sky_flight_plan_t *
         return sky_err(errstr, errstr_size, SKY_EINVAL,
                        "flight %llu: route %s-%s (%.0f nm) is too short for a climb, descent "
                        "and %.0f nm approach",
-                       (unsigned long long)index, a->icao, b->icao, plan->dist_nm,
+                       (unsigned long long)index, a->icao, b->icao, dist_nm,
                        SKY_PROFILE_APPROACH_NM);
     return 0;
 }

@@ -37,13 +37,14 @@ enum sky_phase { SKY_PHASE_CLIMB, SKY_PHASE_CRUISE, SKY_PHASE_DESCENT, SKY_PHASE
  * airport table, so the great circle costs two doubles here, not six. */
 typedef struct sky_flight_plan {
     uint64_t index;        /* flight index within the run (0, 1, 2, ...) */
-    double dist_nm;        /* great-circle distance */
     double geo[2];         /* central angle W of the route: cos W and 1 / sin W (0 when the
                               airports coincide); position = a (cos t - cos W sin t / sin W)
                               + b sin t / sin W, with a, b the airports' unit vectors */
     int32_t profile[7];    /* end of profile segments 0..6, ms after departure (see
                               profile.h); the last segment ends at duration_ms */
     float seg_s[7];        /* along-track nm at the end of segments 0..6 */
+    float dist_nm;         /* great-circle distance (a float, as seg_s: ~1 m at 8,000 nm,
+                              and the plan stays 128 bytes, a million of them in memory) */
     int32_t duration_ms;   /* departure (wheels up) to touchdown */
     int32_t cruise_ft;     /* cruise level in feet */
     uint32_t dep, arr;     /* airport indices */
