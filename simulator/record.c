@@ -83,9 +83,7 @@ static size_t put_text(uint8_t *p, unsigned field, size_t len) {
     return 2 + len;
 }
 
-void sky_simrec_id(const sky_simrec_t *r, const sky_flight_plan_t *plan, sky_simrec_id_t *id) {
-    char text[SKY_TRAFFIC_PUT_ROOM];
-    size_t len = sky_traffic_put_flight_id(r->traffic, plan, text);
+void sky_simrec_id(sky_simrec_id_t *id, const char *text, size_t len) {
     memset(id, 0, sizeof *id);
     if (len <= sizeof id->text) {
         memcpy(id->text, text, len);

@@ -24,12 +24,14 @@ typedef struct sky_simrec_id {
     uint8_t len;
 } sky_simrec_id_t;
 
-/* Fills id for plan's flight (len 0 when the id does not fit). */
-void sky_simrec_id(const sky_simrec_t *r, const sky_flight_plan_t *plan, sky_simrec_id_t *id);
+/* Keeps a flight's id, len bytes of text as sky_traffic_put_flight_id wrote them (the
+ * caller has them already: the partition is the id's hash), in id; id->len is 0 when
+ * they do not fit. */
+void sky_simrec_id(sky_simrec_id_t *id, const char *text, size_t len);
 
 /* Encodes the record of plan at pos, time ts_ms (since the epoch), into out, which
  * has room for SKY_FLIGHT_ENCODED_MAX bytes (fixed-size moves write past the end of
- * the record); returns its length. id: sky_simrec_id's for the plan. The key
+ * the record); returns its length. id: the plan's, from sky_simrec_id. The key
  * (flight_id) is at out + 2, out[1] bytes. */
 size_t sky_simrec_encode(sky_simrec_t *r, const sky_flight_plan_t *plan,
                          const sky_simrec_id_t *id, const sky_position_t *pos, int64_t ts_ms,

@@ -379,7 +379,7 @@ static int start_flight(sim_t *s, slot_t *sl, uint64_t global, int64_t t_us, boo
     char id[SKY_TRAFFIC_PUT_ROOM];
     size_t id_len = sky_traffic_put_flight_id(s->traffic, &sl->plan, id);
     sl->partition = (int16_t)sky_kafka_murmur2_partition(id, id_len, s->nparts);
-    sky_simrec_id(s->rec, &sl->plan, &sl->id);
+    sky_simrec_id(&sl->id, id, id_len);
     s->airborne++;
     s->res->flights++;
     return 0;
