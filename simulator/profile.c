@@ -47,7 +47,7 @@ static void boundary_alts(double cruise, double dep, double arr, double h[SKY_SE
 
 /* lrint without the libm call: SSE2's conversion rounds the same way (to nearest, ties
  * to even, the default mode). */
-static int32_t round_i32(double x) {
+static int32_t rint_i32(double x) {
 #ifdef __SSE2__
     return _mm_cvtsd_si32(_mm_set_sd(x));
 #else
@@ -222,8 +222,8 @@ void sky_profile_eval(const sky_flight_plan_t *plan, int64_t t_ms, double *s_nm,
     double alt = k >= SKY_SEG_APPROACH ? glide_path : interpolated;
     *phase = phase_of[k];
     *s_nm = s;
-    *alt_ft = round_i32(alt);
-    *speed_kt = round_i32(v);
+    *alt_ft = rint_i32(alt);
+    *speed_kt = rint_i32(v);
 }
 
 int32_t sky_profile_climb_limit_fpm(const sky_aircraft_type_t *type, int32_t alt_ft) {
