@@ -49,7 +49,7 @@ typedef struct airline {
 typedef struct pool {
     uint32_t *idx;
     uint64_t *cum;
-    size_t n;
+    size_t n, idx_cap, cum_cap;
     uint32_t *guide; /* n buckets of the weight range: the first entry each can hold */
 } pool_t;
 
@@ -412,14 +412,9 @@ static int type_row(sky_traffic_t *t, char **f, const int *col, const char *wher
 /* ---- the region flights may use ---- */
 
 static int pool_add(pool_t *p, uint32_t airport, uint64_t weight) {
-    uint32_t *idx = realloc(p->idx, (p->n + 1) * sizeof *idx);
-    if (!idx)
+    if (sky_grow_array((void **)&p->idx, &p->idx_cap, p->n + 1, sizeof *p->idx) ||
+        sky_grow_array((void **)&p->cum, &p->cum_cap, p->n + 1, sizeof *p->cum))
         return -1;
-    p->idx = idx;
-    uint64_t *cum = realloc(p->cum, (p->n + 1) * sizeof *cum);
-    if (!cum)
-        return -1;
-    p->cum = cum;
     p->idx[p->n] = airport;
     p->cum[p->n] = (p->n ? p->cum[p->n - 1] : 0) + weight;
     p->n++;

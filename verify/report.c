@@ -1,6 +1,7 @@
 /* Building the verify report: checks, problems with examples, latency stages. */
 #include "report.h"
 
+#include "dynbuf.h"
 #include "error.h"
 
 #include <stdarg.h>
@@ -25,14 +26,8 @@ void sky_verify_report_destroy(sky_verify_report_t *r) {
 }
 
 sky_verify_check_t *sky_verify_report_add_check(sky_verify_report_t *r, const char *name) {
-    if (r->nchecks == r->cap_checks) {
-        size_t cap = r->cap_checks ? r->cap_checks * 2 : 16;
-        sky_verify_check_t *n = realloc(r->checks, cap * sizeof *n);
-        if (!n)
-            return NULL;
-        r->checks = n;
-        r->cap_checks = cap;
-    }
+    if (sky_grow_array((void **)&r->checks, &r->cap_checks, r->nchecks + 1, sizeof *r->checks))
+        return NULL;
     sky_verify_check_t *c = &r->checks[r->nchecks++];
     memset(c, 0, sizeof *c);
     snprintf(c->name, sizeof c->name, "%s", name);
@@ -41,15 +36,9 @@ sky_verify_check_t *sky_verify_report_add_check(sky_verify_report_t *r, const ch
 
 sky_verify_stage_t *sky_verify_report_add_stage(sky_verify_report_t *r, const char *name,
                                                 const char *source, sky_hist_t *hist) {
-    if (r->nstages == r->cap_stages) {
-        size_t cap = r->cap_stages ? r->cap_stages * 2 : 8;
-        sky_verify_stage_t *n = realloc(r->stages, cap * sizeof *n);
-        if (!n) {
-            sky_hist_destroy(hist);
-            return NULL;
-        }
-        r->stages = n;
-        r->cap_stages = cap;
+    if (sky_grow_array((void **)&r->stages, &r->cap_stages, r->nstages + 1, sizeof *r->stages)) {
+        sky_hist_destroy(hist);
+        return NULL;
     }
     sky_verify_stage_t *s = &r->stages[r->nstages++];
     memset(s, 0, sizeof *s);
