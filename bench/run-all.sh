@@ -25,7 +25,6 @@ if [[ ! -x $here/tools/rdkafka_performance ]]; then
 fi
 
 tile38=()
-[[ -f $stack/tile38/BLOCKED ]] && tile38=(--tile38 none)
 
 # SKY_BENCH_REPORT_ONLY=1 with SKY_BENCH_OUT=DIR: only regenerate RESULTS.md from DIR.
 cap_rc=0

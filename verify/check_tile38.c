@@ -53,14 +53,17 @@ static double reply_number(const redisReply *r) {
     return NAN;
 }
 
+/* Tile38 stores no field whose value is 0 and answers an absent field as 0
+ * ("non-existent fields default to zero"): a flight at seq 0, or at 0 kt on the
+ * ground, has no such field in its WITHFIELDS reply. */
 static double field_value(const redisReply *fields, const char *name) {
     if (!fields || fields->type != REDIS_REPLY_ARRAY)
-        return NAN;
+        return 0;
     for (size_t i = 0; i + 1 < fields->elements; i += 2)
         if (fields->element[i]->type == REDIS_REPLY_STRING &&
             strcmp(fields->element[i]->str, name) == 0)
             return reply_number(fields->element[i + 1]);
-    return NAN;
+    return 0;
 }
 
 static int point_of(const redisReply *obj, double *lat, double *lon) {

@@ -87,24 +87,7 @@ sky_need_stack() {
         why+=("Kafka on $SKY_BROKERS does not answer a metadata request")
       fi
       ;;
-    tile38?)
-      # optional: where Tile38 is BLOCKED (deploy/local/stack says why) the
-      # test runs without it: SKY_TILE38=none, and ingest gets --tile38 none
-      if [[ -f $SKY_STACK_DIR/tile38/BLOCKED ]] && ! _sky_tcp_open "${SKY_TILE38%:*}" "${SKY_TILE38##*:}"; then
-        printf 'NOTE (Tile38 BLOCKED): running without Tile38: %s\n' "$(cat "$SKY_STACK_DIR/tile38/BLOCKED")" >&2
-        SKY_TILE38=none
-        export SKY_TILE38
-      elif [[ $(sky_tile38 PING 2>/dev/null) != PONG ]]; then
-        why+=("Tile38 on $SKY_TILE38 does not answer PING with PONG")
-      fi
-      ;;
     tile38)
-      if [[ -f $SKY_STACK_DIR/tile38/BLOCKED ]] && ! _sky_tcp_open "${SKY_TILE38%:*}" "${SKY_TILE38##*:}"; then
-        # A known, reported blocker (deploy/local/stack writes it), not a
-        # server that went missing: skip, also under CI, and say why.
-        printf 'SKIP (BLOCKED): %s\n' "$(cat "$SKY_STACK_DIR/tile38/BLOCKED")" >&2
-        exit 77
-      fi
       if ! _sky_tcp_open "${SKY_TILE38%:*}" "${SKY_TILE38##*:}"; then
         why+=("Tile38 not reachable on $SKY_TILE38")
       elif [[ $(sky_tile38 PING 2>/dev/null) != PONG ]]; then
@@ -222,7 +205,6 @@ sky_pg_drop_schema() {
 # "OUTPUT json" does not carry over: use sky_tile38_json for JSON replies.
 sky_tile38() {
   local host=${SKY_TILE38%:*} port=${SKY_TILE38##*:} req a fd
-  [[ $SKY_TILE38 != none ]] || return 0 # running without Tile38 (sky_need_stack tile38?)
   req="*$#\r\n"
   for a in "$@"; do req+="\$${#a}\r\n$a\r\n"; done
   exec {fd}<>"/dev/tcp/$host/$port" || { echo "cannot connect to Tile38 on $SKY_TILE38" >&2; return 1; }

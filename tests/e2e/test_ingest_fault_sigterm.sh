@@ -6,6 +6,6 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ingest_fault.sh"
-sky_need_stack kafka 'tile38?' pg
+sky_need_stack kafka tile38 pg
 
 sky_ingest_fault sigterm

@@ -6,9 +6,8 @@
 # Then a run with an impossible SLO must fail (exit 1) and name the stage.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-sky_need_stack kafka pg
+sky_need_stack kafka tile38 pg
 tile38=$SKY_TILE38
-[[ -f $SKY_STACK_DIR/tile38/BLOCKED ]] && tile38=none # reported in deploy/local/stack status
 
 topic=$(sky_unique e2e_run)
 schema=$(sky_unique e2e_run)
