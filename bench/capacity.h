@@ -1,4 +1,4 @@
-/* `skyload bench capacity`: the full loop (lib/loop.h) run at stepped load until
+/* `skyload bench capacity`: the full loop (run/loop.h) run at stepped load until
  * the SLO breaks or the backlog grows without bound; one sky_ramp_step_t per step. */
 #ifndef SKY_CAPACITY_H
 #define SKY_CAPACITY_H
