@@ -118,7 +118,7 @@
     var z = map.getZoom(), scale = 256 * Math.pow(2, z), min = map.getPixelBounds().min;
     var s = z < 3 ? 4.2 : z < 4 ? 4.8 : z < 6 ? 5.6 : 7, dot = Math.max(2, s * 0.5);
     if (screenX.length < A.n) { screenX = new Float32Array(A.n); screenY = new Float32Array(A.n); }
-    var drawn = 0, w = size.x + 1, h = size.y + 1, start = 0;
+    var drawn = 0, headed = 0, w = size.x + 1, h = size.y + 1, start = 0;
     ctx.lineWidth = 0.6;
     ctx.strokeStyle = 'rgba(5, 12, 18, 0.9)';
     for (var b = 0; b < A.bucketEnd.length; b++) {
@@ -132,6 +132,7 @@
         if (x < -1 || y < -1 || x > w || y > h) { screenX[i] = NaN; continue; }
         drawn++;
         if (A.hasHdg[i]) {
+          headed++;
           /* a triangle pointing along the heading (screen y grows southwards) */
           var c = A.hc[i], sn = A.hs[i];
           ctx.moveTo(x + sn * s, y - c * s);
@@ -150,6 +151,7 @@
       start = end;
     }
     stats.drawn = drawn;
+    stats.withHeading = headed;
     stats.viewKey = viewKey();
     stats.drawMs = performance.now() - t0;
     gridStale = true;
@@ -266,7 +268,7 @@
                                                           className: 'airspace-label' });
           }
         }).addTo(map);
-        stats.airspaces = fc.features.length;
+        stats.airspaces = airLayer.getLayers().length;
         stats.airspacesSkipped = fc.skipped;
         $('n-air').textContent = fc.features.length ? '(' + fc.features.length + ')' : '';
         $('airspaces').innerHTML = fc.features.map(function (f) {
@@ -414,6 +416,11 @@
       var out = [];
       for (var i = 0; i < A.n; i++) if (screenX[i] === screenX[i]) out.push(A.ids[i]);
       return out;
+    },
+    airspace: function (name) { return airByName[name] || null; },
+    screenOf: function (id) {
+      var i = A.ids.indexOf(id);
+      return i < 0 || screenX[i] !== screenX[i] ? null : { x: screenX[i], y: screenY[i] };
     },
     poll: poll,
     ready: false
