@@ -16,7 +16,7 @@ driver=$SKY_SOURCE_DIR/tests/e2e/browser/map_check.js
   sky_fail "playwright-core is not in \$SKY_BUILD_DIR/web/node_modules (the build runs npm ci there)"
 
 name=$(sky_unique e2e_map)
-topic=$name schema=$name collection=$name events=$name.events hook=${name}_europe
+topic=$name schema=$name collection=$name events=$name.events hook=EUROPE-$$
 out=${SKY_BUILD_DIR}/test-output
 work=$(mktemp -d)
 mkdir -p "$out"
@@ -34,6 +34,7 @@ sky_on_exit stop_all
 sky_kafka_create_topic "$topic" 6
 sky_kafka_create_topic "$events" 1
 # Europe as Tile38 geofences it: every aircraft set inside is an "enter" event.
+# (A short name: it is what the page shows; tests run one at a time.)
 sky_tile38 SETHOOK "$hook" "kafka://$SKY_BROKERS/$events" WITHIN "$collection" FENCE \
   DETECT enter,exit BOUNDS 36 -10 60 30 >/dev/null
 

@@ -69,33 +69,8 @@ async function compare(page, label) {
   ok('page loaded, coastlines drawn');
   await until('aircraft on the map', 90, async () => (await stats(page)).drawn > 0);
   ok('aircraft arriving: ' + (await stats(page)).drawn + ' drawn');
-  await until('the end of the traffic (' + SIM_DONE + ')', 180, async () => fs.existsSync(SIM_DONE));
-  await sleep(2500); /* two more answers after the last positions */
-
-  let s = await compare(page, 'zoom ' + VIEW);
-  if (!(s.withHeading > 0)) fail('no aircraft drawn with a heading (they moved while the page watched)');
-  ok(s.withHeading + ' aircraft drawn with their heading, ' + Math.round(s.rate) + ' updates/s at the end');
-  if (s.drawn < 10) fail('only ' + s.drawn + ' aircraft in view: the test view ' + VIEW + ' is too empty');
-
-  if (!(s.airspaces >= 1)) fail('no airspace drawn (stats ' + JSON.stringify(s) + ')');
-  /* vectors are drawn on a canvas in the airspaces pane (Leaflet's preferCanvas) */
-  const drawnAir = await page.evaluate((name) => {
-    const pane = document.querySelector('.leaflet-airspaces-pane canvas');
-    const layer = window.skyMap.airspace(name);
-    return { canvas: !!pane, layer: !!layer,
-             inView: !!layer && window.skyMap.map.getBounds().intersects(layer.getBounds()) };
-  }, AIRSPACE);
-  const listed = await page.evaluate(() => document.getElementById('airspaces').textContent);
-  if (!drawnAir.canvas || !drawnAir.layer || !drawnAir.inView || listed.indexOf(AIRSPACE) < 0)
-    fail('airspace ' + AIRSPACE + ' not drawn: ' + JSON.stringify(drawnAir) + ', list "' + listed + '"');
-  ok('airspace ' + AIRSPACE + ' drawn in view and listed');
-
-  await until('geofence events on the page', 30, async () => (await stats(page)).enter > 0);
-  const items = await page.evaluate(() => document.querySelectorAll('#events li.enter').length);
-  if (items < 1) fail('enter events counted but not listed');
-  s = await stats(page);
-  ok('geofence events shown: ' + s.enter + ' enter, ' + s.exit + ' exit');
-
+  /* while the traffic flows: headings, the label, the picture */
+  await until('aircraft with headings', 60, async () => (await stats(page)).withHeading > 20);
   /* the label of one aircraft, with its route from PostgreSQL */
   /* one clear of the panel (which takes the pointer) and of the edges */
   const pick = await page.evaluate(() => {
@@ -124,8 +99,35 @@ async function compare(page, label) {
   await page.screenshot({ path: OUT });
   ok('screenshot ' + OUT);
 
+  await page.mouse.move(5, 815);
+  await until('the end of the traffic (' + SIM_DONE + ')', 180, async () => fs.existsSync(SIM_DONE));
+  await sleep(2500); /* two more answers after the last positions */
+
+  let s = await compare(page, 'zoom ' + VIEW);
+  if (!(s.withHeading > 0)) fail('no aircraft drawn with a heading (they moved while the page watched)');
+  ok(s.withHeading + ' aircraft drawn with their heading, ' + Math.round(s.rate) + ' updates/s at the end');
+  if (s.drawn < 10) fail('only ' + s.drawn + ' aircraft in view: the test view ' + VIEW + ' is too empty');
+
+  if (!(s.airspaces >= 1)) fail('no airspace drawn (stats ' + JSON.stringify(s) + ')');
+  /* vectors are drawn on a canvas in the airspaces pane (Leaflet's preferCanvas) */
+  const drawnAir = await page.evaluate((name) => {
+    const pane = document.querySelector('.leaflet-airspaces-pane canvas');
+    const layer = window.skyMap.airspace(name);
+    return { canvas: !!pane, layer: !!layer,
+             inView: !!layer && window.skyMap.map.getBounds().intersects(layer.getBounds()) };
+  }, AIRSPACE);
+  const listed = await page.evaluate(() => document.getElementById('airspaces').textContent);
+  if (!drawnAir.canvas || !drawnAir.layer || !drawnAir.inView || listed.indexOf(AIRSPACE) < 0)
+    fail('airspace ' + AIRSPACE + ' not drawn: ' + JSON.stringify(drawnAir) + ', list "' + listed + '"');
+  ok('airspace ' + AIRSPACE + ' drawn in view and listed');
+
+  await until('geofence events on the page', 30, async () => (await stats(page)).enter > 0);
+  const items = await page.evaluate(() => document.querySelectorAll('#events li.enter').length);
+  if (items < 1) fail('enter events counted but not listed');
+  s = await stats(page);
+  ok('geofence events shown: ' + s.enter + ' enter, ' + s.exit + ' exit');
+
   /* the whole world: every aircraft Tile38 holds in view */
-  await page.mouse.move(5, 800);
   await page.evaluate(() => { location.hash = '#2.5/25/10'; });
   await until('the world view', 20, async () => (await stats(page)).zoom === 2.5);
   await compare(page, 'world view');
