@@ -249,7 +249,7 @@ static int read_partitions(sky_report_tracks_t *t, const sky_report_tracks_confi
     else if (rd_kafka_assign(sky_consumer_handle(c), l))
         rc = sky_err(errstr, errstr_size, SKY_EKAFKA, "assign %s: failed", topic);
     int64_t start = sky_monotonic_ns(), idle_since = start;
-    int64_t budget = cfg->budget_ms > 0 ? cfg->budget_ms : 15000;
+    int64_t budget = cfg->budget_ms > 0 ? cfg->budget_ms : 5000;
     int idle = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
     while (!rc && remaining > 0) {
         int64_t now = sky_monotonic_ns();

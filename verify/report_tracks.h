@@ -21,7 +21,7 @@ typedef struct sky_report_tracks_config {
     const char *const *manifest_paths;   /* merged, as verify does */
     size_t nmanifests;
     int max_flights;                     /* 0: 200 */
-    int64_t budget_ms;                   /* 0: 15000; what was read by then is kept */
+    int64_t budget_ms;                   /* 0: 5000; what was read by then is kept */
     int timeout_ms;                      /* Kafka idle bound; 0: 10000 */
 } sky_report_tracks_config_t;
 
