@@ -1,5 +1,5 @@
 /* `skyload map`: a small HTTP server (libmicrohttpd) for the live map page.
- * Everything it serves is in the binary (map/web_assets.h); the data comes from
+ * Everything it serves is in the binary (lib/web_assets.h); the data comes from
  * Tile38 (WITHIN per viewport, HOOKS/CHANS for the airspaces), the events topic
  * (geofence enter/exit) and, when given, PostgreSQL's flights table (airline
  * and route of the aircraft under the pointer).

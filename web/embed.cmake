@@ -1,7 +1,7 @@
 # cmake -DLIST=<file> -DOUT=<file.c> -P web/embed.cmake
 #
 # Turns the files named in LIST (one "name path mime" per line) into one C file of
-# byte arrays and a table (map/web_assets.h): the map server and the HTML reports
+# byte arrays and a table (lib/web_assets.h): the map server and the HTML reports
 # carry their pages, Leaflet, uPlot and the Natural Earth coastlines inside the
 # binary, so nothing is fetched at run time. Each array ends with a NUL byte that
 # the length does not count, so text assets are also C strings.
