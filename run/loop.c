@@ -7,6 +7,7 @@
 #include "tile38.h"
 #include "log.h"
 #include "parse.h"
+#include "report_html.h"
 #include "timefmt.h"
 
 #include <errno.h>
@@ -196,8 +197,8 @@ static int simulate(const sky_loop_config_t *cfg, const char *topic, const char 
     return sky_sim_run(&sc, stop, &res->sim, errstr, errstr_size);
 }
 
-static int write_reports(const sky_loop_config_t *cfg, sky_verify_report_t *r, char *errstr,
-                         size_t errstr_size) {
+static int write_reports(const sky_loop_config_t *cfg, sky_verify_report_t *r, const char *topic,
+                         const char *manifest_path, char *errstr, size_t errstr_size) {
     static const struct {
         const char *name;
         sky_verify_format_t fmt;
@@ -215,7 +216,11 @@ static int write_reports(const sky_loop_config_t *cfg, sky_verify_report_t *r, c
         if (fclose(f) || rc)
             return sky_err(errstr, errstr_size, SKY_EIO, "%s: write failed", path);
     }
-    return sky_verify_report_write_hgrm(r, cfg->report_dir, errstr, errstr_size);
+    int rc = sky_verify_report_write_hgrm(r, cfg->report_dir, errstr, errstr_size);
+    if (!rc && !report_path(path, sizeof path, cfg->report_dir, "report.html", errstr, errstr_size))
+        rc = sky_verify_write_report_page(r, cfg->kafka, topic, &manifest_path, 1, path, errstr,
+                                          errstr_size);
+    return rc;
 }
 
 static int verify(const sky_loop_config_t *cfg, const char *topic, const char *manifest_path,
@@ -235,7 +240,7 @@ static int verify(const sky_loop_config_t *cfg, const char *topic, const char *m
     vc.ingest_stats_path = cfg->external_ingest ? NULL : stats_path;
     vc.stop = stop;
     int rc = sky_verify_run(&vc, &res->report, errstr, errstr_size);
-    return rc ? rc : write_reports(cfg, res->report, errstr, errstr_size);
+    return rc ? rc : write_reports(cfg, res->report, topic, manifest_path, errstr, errstr_size);
 }
 
 /* The in-process pipeline starts from nothing: a run's flight ids, times and

@@ -7,6 +7,7 @@
 #include "kafka_admin.h"
 #include "parse.h"
 #include "peers.h"
+#include "report_html.h"
 #include "scenario.h"
 #include "timefmt.h"
 
@@ -298,6 +299,11 @@ static int write_capacity(const bench_opts_t *o, const sky_capacity_result_t *r,
     json_t *j = sky_capacity_result_to_json(r, sc);
     snprintf(path, sizeof path, "%s/capacity.json", o->report);
     int jrc = j ? json_dump_file(j, path, JSON_INDENT(1)) : -1;
+    char herr[512];
+    snprintf(path, sizeof path, "%s/capacity.html", o->report);
+    if (j && sky_capacity_write_html(j, path, herr, sizeof herr))
+        cli_error("bench", "%s", herr);
+    snprintf(path, sizeof path, "%s/capacity.json", o->report);
     json_decref(j);
     if (jrc)
         cli_error("bench", "%s: cannot write", path);

@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "error.h"
 #include "parse.h"
+#include "report_html.h"
 #include "verify.h"
 
 #include <stdio.h>
@@ -14,7 +15,7 @@ static const char verify_help[] =
     "                      [--pg CONNINFO] [--schema NAME] [--tile38 HOST:PORT]\n"
     "                      [--ingest-stats FILE] [--slo FILE] [--format text|json|junit]\n"
     "                      [--output F] [--hgrm-dir DIR] [--dlq-topic T] [--skip CHECK]\n"
-    "                      [--threads N]\n\n"
+    "                      [--threads N] [--html FILE]\n\n"
     "Checks a finished (or running) run against its manifest: every (flight, seq) in\n"
     "Kafka once, one partition per flight, per-flight order; every expected row in\n"
     "PostgreSQL exactly once; every airborne flight at its last position in Tile38\n"
@@ -32,6 +33,9 @@ static const char verify_help[] =
     "      --format FMT        text (default), json or junit (one testcase per check)\n"
     "  -o, --output FILE       write the report to FILE instead of stdout\n"
     "      --hgrm-dir DIR      write DIR/<stage>.hgrm percentile files (milliseconds)\n"
+    "      --html FILE         write the report page (checks, latency curves, a map of\n"
+    "                          sampled tracks; one self-contained file); default:\n"
+    "                          report.html beside --output, none without it\n"
     "      --dlq-topic NAME    dead-letter topic (default <topic>.dlq)\n"
     "      --skip CHECK        kafka, pg, tile38 or dlq (repeat, or comma-separated)\n"
     "      --timeout DURATION  server round trip / Kafka idle bound (default 30s)\n"
@@ -54,6 +58,8 @@ typedef struct verify_opts {
     bool format_set;
     const char *output;
     const char *hgrm_dir;
+    const char *html;
+    char html_default[4096];
 } verify_opts_t;
 
 static int add_manifest(verify_opts_t *o, const char *path) {
@@ -103,6 +109,7 @@ enum {
     OPT_SKIP,
     OPT_TIMEOUT,
     OPT_THREADS,
+    OPT_HTML,
 };
 
 static int handle_opt(verify_opts_t *o, int opt, const char *arg) {
@@ -122,6 +129,7 @@ static int handle_opt(verify_opts_t *o, int opt, const char *arg) {
         return 0;
     case 'o': o->output = arg; return 0;
     case OPT_HGRM_DIR: o->hgrm_dir = arg; return 0;
+    case OPT_HTML: o->html = arg; return 0;
     case OPT_DLQ_TOPIC: o->cfg.dlq_topic = arg; return 0;
     case OPT_SKIP: return parse_skip(o, arg);
     case OPT_TIMEOUT:
@@ -155,6 +163,7 @@ static int parse_verify_args(int argc, char **argv, verify_opts_t *o) {
         {"skip", required_argument, NULL, OPT_SKIP},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"html", required_argument, NULL, OPT_HTML},
         {NULL, 0, NULL, 0}};
     int opt;
     o->cfg.checks = SKY_VERIFY_ALL;
@@ -175,6 +184,13 @@ static int parse_verify_args(int argc, char **argv, verify_opts_t *o) {
         return cli_usage_error("verify", "every check is skipped: nothing to verify");
     if (o->common.json && !o->format_set)
         o->format = SKY_VERIFY_FORMAT_JSON;
+    if (!o->html && o->output) { /* report.html beside the report file */
+        const char *slash = strrchr(o->output, '/');
+        int dir = slash ? (int)(slash - o->output + 1) : 0;
+        if (snprintf(o->html_default, sizeof o->html_default, "%.*sreport.html", dir, o->output) <
+            (int)sizeof o->html_default)
+            o->html = o->html_default;
+    }
     return 0;
 }
 
@@ -203,6 +219,12 @@ static int write_outputs(const verify_opts_t *o, const sky_verify_report_t *r) {
         return 3;
     }
     if (o->hgrm_dir && sky_verify_report_write_hgrm(r, o->hgrm_dir, err, sizeof err)) {
+        cli_error("verify", "%s", err);
+        return 3;
+    }
+    if (o->html && sky_verify_write_report_page(r, &o->common.kafka, o->common.topic,
+                                                o->manifests, o->nmanifests, o->html, err,
+                                                sizeof err)) {
         cli_error("verify", "%s", err);
         return 3;
     }
