@@ -9,7 +9,8 @@
 #     plus new ones through ingest: nothing stored twice, nothing lost;
 #   - the continuous aggregate agrees with the raw rows;
 #   - every query of docs/queries.md's TimescaleDB section runs exactly as written;
-#   - an existing natively partitioned table is reported and kept, never dropped.
+#   - an existing natively partitioned table is reported and kept, never dropped;
+#   - a version-1 schema is brought to version 2 without losing anything.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 sky_need_stack kafka pg
@@ -248,4 +249,38 @@ sky_assert_eq "$rc" 2 "exit status of --storage timescaledb on a native table"
 sky_assert_contains "$(cat "$work/native3.log")" "it is never dropped" "the refusal says the table is kept"
 sky_assert_eq "$(sky_psql -c "SELECT relkind FROM pg_class WHERE oid = '\"$native\".flight_positions'::regclass")" p "still natively partitioned"
 sky_assert_eq "$(sky_psql -c "SELECT count(*) FROM \"$native\".flight_positions")" 200 "rows of the native table kept"
+# ---- 7. a version-1 schema (1-day chunks, compression policy after 1 day, no aggregate,
+# a compressed chunk) is brought to version 2: aggregate added, nothing dropped ----------
+v1=${name}_v1
+sky_on_exit sky_pg_drop_schema "$v1"
+sky_psql -v s="$v1" >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE SCHEMA :"s";
+CREATE TABLE :"s".skyload_schema (version integer PRIMARY KEY, timescaledb boolean NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE :"s".flights (flight_id text PRIMARY KEY, airline text, flight_number text,
+  departure text, arrival text, first_seen timestamptz NOT NULL);
+CREATE TABLE :"s".flight_positions ("time" timestamptz NOT NULL, flight_id text NOT NULL, seq bigint,
+  geom public.geography(Point, 4326) NOT NULL, altitude_ft integer, airspeed_kt integer,
+  airline text, flight_number text, departure text, arrival text, intended_at timestamptz,
+  stored_at timestamptz NOT NULL DEFAULT now(), CONSTRAINT flight_positions_flight_time UNIQUE (flight_id, "time"));
+SELECT public.create_hypertable(format('%I.flight_positions', :'s'), public.by_range('time', INTERVAL '1 day'));
+ALTER TABLE :"s".flight_positions SET (timescaledb.compress, timescaledb.compress_segmentby = 'flight_id',
+  timescaledb.compress_orderby = 'time DESC');
+SELECT public.add_compression_policy(format('%I.flight_positions', :'s'), INTERVAL '1 days');
+SELECT public.add_retention_policy(format('%I.flight_positions', :'s'), INTERVAL '30 days');
+INSERT INTO :"s".flight_positions ("time", flight_id, seq, geom)
+  VALUES (now() - interval '3 days', 'V1', 0, 'POINT(1 2)');
+SELECT public.compress_chunk(c) FROM public.show_chunks(format('%I.flight_positions', :'s')) c;
+INSERT INTO :"s".skyload_schema (version, timescaledb) VALUES (1, true);
+SQL
+init_only "$work/v1.log" "$v1" || { cat "$work/v1.log" >&2; sky_fail "init of a version-1 schema failed"; }
+catv1=$(catalog "$v1")
+sky_assert_contains "$catv1" "version 2 true" "version-1 schema brought to version 2"
+sky_assert_contains "$catv1" "cagg flight_minutes materialized_only=false" "aggregate added to the version-1 schema"
+sky_assert_contains "$catv1" '"compress_after": "1 day"' "the existing compression policy kept"
+sky_assert_contains "$catv1" "dim time 1 day" "the existing chunk interval kept"
+sky_assert_eq "$(sky_psql -c "SELECT count(*) FROM \"$v1\".flight_positions")" 1 "the compressed row kept"
+sky_assert_eq "$(sky_psql -c "SELECT count(*) FROM \"$v1\".flight_minutes")" 1 "the aggregate sees the old row"
+
 echo "PASS: TimescaleDB schema, idempotent init, re-delivery into compressed chunks, aggregate, docs queries, native kept"
