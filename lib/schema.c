@@ -527,7 +527,7 @@ static int create_positions(PGconn *conn, const sky_schema_opts_t *o, sky_schema
     bool may_fall_back = plan->kind == SKY_SCHEMA_TIMESCALEDB && o->storage == SKY_STORAGE_AUTO &&
                          plan->create_extension;
     rc = exec_sql(conn, "SAVEPOINT skyload_positions", "savepoint", errstr, errstr_size);
-    char why[400];
+    char why[300];
     if (!rc && exec_sql(conn, sql.data, "creating flight_positions", why, sizeof why)) {
         if (!may_fall_back || PQstatus(conn) != CONNECTION_OK) {
             rc = sky_err(errstr, errstr_size, PQstatus(conn) == CONNECTION_OK ? SKY_EPG
