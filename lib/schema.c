@@ -372,6 +372,9 @@ static int pg_fail(PGconn *conn, char *errstr, size_t errstr_size, const char *w
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
         msg[--n] = '\0';
+    for (char *p = msg; *p; p++) /* "ERROR: ...\nHINT: ..." on one log line */
+        if (*p == '\n')
+            *p = ' ';
     return sky_err(errstr, errstr_size, PQstatus(conn) == CONNECTION_OK ? SKY_EPG : SKY_EUNAVAIL,
                    "PostgreSQL %s: %s", what, msg);
 }

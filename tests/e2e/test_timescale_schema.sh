@@ -203,7 +203,7 @@ vars=(-v "flight=$f3" -v "from=$from" -v "to=$to"
 nq=0
 for q in "$work"/q*.sql; do
   title=$(cat "${q%.sql}.title")
-  out=$(PGOPTIONS="-c search_path=$schema,public" sky_psql -F '|' "${vars[@]}" -f "$q") ||
+  out=$(PGOPTIONS="-c search_path=$schema,public -c client_min_messages=warning" sky_psql -F '|' "${vars[@]}" -f "$q") ||
     sky_fail "docs/queries.md \"$title\" failed: $(cat "$q")"
   nq=$((nq + 1))
   case $title in
