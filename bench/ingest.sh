@@ -5,11 +5,13 @@
 #   tile38   - tile38-benchmark SET POINT, pipelined (.stack/bin/tile38-benchmark)
 # Target: ingest >= 0.8 x the slower of the two peers.
 # Usage: bench/ingest.sh [FLIGHTS=2000] [PER_FLIGHT=100] [BATCH_ROWS=5000]
-# Env: SKYLOAD, FILL (default build/ binaries), SKY_BROKERS, SKY_TILE38, PG*.
+# Env: SKYLOAD, FILL (default build/ binaries), SKY_BROKERS, SKY_TILE38, PG*;
+#      SKY_BENCH_SCHEMA_ARGS: --init-schema options for both tables, e.g. "--storage
+#      native" (default: none, i.e. auto). bench/ingest_paths.sh runs both paths.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../tests/e2e/lib.sh"
-sky_need_stack kafka 'tile38?' pg
+sky_need_stack kafka tile38 pg
 flights=${1:-2000}
 per=${2:-100}
 batch=${3:-5000}
@@ -18,6 +20,7 @@ build=${SKY_BUILD_DIR:-$here/../build}
 SKYLOAD=${SKYLOAD:-$build/skyload}
 FILL=${FILL:-$build/sky_fixture_produce}
 work=$(mktemp -d)
+read -r -a schema_args <<<"${SKY_BENCH_SCHEMA_ARGS:-}"
 name=$(sky_unique bench_ingest)
 peer=${name}_copy
 sky_kafka_create_topic "$name" 6
@@ -33,7 +36,7 @@ echo "topic $name: $rows records ($flights flights x $per)" >&2
 # --- ingest: rows/s from its first stored row to the last (group join excluded)
 "$SKYLOAD" ingest -b "$SKY_BROKERS" -t "$name" -g "$name" --tile38 "$SKY_TILE38" \
   --pg "$SKY_PG_CONNINFO" --init-schema --schema "$name" --collection "$name" \
-  --batch-rows "$batch" --stats "$work/stats.json" 2>"$work/ingest.log" &
+  --batch-rows "$batch" --stats "$work/stats.json" "${schema_args[@]}" 2>"$work/ingest.log" &
 pid=$!
 stop_ingest() { kill "$pid" 2>/dev/null || true; }
 sky_on_exit stop_ingest
@@ -64,7 +67,7 @@ read -r ingest_rate ingest_secs <"$work/ingest_rate"
 # --- raw COPY of the same rows into an identical, empty table (same indexes)
 timeout -s TERM 8 "$SKYLOAD" ingest -b "$SKY_BROKERS" -t "${name}_none" -g "${name}_none" \
   --tile38 "$SKY_TILE38" --pg "$SKY_PG_CONNINFO" --init-schema --schema "$peer" \
-  2>/dev/null || true
+  "${schema_args[@]}" 2>/dev/null || true
 cols='"time", flight_id, seq, geom, altitude_ft, airspeed_kt, airline, flight_number, departure, arrival, intended_at'
 sky_psql -c "\\copy (SELECT $cols FROM \"$name\".flight_positions) TO '$work/rows.copy'"
 start=$(date +%s.%N)

@@ -790,6 +790,8 @@ static int copy_config(sky_ingest_t *in, const sky_ingest_config_t *cfg) {
     if (cfg->stats_path)
         rc |= copy_str(&in->stats_path, cfg->stats_path);
     sky_schema_opts_init(&in->schema_opts);
+    if (cfg->schema_opts)
+        in->schema_opts = *cfg->schema_opts;
     in->schema_opts.schema = in->schema;
     in->schema_opts.retention_days = cfg->retention_days;
     return rc ? SKY_ENOMEM : 0;

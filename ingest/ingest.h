@@ -51,6 +51,9 @@ typedef struct sky_ingest_config {
     const char *schema;         /* NULL: "public" */
     bool init_schema;           /* create the schema (idempotent) before consuming */
     int retention_days;         /* schema retention (default 30) */
+    /* The rest of --init-schema's options (storage path, chunk interval, ...); NULL: the
+     * defaults. Its schema and retention_days are taken from the two fields above. */
+    const struct sky_schema_opts *schema_opts;
     int batch_rows;             /* default SKY_INGEST_DEFAULT_BATCH_ROWS */
     int batch_ms;               /* default 200 */
     int ttl_s;                  /* Tile38 EX, default 120; 0 = no expiry */

@@ -5,8 +5,10 @@
 #include "ingest.h"
 #include "parse.h"
 #include "schema.h"
+#include "timefmt.h"
 
 #include <libpq-fe.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,8 @@ static const char ingest_help[] =
     "usage: skyload ingest [-t TOPIC] [-b BROKERS] [-g GROUP] [--tile38 HOST:PORT]\n"
     "                      [--pg CONNINFO] [--init-schema] [--schema NAME] [--batch-rows N]\n"
     "                      [--batch-ms MS] [--ttl S] [--dlq-topic T] [--metrics HOST:PORT]\n"
-    "                      [--stats PATH] [--no-tile38] [-X k=v]\n\n"
+    "                      [--stats PATH] [--no-tile38] [--storage auto|timescaledb|native]\n"
+    "                      [--chunk-interval D] [--compress-after D] [--print-schema] [-X k=v]\n\n"
     "Consumes FlightData records as a member of a consumer group and stores each\n"
     "batch in Tile38 (latest position per flight, never moving backwards) and in\n"
     "PostgreSQL (every position exactly once), then commits the offsets. Records\n"
@@ -27,6 +30,13 @@ static const char ingest_help[] =
     "      --init-schema      create the PostgreSQL schema first (idempotent)\n"
     "      --schema NAME      PostgreSQL schema (default public)\n"
     "      --retention-days N keep N days of positions (default 30, 0 = forever)\n"
+    "      --storage S        auto (default): a TimescaleDB hypertable where TimescaleDB\n"
+    "                         is installed and preloaded, else native daily partitions\n"
+    "                         (one line says why); timescaledb: that or an error;\n"
+    "                         native: partitions even with TimescaleDB\n"
+    "      --chunk-interval D TimescaleDB chunk interval (default 1h, docs/ingest.md)\n"
+    "      --compress-after D chunks older than D go to the columnstore (default 2h)\n"
+    "      --print-schema     print the SQL --init-schema would run here, and exit\n"
     "      --batch-rows N     rows per batch (default 20000)\n"
     "      --batch-ms MS      longest a batch waits, ms (default 200)\n"
     "      --ttl S            Tile38 object expiry in seconds (default 120, 0 = none)\n"
@@ -39,16 +49,20 @@ static const char ingest_help[] =
     "\n" CLI_COMMON_HELP "\n"
     "Examples:\n"
     "  skyload ingest -t flights --init-schema --pg 'host=127.0.0.1 user=skyload dbname=skyload'\n"
-    "  skyload ingest -t flights --metrics 127.0.0.1:9464 --stats ingest.json\n";
+    "  skyload ingest -t flights --metrics 127.0.0.1:9464 --stats ingest.json\n"
+    "  skyload ingest --print-schema --storage native --schema history\n";
 
 enum {
     OPT_INIT = OPT_FIRST_CMD, OPT_SCHEMA, OPT_BATCH_ROWS, OPT_BATCH_MS, OPT_TTL, OPT_DLQ,
-    OPT_METRICS, OPT_STATS, OPT_RETENTION, OPT_COLLECTION, OPT_NO_TILE38
+    OPT_METRICS, OPT_STATS, OPT_RETENTION, OPT_COLLECTION, OPT_NO_TILE38, OPT_STORAGE,
+    OPT_CHUNK_INTERVAL, OPT_COMPRESS_AFTER, OPT_PRINT_SCHEMA
 };
 
 typedef struct ingest_opts {
     cli_common_t common;
     sky_ingest_config_t cfg;
+    sky_schema_opts_t schema_opts;
+    bool print_schema;
 } ingest_opts_t;
 
 static volatile sig_atomic_t stats_requested;
@@ -104,6 +118,13 @@ static int parse_ingest_args(int argc, char **argv, ingest_opts_t *o) {
                                              {"collection", required_argument, NULL,
                                               OPT_COLLECTION},
                                              {"no-tile38", no_argument, NULL, OPT_NO_TILE38},
+                                             {"storage", required_argument, NULL, OPT_STORAGE},
+                                             {"chunk-interval", required_argument, NULL,
+                                              OPT_CHUNK_INTERVAL},
+                                             {"compress-after", required_argument, NULL,
+                                              OPT_COMPRESS_AFTER},
+                                             {"print-schema", no_argument, NULL,
+                                              OPT_PRINT_SCHEMA},
                                              {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "g:", longopts, NULL)) != -1) {
@@ -137,6 +158,36 @@ static int parse_ingest_args(int argc, char **argv, ingest_opts_t *o) {
     return 0;
 }
 
+/* A duration option of the schema, within [min_ms, max_ms]. */
+static int parse_schema_duration(const char *arg, const char *what, int64_t min_ms, int64_t max_ms,
+                                 int64_t *out) {
+    char err[256];
+    if (sky_parse_duration_ms(arg, out, what, err, sizeof err))
+        return cli_usage_error("ingest", "%s", err);
+    if (*out < min_ms || *out > max_ms)
+        return cli_usage_error("ingest", "%s %s: give 1m to 365d", what, arg);
+    return 0;
+}
+
+static int schema_option(ingest_opts_t *o, int opt, const char *arg) {
+    const int64_t minute = 60000, year = INT64_C(365) * 86400000;
+    char err[256];
+    switch (opt) {
+    case OPT_STORAGE:
+        return sky_storage_parse(arg, &o->schema_opts.storage, err, sizeof err)
+                   ? cli_usage_error("ingest", "%s", err)
+                   : 0;
+    case OPT_CHUNK_INTERVAL:
+        return parse_schema_duration(arg, "--chunk-interval", minute, year,
+                                     &o->schema_opts.chunk_interval_ms);
+    case OPT_COMPRESS_AFTER:
+        return parse_schema_duration(arg, "--compress-after", minute, year,
+                                     &o->schema_opts.compress_after_ms);
+    case OPT_PRINT_SCHEMA: o->print_schema = true; return 0;
+    default: return cli_usage_error("ingest", "unknown option");
+    }
+}
+
 static int ingest_option(ingest_opts_t *o, int opt, const char *arg) {
     switch (opt) {
     case OPT_DLQ: o->cfg.dlq_topic = arg; return 0;
@@ -144,7 +195,7 @@ static int ingest_option(ingest_opts_t *o, int opt, const char *arg) {
     case OPT_STATS: o->cfg.stats_path = arg; return 0;
     case OPT_COLLECTION: o->cfg.collection = arg; return 0;
     case OPT_NO_TILE38: o->cfg.disable_tile38 = true; return 0;
-    default: return cli_usage_error("ingest", "unknown option");
+    default: return schema_option(o, opt, arg);
     }
 }
 
@@ -155,6 +206,7 @@ static int finish_config(ingest_opts_t *o, char *host, size_t hostsz) {
     c->kafka = &o->common.kafka;
     c->topic = o->common.topic;
     c->pg_conninfo = o->common.pg;
+    c->schema_opts = &o->schema_opts;
     if (strcmp(o->common.tile38, "none") == 0) /* as `skyload run --tile38 none` */
         c->disable_tile38 = true;
     if (!c->disable_tile38 && sky_parse_hostport(o->common.tile38, host, hostsz, &c->tile38_port, "--tile38", err,
@@ -164,6 +216,40 @@ static int finish_config(ingest_opts_t *o, char *host, size_t hostsz) {
     if (c->schema && sky_schema_check_name(c->schema, err, sizeof err))
         return cli_usage_error("ingest", "%s", err);
     return check_no_password(c->pg_conninfo);
+}
+
+/* --print-schema: what --init-schema would run on this server (read-only), or without
+ * one for an explicit --storage. */
+static int print_schema(ingest_opts_t *o) {
+    char err[512];
+    sky_schema_opts_t so = o->schema_opts;
+    so.schema = o->cfg.schema && *o->cfg.schema ? o->cfg.schema : "public";
+    so.retention_days = o->cfg.retention_days;
+    const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+    const char *vals[] = {"5", "skyload-print-schema", o->cfg.pg_conninfo ? o->cfg.pg_conninfo : "",
+                          NULL};
+    PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        if (so.storage == SKY_STORAGE_AUTO) {
+            cli_error("ingest", "--print-schema: PostgreSQL unreachable (%s); give --storage "
+                                "timescaledb or native to print without a server",
+                      PQerrorMessage(conn));
+            PQfinish(conn);
+            return 3;
+        }
+        PQfinish(conn);
+        conn = NULL;
+    }
+    sky_buf_t out;
+    sky_buf_init(&out, 0);
+    int rc = sky_schema_print(conn, &so, sky_now_ns() / 1000000, &out, err, sizeof err);
+    PQfinish(conn);
+    if (rc)
+        cli_error("ingest", "%s", err);
+    else
+        fwrite(out.data, 1, out.len, stdout);
+    sky_buf_free(&out);
+    return rc ? sky_exit_status(rc) : 0;
 }
 
 static void show_progress(void *opaque, const sky_ingest_snapshot_t *s) {
@@ -214,6 +300,7 @@ int cmd_ingest(int argc, char **argv) {
     memset(&o, 0, sizeof o);
     cli_common_init(&o.common);
     sky_ingest_config_init(&o.cfg);
+    sky_schema_opts_init(&o.schema_opts);
     char host[256];
     int rc = parse_ingest_args(argc, argv, &o);
     if (!rc)
@@ -221,6 +308,11 @@ int cmd_ingest(int argc, char **argv) {
     if (rc) {
         cli_common_free(&o.common);
         return rc == -2 ? 0 : rc;
+    }
+    if (o.print_schema) {
+        rc = print_schema(&o);
+        cli_common_free(&o.common);
+        return rc;
     }
     cli_install_signals();
     signal(SIGUSR1, on_usr1);

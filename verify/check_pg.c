@@ -1,12 +1,16 @@
 /* PostgreSQL checks: every expected (flight, seq) stored exactly once in
  * <schema>.flight_positions, nothing extra, and the intended -> commit latency
- * (stored_at - intended_at) straight from the table. Rows stream with COPY. */
+ * (stored_at - intended_at) straight from the table. Rows stream with COPY, which
+ * reads a TimescaleDB hypertable (compressed chunks too) and a natively partitioned
+ * table alike; pg.storage says which one the history went into. */
 #include "checks.h"
 
 #include "dynbuf.h"
 #include "error.h"
+#include "schema.h"
 
 #include <libpq-fe.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,6 +162,105 @@ static void summarize(pg_pass_t *pg) {
                          (unsigned long long)pg->duplicates);
 }
 
+/* The values of a one-row query with text parameters, NULL when it failed. */
+static PGresult *one_row(PGconn *conn, const char *sql, int nparams, const char *const *params) {
+    PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        return r;
+    PQclear(r);
+    return NULL;
+}
+
+static void describe_hypertable(PGconn *conn, const char *schema, const char *ts_version,
+                                sky_verify_check_t *c) {
+    const char *params[] = {schema};
+    PGresult *r = one_row(
+        conn,
+        "SELECT h.num_chunks, (SELECT count(*) FROM timescaledb_information.chunks k WHERE "
+        "k.hypertable_schema = $1 AND k.hypertable_name = 'flight_positions' AND "
+        "k.is_compressed), (SELECT (extract(epoch FROM d.time_interval) * 1000)::bigint FROM "
+        "timescaledb_information.dimensions d WHERE d.hypertable_schema = $1 AND "
+        "d.hypertable_name = 'flight_positions' AND d.dimension_number = 1), "
+        "coalesce((SELECT string_agg(attname, ', ' ORDER BY "
+        "segmentby_column_index) FROM timescaledb_information.compression_settings s WHERE "
+        "s.hypertable_schema = $1 AND s.hypertable_name = 'flight_positions' AND "
+        "segmentby_column_index IS NOT NULL), ''), coalesce((SELECT string_agg(view_name, ', ' "
+        "ORDER BY view_name) FROM timescaledb_information.continuous_aggregates a WHERE "
+        "a.hypertable_schema = $1 AND a.hypertable_name = 'flight_positions'), '') FROM "
+        "timescaledb_information.hypertables h WHERE h.hypertable_schema = $1 AND "
+        "h.hypertable_name = 'flight_positions'",
+        1, params);
+    if (!r) {
+        sky_verify_check_set(c, SKY_CHECK_PASS, "TimescaleDB %s hypertable \"%s\".flight_positions",
+                             ts_version, schema);
+        return;
+    }
+    long long chunks = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    long long compressed = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    char interval[48] = "?";
+    if (!PQgetisnull(r, 0, 2))
+        sky_schema_interval_text(strtoll(PQgetvalue(r, 0, 2), NULL, 10), interval,
+                                 sizeof interval);
+    const char *segment = PQgetvalue(r, 0, 3);
+    sky_verify_check_count(c, "chunks", chunks);
+    sky_verify_check_count(c, "compressed_chunks", compressed);
+    sky_verify_check_set(c, SKY_CHECK_PASS,
+                         "TimescaleDB %s hypertable \"%s\".flight_positions: %lld chunk%s of %s, "
+                         "%lld in the columnstore%s%s%s%s",
+                         ts_version, schema, chunks, chunks == 1 ? "" : "s", interval, compressed,
+                         *segment ? " (by " : "", segment, *segment ? ")" : "",
+                         *PQgetvalue(r, 0, 4) ? "; continuous aggregate " : "");
+    /* the aggregate's name after the summary's fixed part, cut to what fits */
+    size_t n = strlen(c->summary);
+    if (*PQgetvalue(r, 0, 4) && n < sizeof c->summary - 1)
+        snprintf(c->summary + n, sizeof c->summary - n, "%s", PQgetvalue(r, 0, 4));
+    PQclear(r);
+}
+
+/* pg.storage: what flight_positions is (informational; it never fails a run). */
+static void describe_storage(PGconn *conn, const char *schema, sky_verify_check_t *c) {
+    const char *params[] = {schema};
+    PGresult *r = one_row(conn,
+                          "SELECT c.relkind::text, (SELECT count(*) FROM pg_inherits i WHERE "
+                          "i.inhparent = c.oid), coalesce((SELECT extversion FROM pg_extension "
+                          "WHERE extname = 'timescaledb'), '') FROM pg_class c JOIN "
+                          "pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND "
+                          "c.relname = 'flight_positions'",
+                          1, params);
+    if (!r) {
+        sky_verify_check_set(c, SKY_CHECK_SKIP, "could not read what \"%s\".flight_positions is",
+                             schema);
+        return;
+    }
+    char kind = PQgetvalue(r, 0, 0)[0], ts_version[32];
+    long long parts = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    snprintf(ts_version, sizeof ts_version, "%s", PQgetvalue(r, 0, 2));
+    PQclear(r);
+    bool hypertable = false;
+    if (kind == 'r' && *ts_version) {
+        r = one_row(conn,
+                    "SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_schema = "
+                    "$1 AND hypertable_name = 'flight_positions'",
+                    1, params);
+        hypertable = r != NULL;
+        PQclear(r);
+    }
+    if (hypertable) {
+        describe_hypertable(conn, schema, ts_version, c);
+    } else if (kind == 'p') {
+        sky_verify_check_count(c, "partitions", parts);
+        sky_verify_check_set(c, SKY_CHECK_PASS,
+                             "natively partitioned table \"%s\".flight_positions: %lld "
+                             "partitions (not TimescaleDB)",
+                             schema, parts);
+    } else {
+        sky_verify_check_set(c, SKY_CHECK_PASS,
+                             "plain table \"%s\".flight_positions (neither a hypertable nor "
+                             "partitioned)",
+                             schema);
+    }
+}
+
 int sky_verify_check_pg(sky_verify_ctx_t *ctx, char *errstr, size_t errstr_size) {
     const char *conninfo = ctx->cfg->pg_conninfo ? ctx->cfg->pg_conninfo : "";
     PGconn *conn = PQconnectdb(conninfo);
@@ -173,14 +276,18 @@ int sky_verify_check_pg(sky_verify_ctx_t *ctx, char *errstr, size_t errstr_size)
     char *query = build_query(conn, ctx);
     int rc = 0;
     if (!pg.latency || !query || !sky_verify_report_add_check(r, "pg.complete") ||
-        !sky_verify_report_add_check(r, "pg.duplicates"))
+        !sky_verify_report_add_check(r, "pg.duplicates") ||
+        !sky_verify_report_add_check(r, "pg.storage"))
         rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");
     if (!rc) {
-        pg.complete = &r->checks[r->nchecks - 2];
-        pg.dups = &r->checks[r->nchecks - 1];
+        /* the checks array is not grown again below, so these stay valid */
+        pg.complete = &r->checks[r->nchecks - 3];
+        pg.dups = &r->checks[r->nchecks - 2];
         sky_flight_table_reset(ctx->table);
         rc = stream_rows(conn, &pg, query, errstr, errstr_size);
     }
+    if (!rc)
+        describe_storage(conn, ctx->schema, &r->checks[r->nchecks - 1]);
     free(query);
     PQfinish(conn);
     if (rc) {
