@@ -74,6 +74,15 @@ void cli_common_free(cli_common_t *c);
  * (-X list printed). 'h' is not handled here: each command prints its own help. */
 int cli_common_opt(cli_common_t *c, int opt, const char *arg);
 
+/* The servers a command talks to (cli_explain_unreachable). */
+enum { CLI_USES_KAFKA = 1, CLI_USES_PG = 2, CLI_USES_TILE38 = 4 };
+/* Asks each server in `uses` whether it answers (TCP for Kafka and Tile38, PQping with
+ * libpq's resolved address for PostgreSQL, about a second at most) and prints, for each
+ * that does not, the address tried and the option that names another; then how to
+ * start the local stack when that was the address. Returns true when one was down.
+ * For a command that failed with exit status 3. */
+bool cli_explain_unreachable(const char *cmd, const cli_common_t *c, unsigned uses);
+
 /* Logging to stderr with the program name; level from --log-level. */
 void cli_log_init(void);
 /* Prints "skyload <cmd>: message" on stderr. */

@@ -172,6 +172,8 @@ int cmd_record(int argc, char **argv) {
     rc = run_record(&o, err, sizeof err);
     if (rc)
         cli_error("record", "%s", err);
+    if (sky_exit_status(rc) == 3)
+        cli_explain_unreachable("record", &o.common, CLI_USES_KAFKA);
     cli_common_free(&o.common);
     return sky_exit_status(rc);
 }

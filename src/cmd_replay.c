@@ -324,6 +324,8 @@ int cmd_replay(int argc, char **argv) {
     rc = run_replay(&c, err, sizeof err);
     if (rc)
         cli_error("replay", "%s", err);
+    if (sky_exit_status(rc) == 3 && strcmp(c.sink, "kafka") == 0)
+        cli_explain_unreachable("replay", &c.common, CLI_USES_KAFKA);
     cli_common_free(&c.common);
     return sky_exit_status(rc);
 }
