@@ -83,6 +83,9 @@ enum { CLI_USES_KAFKA = 1, CLI_USES_PG = 2, CLI_USES_TILE38 = 4 };
  * For a command that failed with exit status 3. */
 bool cli_explain_unreachable(const char *cmd, const cli_common_t *c, unsigned uses);
 
+/* After "unknown topic": lists the topics the brokers have, and the nearest name. */
+void cli_explain_missing_topic(const char *cmd, const cli_common_t *c, const char *topic);
+
 /* Logging to stderr with the program name; level from --log-level. */
 void cli_log_init(void);
 /* Prints "skyload <cmd>: message" on stderr. */

@@ -95,25 +95,29 @@ static bool tile38_down(const cli_common_t *c, int *err) {
     return (*err = tcp_probe(host, port)) != 0;
 }
 
-/* libpq resolves the address (conninfo, service, PG*, our defaults): ask it. */
-static bool pg_down(const cli_common_t *c, char *addr, size_t addrsz) {
+/* libpq resolves the address (conninfo, service, PG*, our defaults): ask it, and
+ * keep the first line's reason ("... failed: Connection refused"). */
+static bool pg_down(const cli_common_t *c, char *addr, size_t addrsz, char *why, size_t whysz) {
     const char *keys[] = {"connect_timeout", "dbname", NULL};
     const char *vals[] = {"2", c->pg ? c->pg : "", NULL};
     if (PQpingParams(keys, vals, 1) != PQPING_NO_RESPONSE)
         return false;
-    PGconn *conn = PQconnectStartParams(keys, vals, 1);
+    PGconn *conn = PQconnectdbParams(keys, vals, 1);
     const char *host = conn ? PQhost(conn) : NULL, *port = conn ? PQport(conn) : NULL;
     if (host && host[0] == '/')
         snprintf(addr, addrsz, "the socket %s/.s.PGSQL.%s", host, port ? port : "5432");
     else
         snprintf(addr, addrsz, "%s:%s", host && *host ? host : "localhost",
                  port && *port ? port : "5432");
+    const char *msg = conn ? PQerrorMessage(conn) : "", *r = strstr(msg, "failed: ");
+    r = r ? r + 8 : "no answer";
+    snprintf(why, whysz, "%.*s", (int)strcspn(r, "\n"), r);
     PQfinish(conn);
     return true;
 }
 
 bool cli_explain_unreachable(const char *cmd, const cli_common_t *c, unsigned uses) {
-    char addr[512];
+    char addr[512], why[256];
     int err = 0;
     bool any = false, stack = false; /* one was down at the local stack's address */
     if ((uses & CLI_USES_KAFKA) && kafka_down(c, addr, sizeof addr, &err)) {
@@ -122,9 +126,10 @@ bool cli_explain_unreachable(const char *cmd, const cli_common_t *c, unsigned us
         any = true;
         stack |= strcmp(addr, SKY_DEFAULT_BROKERS) == 0;
     }
-    if ((uses & CLI_USES_PG) && pg_down(c, addr, sizeof addr)) {
-        cli_error(cmd, "PostgreSQL does not answer at %s; --pg or the PG* variables name another",
-                  addr);
+    if ((uses & CLI_USES_PG) && pg_down(c, addr, sizeof addr, why, sizeof why)) {
+        cli_error(cmd,
+                  "PostgreSQL does not answer at %s (%s); --pg or the PG* variables name another",
+                  addr, why);
         any = true;
         stack |= strcmp(addr, CLI_PG_DEFAULT_HOST ":" CLI_PG_DEFAULT_PORT) == 0;
     }
@@ -144,4 +149,72 @@ bool cli_explain_unreachable(const char *cmd, const cli_common_t *c, unsigned us
         cli_error(cmd, "is the server running there, and the address right? "
                        "(docs/troubleshooting.md)");
     return any;
+}
+
+/* Edit distance of two short names (for "did you mean"); large for long ones. */
+static size_t distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b), row[65];
+    if (la > 64 || lb > 64)
+        return (size_t)-1;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+void cli_explain_missing_topic(const char *cmd, const cli_common_t *c, const char *topic) {
+    /* log_level 3: the command's own -X (consumer properties, say) must not warn here */
+    static const char *const quiet[] = {"allow.auto.create.topics=false", "log_level=3", NULL};
+    char err[256], list[512] = "";
+    rd_kafka_conf_t *conf = sky_kconf_build(&c->kafka, quiet, err, sizeof err);
+    rd_kafka_t *rk = conf ? rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err) : NULL;
+    if (!rk) {
+        if (conf)
+            rd_kafka_conf_destroy(conf);
+        return;
+    }
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(rk, 1, NULL, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char *best = NULL;
+        size_t best_d = 4, at = 0, shown = 0, hidden = 0; /* suggest within 3 edits */
+        for (int i = 0; i < md->topic_cnt; i++) {
+            const char *name = md->topics[i].topic;
+            if (name[0] == '_')
+                continue; /* __consumer_offsets and the like */
+            size_t d = distance(topic, name);
+            if (d < best_d) {
+                best_d = d;
+                best = name;
+            }
+            int n = shown < 12 ? snprintf(list + at, sizeof list - at, "%s%s", shown ? ", " : "",
+                                          name)
+                               : -1;
+            if (n > 0 && (size_t)n < sizeof list - at) {
+                at += (size_t)n;
+                shown++;
+            } else {
+                hidden++;
+            }
+        }
+        if (!shown)
+            cli_error(cmd, "the brokers at %s have no topic yet", kafka_brokers(c));
+        else
+            cli_error(cmd, "the brokers at %s have: %s%s%s%s%s", kafka_brokers(c), list,
+                      hidden ? ", …" : "", best ? " (did you mean \"" : "", best ? best : "",
+                      best ? "\"?)" : "");
+        rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_destroy(rk);
 }

@@ -213,6 +213,17 @@ static int servers_answer(const verify_opts_t *o) {
     return 3;
 }
 
+/* 'topic "NAME" does not exist' (the manifest's topic, or -t): which topics there are. */
+static void explain_missing_topic(const verify_opts_t *o, const char *err) {
+    const char *p = strstr(err, "topic \""), *end = p ? strchr(p + 7, '"') : NULL;
+    char name[256];
+    if (!end || !strstr(end, "does not exist") || (size_t)(end - p - 7) >= sizeof name)
+        return;
+    memcpy(name, p + 7, (size_t)(end - p - 7));
+    name[end - p - 7] = '\0';
+    cli_explain_missing_topic("verify", &o->common, name);
+}
+
 static void fill_config(verify_opts_t *o) {
     o->cfg.manifest_paths = o->manifests;
     o->cfg.nmanifests = o->nmanifests;
@@ -261,6 +272,7 @@ int cmd_verify(int argc, char **argv) {
         if (vrc) {
             cli_error("verify", "%s", err);
             rc = sky_exit_status(vrc);
+            explain_missing_topic(&o, err);
         } else {
             rc = write_outputs(&o, r);
         }
