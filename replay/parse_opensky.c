@@ -69,7 +69,7 @@ static int row_values(const sky_line_parser_t *p, const field_t *f, sky_rrec_t *
                       size_t errsz) {
     sky_flight_t *fl = &rec->flight;
     int64_t t;
-    double lat, lon, v = 0;
+    double lat, lon, v;
     const field_t *ft = col(p, f, OS_TIME), *fv = col(p, f, OS_VELOCITY);
     if (!field_i64(ft, &t)) {
         double d;
@@ -87,7 +87,9 @@ static int row_values(const sky_line_parser_t *p, const field_t *f, sky_rrec_t *
         return bad(flat, "lat", errstr, errsz);
     if (!field_double(flon, &lon))
         return bad(flon, "lon", errstr, errsz);
-    if (!field_empty(fv) && !field_double(fv, &v))
+    if (field_empty(fv)) /* unknown, not 0 kt: never invent a stopped aircraft */
+        return SKY_ROW_SKIPPED;
+    if (!field_double(fv, &v))
         return bad(fv, "velocity", errstr, errsz);
     rec->ts_ms = t * 1000;
     fl->has_location = true;

@@ -1,6 +1,9 @@
 /* SBS-1 / BaseStation text (MSG,1..8 with 22 fields): a per-aircraft state is
  * assembled from identification (callsign), position and velocity messages, and
- * every position message becomes one record. Times are read as UTC. */
+ * every position message becomes one record once the aircraft's altitude and
+ * velocity are known: a position that comes first (MSG,3 usually precedes the
+ * first MSG,4) is held until they are, never published with an invented 0 kt.
+ * Times are read as UTC. */
 #include "reader_impl.h"
 
 #include "error.h"
@@ -18,10 +21,24 @@ struct sbs_aircraft {
     uint32_t key; /* icao24 + 1; 0 = free slot */
     int64_t last_ms;
     char callsign[12];
+    char hex[6]; /* the hex ident as written */
     int32_t alt_ft;
     int32_t speed_kt;
-    bool has_alt;
+    bool has_alt, has_speed;
+    /* the latest position that came before the altitude or the velocity */
+    bool held, held_ground, held_has_alt;
+    int32_t held_alt_ft;
+    double held_lat, held_lon;
+    int64_t held_ms;
 };
+
+static void drop_held(sky_line_parser_t *p, sbs_aircraft_t *a) {
+    if (!a->held)
+        return;
+    a->held = false;
+    p->sbs_held--;
+    p->sbs_dropped++;
+}
 
 static size_t slot_of(uint32_t key, size_t cap) {
     return (size_t)((key * 2654435761u) & (cap - 1));
@@ -40,11 +57,16 @@ static int rebuild(sky_line_parser_t *p, size_t cap, int64_t min_ms) {
     if (!nt)
         return SKY_ENOMEM;
     size_t used = 0;
-    for (size_t i = 0; i < p->sbs_cap; i++)
-        if (p->sbs[i].key && p->sbs[i].last_ms >= min_ms) {
+    for (size_t i = 0; i < p->sbs_cap; i++) {
+        if (!p->sbs[i].key)
+            continue;
+        if (p->sbs[i].last_ms >= min_ms) {
             *lookup(nt, cap, p->sbs[i].key) = p->sbs[i];
             used++;
+        } else {
+            drop_held(p, &p->sbs[i]); /* forgotten with the aircraft */
         }
+    }
     free(p->sbs);
     p->sbs = nt;
     p->sbs_cap = cap;
@@ -148,6 +170,7 @@ static int update_state(sbs_aircraft_t *a, field_t *f, char *errstr, size_t errs
         if (!field_double(&f[12], &v))
             return bad_number(&f[12], "ground speed", errstr, errsz);
         a->speed_kt = round_i32(v);
+        a->has_speed = true;
     }
     field_t *cs = &f[10];
     while (cs->len && cs->p[cs->len - 1] == ' ')
@@ -159,33 +182,82 @@ static int update_state(sbs_aircraft_t *a, field_t *f, char *errstr, size_t errs
     return 0;
 }
 
-static int position_record(const sbs_aircraft_t *a, field_t *f, int64_t ts, sky_rrec_t *rec,
-                           char *errstr, size_t errsz) {
-    double lat, lon;
-    if (field_empty(&f[14]) || field_empty(&f[15]))
-        return SKY_ROW_NONE;
-    if (!field_double(&f[14], &lat))
-        return bad_number(&f[14], "latitude", errstr, errsz);
-    if (!field_double(&f[15], &lon))
-        return bad_number(&f[15], "longitude", errstr, errsz);
-    if (!a->has_alt)
-        return SKY_ROW_SKIPPED;
+/* The record of a position of aircraft a: altitude and speed from its state. */
+static int fill_record(const sbs_aircraft_t *a, double lat, double lon, int32_t alt_ft,
+                       bool on_ground, int64_t ts, sky_rrec_t *rec, char *errstr, size_t errsz) {
     sky_flight_t *fl = &rec->flight;
     memset(fl, 0, sizeof *fl);
     rec->raw = false;
     rec->has_flight = true;
     rec->ts_ms = ts;
-    rec->on_ground = f[21].len == 2 && memcmp(f[21].p, "-1", 2) == 0;
+    rec->on_ground = on_ground;
     fl->has_location = true;
     fl->latitude = lat;
     fl->longitude = lon;
-    fl->altitude = a->alt_ft;
+    fl->altitude = alt_ft;
     fl->airspeed = a->speed_kt;
-    sky_replay_identity(fl, f[4].p, f[4].len, a->callsign, strlen(a->callsign), ts);
+    sky_replay_identity(fl, a->hex, sizeof a->hex, a->callsign, strlen(a->callsign), ts);
     sky_ts_format(ts, SKY_TS_ISO8601, fl->timestamp);
-    if (sky_flight_check_fields(fl, errstr, errsz))
+    return sky_flight_check_fields(fl, errstr, errsz) ? SKY_EINVAL : 0;
+}
+
+/* A message that completed the held position of a: release it (once), or drop it when
+ * the missing value came too long after the position to belong to it. */
+static void complete_held(sky_line_parser_t *p, sbs_aircraft_t *a, int64_t now_ms) {
+    if (!a->held || !a->has_alt || !a->has_speed)
+        return;
+    if (now_ms - a->held_ms > SKY_SBS_HOLD_MS || p->sbs_released) {
+        drop_held(p, a);
+        return;
+    }
+    p->sbs_released = a->key;
+}
+
+static int position_record(sky_line_parser_t *p, sbs_aircraft_t *a, field_t *f, int64_t ts,
+                           sky_rrec_t *rec, char *errstr, size_t errsz) {
+    double lat, lon;
+    if (field_empty(&f[14]) || field_empty(&f[15])) {
+        complete_held(p, a, ts);
+        return SKY_ROW_SKIPPED;
+    }
+    if (!field_double(&f[14], &lat))
+        return bad_number(&f[14], "latitude", errstr, errsz);
+    if (!field_double(&f[15], &lon))
+        return bad_number(&f[15], "longitude", errstr, errsz);
+    bool on_ground = f[21].len == 2 && memcmp(f[21].p, "-1", 2) == 0;
+    /* checked now, with what is known, so a bad row is reported at its own line */
+    if (fill_record(a, lat, lon, a->has_alt ? a->alt_ft : 0, on_ground, ts, rec, errstr, errsz))
         return SKY_EINVAL;
-    return SKY_ROW_RECORD;
+    drop_held(p, a); /* a newer position supersedes the one waiting */
+    if (a->has_alt && a->has_speed)
+        return SKY_ROW_RECORD;
+    a->held = true;
+    a->held_ground = on_ground;
+    a->held_has_alt = a->has_alt;
+    a->held_alt_ft = a->alt_ft;
+    a->held_lat = lat;
+    a->held_lon = lon;
+    a->held_ms = ts;
+    p->sbs_held++;
+    return SKY_ROW_HELD;
+}
+
+int sbs_released(sky_line_parser_t *p, sky_rrec_t *rec) {
+    if (!p->sbs_released)
+        return 0;
+    sbs_aircraft_t *a = lookup(p->sbs, p->sbs_cap, p->sbs_released);
+    p->sbs_released = 0;
+    if (a->key == 0 || !a->held)
+        return 0;
+    a->held = false;
+    p->sbs_held--;
+    char ignored[64];
+    if (fill_record(a, a->held_lat, a->held_lon, a->held_has_alt ? a->held_alt_ft : a->alt_ft,
+                    a->held_ground, a->held_ms, rec, ignored, sizeof ignored)) {
+        p->sbs_dropped++; /* the speed that came is out of range */
+        return 0;
+    }
+    return 1;
 }
 
 int parse_sbs(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec, char *errstr,
@@ -198,7 +270,7 @@ int parse_sbs(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec, cha
         static const char *const others[] = {"SEL", "ID", "AIR", "STA", "CLK"};
         for (size_t i = 0; n >= 1 && i < sizeof others / sizeof others[0]; i++)
             if (f[0].len == strlen(others[i]) && memcmp(f[0].p, others[i], f[0].len) == 0)
-                return SKY_ROW_NONE;
+                return SKY_ROW_SKIPPED; /* a row, with no position */
         return sky_err(errstr, errsz, SKY_EINVAL, "not an SBS message (MSG, SEL, ID, AIR, STA, CLK)");
     }
     if (n != SBS_FIELDS)
@@ -215,10 +287,14 @@ int parse_sbs(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec, cha
     sbs_aircraft_t *a = aircraft(p, icao + 1, ts);
     if (!a)
         return sky_err(errstr, errsz, SKY_EINVAL, "aircraft table full (or out of memory)");
+    if (!a->hex[0])
+        memcpy(a->hex, f[4].p, sizeof a->hex);
     int rc = update_state(a, f, errstr, errsz);
     if (rc)
         return rc;
-    if (type != 2 && type != 3)
-        return SKY_ROW_NONE;
-    return position_record(a, f, ts, rec, errstr, errsz);
+    if (type != 2 && type != 3) {
+        complete_held(p, a, ts);
+        return SKY_ROW_SKIPPED;
+    }
+    return position_record(p, a, f, ts, rec, errstr, errsz);
 }

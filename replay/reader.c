@@ -88,6 +88,14 @@ int sky_line_parse(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec
     }
 }
 
+int sky_line_parser_released(sky_line_parser_t *p, sky_rrec_t *rec) {
+    return p->fmt == SKY_FMT_SBS ? sbs_released(p, rec) : 0;
+}
+
+uint64_t sky_line_parser_dropped(const sky_line_parser_t *p) {
+    return p->sbs_dropped + p->sbs_held;
+}
+
 /* s without its leading and trailing spaces, at most max bytes, copied to dst (lower
  * case when asked); returns the end of the copy. */
 static char *put_trimmed(char *dst, const char *s, size_t len, size_t max, bool lower) {
@@ -211,6 +219,8 @@ static int next_capture(sky_reader_t *r, sky_rrec_t *rec, char *errstr, size_t e
     if (rc <= 0)
         return rc;
     r->rows++;
+    rec->rows_at = r->rows;
+    rec->skipped_at = r->skipped;
     rec->raw = true;
     rec->on_ground = false;
     rec->ts_ms = rec->cap.timestamp_ms;
@@ -225,10 +235,18 @@ void sky_reader_set_decode(sky_reader_t *r, bool decode) {
     r->no_decode = !decode;
 }
 
+static int text_record(sky_reader_t *r, sky_rrec_t *rec) {
+    rec->rows_at = r->rows;
+    rec->skipped_at = sky_reader_skipped(r);
+    return 1;
+}
+
 int sky_reader_next(sky_reader_t *r, sky_rrec_t *rec, char *errstr, size_t errsz) {
     if (r->cap)
         return next_capture(r, rec, errstr, errsz);
     for (;;) {
+        if (sky_line_parser_released(r->parser, rec))
+            return text_record(r, rec);
         char *line;
         size_t len;
         int rc = sky_lines_next(r->lines, &line, &len, errstr, errsz);
@@ -243,10 +261,12 @@ int sky_reader_next(sky_reader_t *r, sky_rrec_t *rec, char *errstr, size_t errsz
             r->skipped++;
             continue;
         }
+        if (rc == SKY_ROW_HELD) /* published when released, else counted as dropped */
+            continue;
         if (rc < 0)
             return sky_err(errstr, errsz, rc == SKY_ENOMEM ? SKY_ENOMEM : SKY_EINVAL, "%s:%ld: %s",
                            sky_lines_name(r->lines), sky_lines_lineno(r->lines), why);
-        return 1;
+        return text_record(r, rec);
     }
 }
 
@@ -259,5 +279,5 @@ uint64_t sky_reader_rows(const sky_reader_t *r) {
 }
 
 uint64_t sky_reader_skipped(const sky_reader_t *r) {
-    return r->skipped;
+    return r->skipped + (r->parser ? sky_line_parser_dropped(r->parser) : 0);
 }

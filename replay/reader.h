@@ -40,15 +40,26 @@ typedef struct sky_rrec {
     bool valid;          /* has_flight and sky_flight_validate passes */
     int64_t valid_ts_ms; /* the timestamp it parsed */
     uint64_t key_hash;   /* sky_idmap_hash of the record's own key: cap.key, or flight_id */
+    /* the reader's rows and skipped counts once this record was read: what a replay
+     * stopped before the end has consumed (the read-ahead thread reads further) */
+    uint64_t rows_at, skipped_at;
     sky_flight_t flight;
     sky_cap_record_t cap;
 } sky_rrec_t;
 
-/* What a line parser made of a line. */
+/* What a line parser made of a line. A "row" is one unit of input: a data line of a
+ * CSV (not its header, a comment or a blank line), one SBS message of any type, one
+ * JSON line, one capture record. Every row read ends as exactly one of published,
+ * rejected, without a position, or filtered (docs/replay.md, "Counts"). */
 enum sky_parse_result {
-    SKY_ROW_NONE = 0,   /* header, blank line, or a message that carries no position */
-    SKY_ROW_RECORD = 1, /* rec is filled */
-    SKY_ROW_SKIPPED = 2 /* a well-formed row without a usable position (counted, not an error) */
+    SKY_ROW_NONE = 0,    /* not a row: header, comment, blank line */
+    SKY_ROW_RECORD = 1,  /* rec is filled */
+    SKY_ROW_SKIPPED = 2, /* a well-formed row with no position to publish (counted, not an
+                          * error): SBS identification/velocity/status messages, an empty
+                          * lat/lon, altitude or velocity */
+    SKY_ROW_HELD = 3     /* SBS: a position kept until its aircraft's altitude and velocity
+                          * are known; it comes out of sky_line_parser_released later, or
+                          * is counted in sky_line_parser_dropped */
 };
 
 /* ---- line parsers (text formats) ---- */
@@ -63,6 +74,15 @@ void sky_line_parser_destroy(sky_line_parser_t *p); /* NULL is fine */
  * SBS keeps per-aircraft state between calls (bounded table; idle aircraft evicted). */
 int sky_line_parse(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec, char *errstr,
                    size_t errstr_size);
+/* A held position completed by the line just parsed (SBS: the velocity arrived): 1 and
+ * *rec filled (its time is the position's), or 0. Ask after every sky_line_parse. */
+int sky_line_parser_released(sky_line_parser_t *p, sky_rrec_t *rec);
+/* Held positions that will not be published (so far): superseded by a newer position of
+ * the same aircraft before its velocity came, completed too late (> SKY_SBS_HOLD_MS), or
+ * still waiting. Rows "without a position", like SKY_ROW_SKIPPED. */
+uint64_t sky_line_parser_dropped(const sky_line_parser_t *p);
+/* How long an SBS position waits for its aircraft's velocity (or altitude). */
+#define SKY_SBS_HOLD_MS 10000
 
 /* Fills flight_id and metadata from an ICAO 24-bit address, a callsign (may be
  * empty) and the time: flight_id "<icao24>-<YYYYMMDD>", flight_number = callsign,
@@ -87,8 +107,8 @@ sky_replay_format_t sky_reader_format(const sky_reader_t *r);
 /* decode false: capture values are not decoded (has_flight stays false); they are
  * published as they are. Text formats are parsed whatever this says. */
 void sky_reader_set_decode(sky_reader_t *r, bool decode);
-uint64_t sky_reader_rows(const sky_reader_t *r);    /* lines or records read */
-uint64_t sky_reader_skipped(const sky_reader_t *r); /* rows without a position */
+uint64_t sky_reader_rows(const sky_reader_t *r);    /* rows read (see sky_parse_result) */
+uint64_t sky_reader_skipped(const sky_reader_t *r); /* rows without a position to publish */
 
 /* Detects a format from the first bytes of an input (and its name for .cap). */
 sky_replay_format_t sky_replay_detect(const char *name, const char *head, size_t len);

@@ -32,6 +32,8 @@ struct sky_line_parser {
     int col[OS_NCOLS];   /* column index of each known column, -1 when absent */
     sbs_aircraft_t *sbs; /* SBS: open-addressing table of aircraft state */
     size_t sbs_cap, sbs_used;
+    uint32_t sbs_released; /* key of the aircraft whose held position is ready; 0 = none */
+    uint64_t sbs_held, sbs_dropped;
 };
 
 /* Splits a CSV line in place (RFC 4180 quotes within one line; "" unescaped).
@@ -66,6 +68,7 @@ int parse_csv(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec, cha
 int parse_sbs(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec, char *errstr,
               size_t errsz);
 void sbs_free(sky_line_parser_t *p);
+int sbs_released(sky_line_parser_t *p, sky_rrec_t *rec);
 int parse_jsonl(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec, char *errstr,
                 size_t errsz);
 

@@ -20,6 +20,7 @@ typedef struct source {
     sky_readahead_t *reader;
     sky_rrec_t *rec; /* the source's next record, when pending */
     bool pending;
+    uint64_t rows_done, skipped_done; /* rows consumed up to the last record taken */
 } source_t;
 
 struct sky_replay {
@@ -164,6 +165,7 @@ static int advance(sky_replay_t *r, source_t *s, char *errstr, size_t errsz) {
 static int open_sources(sky_replay_t *r, char *errstr, size_t errsz) {
     for (size_t i = 0; i < r->o.nfiles; i++) {
         source_t *s = &r->src[i];
+        s->rows_done = s->skipped_done = 0;
         const char *path = r->o.files[i];
         sky_reader_t *reader;
         int rc = sky_reader_open(path, r->o.format, &reader, errstr, errsz);
@@ -186,8 +188,11 @@ static void close_sources(sky_replay_t *r) {
     for (size_t i = 0; i < r->o.nfiles; i++) {
         if (!r->src[i].reader)
             continue;
-        r->st.read += sky_readahead_rows(r->src[i].reader);
-        r->st.skipped += sky_readahead_skipped(r->src[i].reader);
+        /* stopped early: only what was taken, not what the read-ahead thread got to */
+        bool early = r->src[i].pending;
+        r->st.read += early ? r->src[i].rows_done : sky_readahead_rows(r->src[i].reader);
+        r->st.skipped +=
+            early ? r->src[i].skipped_done : sky_readahead_skipped(r->src[i].reader);
         sky_readahead_destroy(r->src[i].reader);
         r->src[i].reader = NULL;
         r->src[i].pending = false;
@@ -483,6 +488,8 @@ static int run_loop(sky_replay_t *r, int64_t loop, char *errstr, size_t errsz) {
             break;
         if ((r->st.published & 4095) == 0)
             report_progress(r);
+        s->rows_done = s->rec->rows_at;
+        s->skipped_done = s->rec->skipped_at;
         rc = advance(r, s, errstr, errsz);
     }
     if (!rc)

@@ -646,9 +646,9 @@ static int yaml_error(struct fy_diag *diag, const char *file, char *errstr, size
     void *it = NULL;
     struct fy_diag_error *e;
     while ((e = fy_diag_errors_iterate(diag, &it)) != NULL)
-        if (e->type >= FYET_ERROR)
-            return sky_err(errstr, errstr_size, SKY_EINVAL, "%s:%d:%d: %s", file, e->line + 1,
-                           e->column + 1, e->msg);
+        if (e->type >= FYET_ERROR) /* libfyaml's line and column count from 1 */
+            return sky_err(errstr, errstr_size, SKY_EINVAL, "%s:%d:%d: %s", file, e->line,
+                           e->column, e->msg);
     return sky_err(errstr, errstr_size, SKY_EINVAL, "%s: not valid YAML", file);
 }
 
@@ -670,6 +670,8 @@ int sky_scenario_parse(const char *yaml, size_t len, const char *name, sky_scena
     dcfg.fp = NULL;
     dcfg.output_fn = ignore_diag;
     struct fy_diag *diag = fy_diag_create(&dcfg);
+    if (diag) /* keep the errors (with line and column) for yaml_error */
+        fy_diag_set_collect_errors(diag, true);
     struct fy_parse_cfg cfg = {NULL, FYPCF_QUIET | FYPCF_COLLECT_DIAG, NULL, diag};
     yctx_t c = {name, sky_scenario_new(), errstr, errstr_size};
     if (!diag || !c.s) {

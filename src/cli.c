@@ -14,11 +14,42 @@
 volatile sig_atomic_t cli_stop;
 static int log_level = SKY_LOG_INFO;
 
+/* An exported variable that is set and not empty, else NULL. */
+static const char *env_value(const char *name) {
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+void cli_pg_defaults(void) {
+    /* libpq resolves each connection parameter from the conninfo (--pg), then a
+     * service (service= or PGSERVICE), then PG* variables, then its compiled-in
+     * defaults (the unix socket, user = dbname = the OS user). Setting the
+     * variables nobody set puts the local stack exactly in that last place, so
+     * --pg, a service file and the user's own PG* keep winning over it, key by
+     * key, at every connection skyload opens (and in any psql it starts). */
+    if (!env_value("PGHOST") && !env_value("PGHOSTADDR"))
+        setenv("PGHOST", CLI_PG_DEFAULT_HOST, 1);
+    if (!env_value("PGPORT"))
+        setenv("PGPORT", CLI_PG_DEFAULT_PORT, 1);
+    if (!env_value("PGUSER"))
+        setenv("PGUSER", CLI_PG_DEFAULT_USER, 1);
+    if (!env_value("PGDATABASE"))
+        setenv("PGDATABASE", CLI_PG_DEFAULT_DBNAME, 1);
+}
+
 void cli_common_init(cli_common_t *c) {
     memset(c, 0, sizeof *c);
     c->topic = "flights";
-    c->tile38 = "127.0.0.1:9851";
+    c->kafka.brokers = env_value("SKY_BROKERS"); /* NULL: SKY_DEFAULT_BROKERS */
+    c->tile38 = env_value("SKY_TILE38");
+    if (!c->tile38)
+        c->tile38 = CLI_TILE38_DEFAULT;
     c->pg = "";
+    cli_pg_defaults();
+}
+
+bool cli_tile38_none(const cli_common_t *c) {
+    return c->tile38 && strcmp(c->tile38, "none") == 0;
 }
 
 void cli_common_free(cli_common_t *c) {

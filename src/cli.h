@@ -17,12 +17,21 @@ struct sky_cmd {
     const char *summary;
 };
 
-/* Options accepted by every command (DESIGN.md "The command line"). */
+/* The local stack's addresses (deploy/local/stack): the defaults of every command. */
+#define CLI_TILE38_DEFAULT "127.0.0.1:9851"
+#define CLI_PG_DEFAULT_HOST "127.0.0.1"
+#define CLI_PG_DEFAULT_PORT "5432"
+#define CLI_PG_DEFAULT_USER "skyload"
+#define CLI_PG_DEFAULT_DBNAME "skyload"
+
+/* Options accepted by every command (DESIGN.md "The command line"). Precedence,
+ * highest first: the flag, then SKY_BROKERS / SKY_TILE38 (what `deploy/local/stack
+ * env` exports), then the local stack's address. */
 typedef struct cli_common {
-    sky_kconf_t kafka; /* -b and -X */
+    sky_kconf_t kafka; /* -b and -X; brokers NULL = SKY_DEFAULT_BROKERS */
     const char *topic; /* -t */
-    const char *tile38; /* --tile38 HOST:PORT */
-    const char *pg;     /* --pg CONNINFO ("" = libpq defaults and PG* variables) */
+    const char *tile38; /* --tile38 HOST:PORT, or "none" */
+    const char *pg;     /* --pg CONNINFO ("" = PG* variables, then the stack's defaults) */
     bool json;          /* --json */
 } cli_common_t;
 
@@ -38,21 +47,44 @@ enum { OPT_TILE38 = 1000, OPT_PG, OPT_LOG_LEVEL, OPT_JSON, OPT_HELP, OPT_FIRST_C
 
 #define CLI_COMMON_HELP                                                                            \
     "Common options:\n"                                                                            \
-    "  -b, --brokers LIST     Kafka bootstrap servers (default 127.0.0.1:9092)\n"                 \
+    "  -b, --brokers LIST     Kafka bootstrap servers (default $SKY_BROKERS, else\n"              \
+    "                         127.0.0.1:9092)\n"                                                    \
     "  -t, --topic NAME       Kafka topic (default flights)\n"                                     \
     "  -X KEY=VALUE           librdkafka property, passed through (-X list shows them all)\n"      \
-    "      --tile38 HOST:PORT Tile38 server (default 127.0.0.1:9851)\n"                            \
-    "      --pg CONNINFO      PostgreSQL conninfo; PG* variables and ~/.pgpass also work\n"        \
+    "      --tile38 HOST:PORT Tile38 server, or none (default $SKY_TILE38, else 127.0.0.1:9851)\n" \
+    "      --pg CONNINFO      PostgreSQL conninfo; unset keys come from a service file, the PG*\n" \
+    "                         variables, then host=127.0.0.1 port=5432 user=skyload\n"           \
+    "                         dbname=skyload (the local stack); PGPASSWORD or ~/.pgpass\n"      \
     "      --log-level LEVEL  error, warn, info (default) or debug\n"                              \
     "      --json             machine-readable output\n"                                           \
     "  -h, --help             this help\n"
 
+/* Fills the defaults above and calls cli_pg_defaults(). */
 void cli_common_init(cli_common_t *c);
+/* Makes the local stack's PostgreSQL (host 127.0.0.1, port 5432, user and
+ * database skyload) libpq's fallback by setting PGHOST, PGPORT, PGUSER and
+ * PGDATABASE where they are unset or empty (PGHOST not when PGHOSTADDR is set):
+ * --pg, a service file and the user's PG* variables still win, key by key. */
+void cli_pg_defaults(void);
+/* true when --tile38 (or SKY_TILE38) says "none": no Tile38 at all. */
+bool cli_tile38_none(const cli_common_t *c);
 void cli_common_free(cli_common_t *c);
 /* Handles one common option. Returns 1 if handled, 0 if not a common option,
  * -1 after printing an error (exit status 2), -2 when the command should exit 0
  * (-X list printed). 'h' is not handled here: each command prints its own help. */
 int cli_common_opt(cli_common_t *c, int opt, const char *arg);
+
+/* The servers a command talks to (cli_explain_unreachable). */
+enum { CLI_USES_KAFKA = 1, CLI_USES_PG = 2, CLI_USES_TILE38 = 4 };
+/* Asks each server in `uses` whether it answers (TCP for Kafka and Tile38, PQping with
+ * libpq's resolved address for PostgreSQL, about a second at most) and prints, for each
+ * that does not, the address tried and the option that names another; then how to
+ * start the local stack when that was the address. Returns true when one was down.
+ * For a command that failed with exit status 3. */
+bool cli_explain_unreachable(const char *cmd, const cli_common_t *c, unsigned uses);
+
+/* After "unknown topic": lists the topics the brokers have, and the nearest name. */
+void cli_explain_missing_topic(const char *cmd, const cli_common_t *c, const char *topic);
 
 /* Logging to stderr with the program name; level from --log-level. */
 void cli_log_init(void);

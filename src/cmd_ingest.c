@@ -317,6 +317,10 @@ int cmd_ingest(int argc, char **argv) {
     cli_install_signals();
     signal(SIGUSR1, on_usr1);
     rc = run_ingest(&o);
+    if (sky_exit_status(rc) == 3)
+        cli_explain_unreachable("ingest", &o.common,
+                                CLI_USES_KAFKA | CLI_USES_PG |
+                                    (o.cfg.disable_tile38 ? 0 : CLI_USES_TILE38));
     cli_common_free(&o.common);
     return sky_exit_status(rc);
 }

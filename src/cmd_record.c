@@ -172,6 +172,10 @@ int cmd_record(int argc, char **argv) {
     rc = run_record(&o, err, sizeof err);
     if (rc)
         cli_error("record", "%s", err);
+    if (sky_exit_status(rc) == 3 && strstr(err, "Unknown topic"))
+        cli_explain_missing_topic("record", &o.common, o.common.topic);
+    else if (sky_exit_status(rc) == 3)
+        cli_explain_unreachable("record", &o.common, CLI_USES_KAFKA);
     cli_common_free(&o.common);
     return sky_exit_status(rc);
 }

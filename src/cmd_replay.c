@@ -37,10 +37,19 @@ static const char replay_help[] =
     "      --original-headers capture files: keep the recorded skyload-* headers as they\n"
     "                         are (byte for byte) instead of this run's run/seq/intended\n"
     "      --sink S           kafka (default), file:PATH, stdout or null\n"
+    "      --partitions N     partitions when replay creates the topic (default 6); it is\n"
+    "                         created, and its leaders awaited, before the clock starts\n"
+    "      --no-create-topic  do not create the topic (the broker may auto-create it)\n"
     "      --manifest PATH    write the run manifest (docs/manifest.md) for verify; without\n"
     "                         it a capture's values are decoded only when a filter, a new\n"
     "                         time, a loop, resampling or a JSON sink needs them\n"
     "      --run-id ID        run id for the skyload-run header (default r-<time>-replay)\n"
+    "\n"
+    "The summary counts rows read (a data line, an SBS message, a JSON line, a capture\n"
+    "record) and what became of each: published, rejected, without position (SBS\n"
+    "messages carrying none; a position whose altitude or velocity is unknown: SBS holds\n"
+    "it up to 10 s for its MSG,4, never sending 0 kt) or filtered. SIGINT/SIGTERM stop\n"
+    "cleanly: flush, write the manifest, exit 0.\n"
     "\n" CLI_COMMON_HELP "\n"
     "Examples:\n"
     "  skyload replay -t flights --time-shift now --speed 10 states_2026-11-25-10.csv.gz\n"
@@ -52,13 +61,15 @@ typedef struct replay_cli {
     sky_replay_opts_t o;
     const char *sink;
     const char *manifest;
+    int64_t partitions;
+    bool no_create_topic;
     char run_id[96];
 } replay_cli_t;
 
 enum {
     OPT_FORMAT = OPT_FIRST_CMD, OPT_SPEED, OPT_RATE, OPT_SHIFT, OPT_LOOP, OPT_BBOX, OPT_FROM,
     OPT_TO, OPT_STRICT, OPT_SKIP_GROUND, OPT_ORIG_HEADERS, OPT_SINK, OPT_MANIFEST, OPT_RUN_ID,
-    OPT_RESAMPLE, OPT_RESAMPLE_GAP
+    OPT_RESAMPLE, OPT_RESAMPLE_GAP, OPT_PARTITIONS, OPT_NO_CREATE
 };
 
 static int parse_shift(const char *s, sky_replay_opts_t *o, char *err, size_t errsz) {
@@ -140,6 +151,9 @@ static int replay_opt(replay_cli_t *c, int opt, const char *arg, char *err, size
     case OPT_RESAMPLE_GAP:
         return parse_positive_ms(arg, "--resample-gap", &o->resample_gap_ms, err, errsz);
     case OPT_SINK: c->sink = arg; return 0;
+    case OPT_PARTITIONS:
+        return sky_parse_i64(arg, 1, 10000, &c->partitions, "--partitions", err, errsz);
+    case OPT_NO_CREATE: c->no_create_topic = true; return 0;
     case OPT_MANIFEST: c->manifest = arg; return 0;
     case OPT_RUN_ID: return sky_strlcpy(c->run_id, arg, sizeof c->run_id)
                                 ? sky_err(err, errsz, SKY_EUSAGE, "--run-id: too long")
@@ -167,6 +181,8 @@ static int parse_replay_args(int argc, char **argv, replay_cli_t *c) {
         {"run-id", required_argument, NULL, OPT_RUN_ID},
         {"resample", required_argument, NULL, OPT_RESAMPLE},
         {"resample-gap", required_argument, NULL, OPT_RESAMPLE_GAP},
+        {"partitions", required_argument, NULL, OPT_PARTITIONS},
+        {"no-create-topic", no_argument, NULL, OPT_NO_CREATE},
         {NULL, 0, NULL, 0}};
     char err[512];
     int opt;
@@ -202,23 +218,42 @@ static void show_progress(void *opaque, const sky_replay_stats_t *st) {
                       (unsigned long long)st->flights, (long long)(st->max_lag_ns / 1000000));
 }
 
+/* Every row read ends as one of published, rejected, without position or filtered, so
+ * the four add up to "rows read" (docs/replay.md, "Counts"); --resample turns the
+ * positions it takes into its own records, so those are shown apart. */
 static void print_summary(const replay_cli_t *c, const sky_replay_stats_t *st) {
     FILE *out = strcmp(c->sink, "stdout") == 0 ? stderr : stdout;
-    fprintf(out,
-            c->common.json
-                ? "{\"run_id\":\"%s\",\"read\":%llu,\"published\":%llu,\"rejected\":%llu,"
-                  "\"skipped\":%llu,\"filtered\":%llu,\"flights\":%llu,\"max_lag_ms\":%lld}\n"
-                : "replay %s: %llu rows read, %llu published, %llu rejected, %llu without "
-                  "position, %llu filtered, %llu flights, max lag %lld ms\n",
-            c->o.run_id, (unsigned long long)st->read, (unsigned long long)st->published,
-            (unsigned long long)st->rejected, (unsigned long long)st->skipped,
-            (unsigned long long)st->filtered, (unsigned long long)st->flights,
-            (long long)(st->max_lag_ns / 1000000));
+    unsigned long long read = st->read, published = st->published, rejected = st->rejected,
+                       skipped = st->skipped, filtered = st->filtered, flights = st->flights,
+                       resampled = st->resampled_in;
+    long long lag_ms = (long long)(st->max_lag_ns / 1000000);
+    if (c->common.json) {
+        fprintf(out,
+                "{\"run_id\":\"%s\",\"read\":%llu,\"published\":%llu,\"rejected\":%llu,"
+                "\"skipped\":%llu,\"filtered\":%llu,\"resampled_in\":%llu,\"flights\":%llu,"
+                "\"max_lag_ms\":%lld}\n",
+                c->o.run_id, read, published, rejected, skipped, filtered, resampled, flights,
+                lag_ms);
+        return;
+    }
+    fprintf(out, "replay %s: %llu rows read: ", c->o.run_id, read);
+    if (c->o.resample_ms > 0)
+        fprintf(out, "%llu positions resampled into %llu published, ", resampled, published);
+    else
+        fprintf(out, "%llu published, ", published);
+    fprintf(out, "%llu rejected, %llu without position, %llu filtered; %llu flights, max lag "
+                 "%lld ms\n",
+            rejected, skipped, filtered, flights, lag_ms);
 }
 
 static int run_replay(replay_cli_t *c, char *err, size_t errsz) {
     sky_sink_t *sink = NULL;
-    int rc = sky_sink_open(c->sink, &c->common.kafka, c->common.topic, &sink, err, errsz);
+    int rc = 0;
+    if (strcmp(c->sink, "kafka") == 0 && !c->no_create_topic)
+        rc = sky_sink_create_topic(&c->common.kafka, c->common.topic, (int)c->partitions, err,
+                                   errsz);
+    if (!rc)
+        rc = sky_sink_open(c->sink, &c->common.kafka, c->common.topic, &sink, err, errsz);
     if (rc)
         return rc;
     sky_replay_t *r = sky_replay_new(&c->o, sink, err, errsz);
@@ -232,6 +267,9 @@ static int run_replay(replay_cli_t *c, char *err, size_t errsz) {
     sky_replay_set_stop_flag(r, &cli_stop);
     int64_t started = sky_now_ns();
     rc = sky_replay_run(r, err, errsz);
+    bool stopped = rc == SKY_EINTR; /* Ctrl-C: a clean end, as for simulate */
+    if (stopped)
+        rc = 0;
     char ferr[512];
     int frc = sky_sink_flush(sink, 60000, ferr, sizeof ferr);
     cli_status_clear(&status);
@@ -248,6 +286,9 @@ static int run_replay(replay_cli_t *c, char *err, size_t errsz) {
             rc = mrc;
     }
     print_summary(c, sky_replay_stats(r));
+    if (stopped)
+        cli_error("replay", "stopped by a signal; %s what was published before it",
+                  c->manifest ? "the manifest covers" : "the counts are");
     sky_replay_destroy(r);
     sky_sink_close(sink, NULL, 0);
     return rc;
@@ -259,6 +300,7 @@ int cmd_replay(int argc, char **argv) {
     cli_common_init(&c.common);
     sky_replay_opts_init(&c.o);
     c.sink = "kafka";
+    c.partitions = 6;
     int rc = parse_replay_args(argc, argv, &c);
     if (rc) {
         cli_common_free(&c.common);
@@ -282,6 +324,8 @@ int cmd_replay(int argc, char **argv) {
     rc = run_replay(&c, err, sizeof err);
     if (rc)
         cli_error("replay", "%s", err);
+    if (sky_exit_status(rc) == 3 && strcmp(c.sink, "kafka") == 0)
+        cli_explain_unreachable("replay", &c.common, CLI_USES_KAFKA);
     cli_common_free(&c.common);
     return sky_exit_status(rc);
 }

@@ -155,6 +155,9 @@ int cmd_run(int argc, char **argv) {
                         "not the scenario's start_time\n");
     }
     rc = run_loop(&o, sc);
+    if (rc == 3)
+        cli_explain_unreachable("run", &o.common,
+                                CLI_USES_KAFKA | CLI_USES_PG | CLI_USES_TILE38);
     sky_scenario_destroy(sc);
     cli_common_free(&o.common);
     return rc;

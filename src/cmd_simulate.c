@@ -273,6 +273,8 @@ int cmd_simulate(int argc, char **argv) {
         cli_error("simulate", "%s", err);
     if (rc == 0 || res.produced)
         print_summary(&o, &res);
+    if (sky_exit_status(rc) == 3 && o.cfg.sink == SKY_SINK_KAFKA)
+        cli_explain_unreachable("simulate", &o.common, CLI_USES_KAFKA);
     sky_scenario_destroy(sc);
     cli_common_free(&o.common);
     return sky_exit_status(rc);

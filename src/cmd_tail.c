@@ -177,6 +177,10 @@ int cmd_tail(int argc, char **argv) {
         rc = tail_loop(&o, c, nparts, err, sizeof err);
     if (rc)
         cli_error("tail", "%s", err);
+    if (sky_exit_status(rc) == 3 && strstr(err, "Unknown topic"))
+        cli_explain_missing_topic("tail", &o.common, o.common.topic);
+    else if (sky_exit_status(rc) == 3)
+        cli_explain_unreachable("tail", &o.common, CLI_USES_KAFKA);
     sky_consumer_destroy(c);
     cli_common_free(&o.common);
     return sky_exit_status(rc);

@@ -12,7 +12,7 @@
 
 static const char verify_help[] =
     "usage: skyload verify --manifest M [--manifest M2 ...] [-b BROKERS] [-t TOPIC]\n"
-    "                      [--pg CONNINFO] [--schema NAME] [--tile38 HOST:PORT]\n"
+    "                      [--pg CONNINFO] [--schema NAME] [--tile38 HOST:PORT|none]\n"
     "                      [--ingest-stats FILE] [--slo FILE] [--format text|json|junit]\n"
     "                      [--output F] [--hgrm-dir DIR] [--dlq-topic T] [--skip CHECK]\n"
     "                      [--threads N] [--html FILE]\n\n"
@@ -22,6 +22,12 @@ static const char verify_help[] =
     "with a TTL; injected malformed records in the dead-letter topic and nothing\n"
     "else; latency per stage (from the intended time) against the SLO. Injected\n"
     "faults are judged by their expected outcome. Manifests of shards merge.\n\n"
+    "Checks and the server each reads:\n"
+    "  kafka        Kafka (-b): the topic\n"
+    "  dlq          Kafka (-b): the dead-letter topic an ingest writes\n"
+    "  pg           PostgreSQL (--pg): the rows an ingest stored (--schema)\n"
+    "  tile38       Tile38 (--tile38): the positions an ingest stored\n"
+    "A topic nothing ingests (a plain simulate or replay): --skip pg,tile38,dlq.\n\n"
     "Options:\n"
     "      --manifest PATH     run manifest (repeat for shards)\n"
     "      --schema NAME       PostgreSQL schema of flight_positions (default public)\n"
@@ -37,7 +43,8 @@ static const char verify_help[] =
     "                          sampled tracks; one self-contained file); default:\n"
     "                          report.html beside --output, none without it\n"
     "      --dlq-topic NAME    dead-letter topic (default <topic>.dlq)\n"
-    "      --skip CHECK        kafka, pg, tile38 or dlq (repeat, or comma-separated)\n"
+    "      --skip CHECK        kafka, pg, tile38 or dlq (repeat, or comma-separated);\n"
+    "                          --tile38 none is --skip tile38\n"
     "      --timeout DURATION  server round trip / Kafka idle bound (default 30s)\n"
     "      --threads N         threads reading the topic, each a share of the partitions\n"
     "                          (default: one per usable CPU, at most one per partition)\n"
@@ -46,6 +53,7 @@ static const char verify_help[] =
     "3 a server could not be reached.\n\n"
     "Examples:\n"
     "  skyload verify --manifest run.json --pg 'host=127.0.0.1 dbname=skyload'\n"
+    "  skyload verify --manifest replay.json --skip pg,tile38,dlq   # nothing ingests it\n"
     "  skyload verify --manifest s0.json --manifest s1.json --skip tile38 \\\n"
     "      --format junit -o verify.xml --hgrm-dir latency/\n";
 
@@ -178,6 +186,14 @@ static int parse_verify_args(int argc, char **argv, verify_opts_t *o) {
     }
     if (optind < argc)
         return cli_usage_error("verify", "unexpected argument \"%s\"", argv[optind]);
+    if (cli_tile38_none(&o->common)) /* one spelling for "no Tile38" in every command */
+        o->cfg.checks &= ~(unsigned)SKY_VERIFY_TILE38;
+    char host[256], err[300];
+    int port;
+    if ((o->cfg.checks & SKY_VERIFY_TILE38) &&
+        sky_parse_hostport(o->common.tile38, host, sizeof host, &port, "--tile38", err,
+                           sizeof err))
+        return cli_usage_error("verify", "%s (or none)", err);
     if (!o->nmanifests)
         return cli_usage_error("verify", "--manifest PATH is required");
     if (!o->cfg.checks)
@@ -192,6 +208,36 @@ static int parse_verify_args(int argc, char **argv, verify_opts_t *o) {
             o->html = o->html_default;
     }
     return 0;
+}
+
+/* Before reading anything: every server a selected check needs must answer, or the
+ * run stops here naming it, its checks and the --skip that leaves them out. */
+static int servers_answer(const verify_opts_t *o) {
+    unsigned checks = o->cfg.checks, uses = 0;
+    if (checks & (SKY_VERIFY_KAFKA | SKY_VERIFY_DLQ))
+        uses |= CLI_USES_KAFKA;
+    if (checks & SKY_VERIFY_PG)
+        uses |= CLI_USES_PG;
+    if (checks & SKY_VERIFY_TILE38)
+        uses |= CLI_USES_TILE38;
+    if (!cli_explain_unreachable("verify", &o->common, uses))
+        return 0;
+    cli_error("verify", "kafka and dlq read Kafka, pg PostgreSQL, tile38 Tile38; pg, tile38 and "
+                        "dlq see what an ingest made of the topic. To verify without a server, "
+                        "leave its checks out (--skip pg, --skip tile38 or --tile38 none, "
+                        "--skip kafka,dlq); a topic nothing ingests: --skip pg,tile38,dlq");
+    return 3;
+}
+
+/* 'topic "NAME" does not exist' (the manifest's topic, or -t): which topics there are. */
+static void explain_missing_topic(const verify_opts_t *o, const char *err) {
+    const char *p = strstr(err, "topic \""), *end = p ? strchr(p + 7, '"') : NULL;
+    char name[256];
+    if (!end || !strstr(end, "does not exist") || (size_t)(end - p - 7) >= sizeof name)
+        return;
+    memcpy(name, p + 7, (size_t)(end - p - 7));
+    name[end - p - 7] = '\0';
+    cli_explain_missing_topic("verify", &o->common, name);
 }
 
 static void fill_config(verify_opts_t *o) {
@@ -237,6 +283,8 @@ int cmd_verify(int argc, char **argv) {
     cli_common_init(&o.common);
     o.common.topic = NULL; /* the manifest's topic unless -t says otherwise */
     int rc = parse_verify_args(argc, argv, &o);
+    if (!rc)
+        rc = servers_answer(&o);
     if (!rc) {
         cli_install_signals();
         fill_config(&o);
@@ -246,6 +294,7 @@ int cmd_verify(int argc, char **argv) {
         if (vrc) {
             cli_error("verify", "%s", err);
             rc = sky_exit_status(vrc);
+            explain_missing_topic(&o, err);
         } else {
             rc = write_outputs(&o, r);
         }

@@ -123,6 +123,11 @@ static void summarize(dlq_pass_t *d, const sky_topic_read_stats_t *st) {
     if (!st->complete)
         sky_verify_check_set(d->check, SKY_CHECK_FAIL, "read of %s stopped before its end",
                              d->ctx->dlq_topic);
+    else if (d->check->status == SKY_CHECK_FAIL && st->topic_missing)
+        sky_verify_check_set(d->check, SKY_CHECK_FAIL,
+                             "%zu injected malformed records, and no %s: no ingest read the "
+                             "topic (--skip dlq when none does)",
+                             d->nexpected, d->ctx->dlq_topic);
     else if (d->check->status == SKY_CHECK_FAIL)
         sky_verify_check_set(d->check, SKY_CHECK_FAIL,
                              "%llu of %zu injected malformed records missing, %llu unexpected",

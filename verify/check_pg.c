@@ -119,6 +119,18 @@ static void on_row(pg_pass_t *pg, const char *row, int len) {
 static int stream_rows(PGconn *conn, pg_pass_t *pg, const char *query, char *errstr,
                        size_t errsz) {
     PGresult *res = PQexec(conn, query);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)) {
+        /* no table (or schema): nothing ever ingested there */
+        int rc = sky_err(errstr, errsz, SKY_EPG,
+                         "PostgreSQL: no table %s.flight_positions in database \"%s\": no "
+                         "ingest stored rows there ('skyload ingest --init-schema' creates it; "
+                         "--schema NAME if ingest used another; --skip pg when no ingest "
+                         "reads this topic)",
+                         pg->ctx->schema, PQdb(conn));
+        PQclear(res);
+        return rc;
+    }
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
         int rc = sky_err(errstr, errsz, SKY_EPG, "PostgreSQL: reading %s.flight_positions: %s",
                          pg->ctx->schema, PQerrorMessage(conn));
@@ -151,7 +163,13 @@ static void summarize(pg_pass_t *pg) {
     sky_verify_check_count(pg->complete, "expected", (int64_t)expected);
     sky_verify_check_count(pg->complete, "missing", (int64_t)missing);
     sky_verify_check_count(pg->complete, "extra", (int64_t)pg->extra);
-    if (pg->complete->status == SKY_CHECK_FAIL)
+    if (pg->complete->status == SKY_CHECK_FAIL && expected > 0 && missing == expected &&
+        pg->extra == 0)
+        sky_verify_check_set(pg->complete, SKY_CHECK_FAIL,
+                             "none of the %llu expected rows is in %s.flight_positions: no "
+                             "ingest stored this run (--skip pg when none reads the topic)",
+                             (unsigned long long)expected, pg->ctx->schema);
+    else if (pg->complete->status == SKY_CHECK_FAIL)
         sky_verify_check_set(pg->complete, SKY_CHECK_FAIL, "%llu missing, %llu extra rows",
                              (unsigned long long)missing, (unsigned long long)pg->extra);
     else
@@ -266,7 +284,7 @@ int sky_verify_check_pg(sky_verify_ctx_t *ctx, char *errstr, size_t errstr_size)
     PGconn *conn = PQconnectdb(conninfo);
     if (PQstatus(conn) != CONNECTION_OK) {
         int rc = sky_err(errstr, errstr_size, SKY_EUNAVAIL,
-                         "PostgreSQL unreachable (--pg \"%s\"): %s", conninfo,
+                         "PostgreSQL unreachable (--pg \"%s\", then PG*): %s", conninfo,
                          PQerrorMessage(conn));
         PQfinish(conn);
         return rc;

@@ -10,17 +10,23 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 expect() { [[ "$1" == *"$2"* ]] || fail "$3: '$2' not in: $1"; }
 run() { "$SKYLOAD" replay --rate max --run-id cli "$@" 2>"$work/err"; }
 
-# One row per format: expected published / rejected / skipped counts.
-while read -r file pub rej skip; do
+# One row per format: rows read, and what became of them (they add up: one meaning of
+# "rows read" in every format). feed.sbs: 10 messages; 3C6444's positions never get a
+# velocity, so they are not published (no invented 0 kt).
+while read -r file rows pub rej skip; do
   out=$(run --sink null "$d/$file")
-  expect "$out" "$pub published, $rej rejected, $skip without position" "$file counts"
+  expect "$out" "$rows rows read: $pub published, $rej rejected, $skip without position, 0 filtered" "$file counts"
+  (( rows == pub + rej + skip )) || fail "$file: the table does not add up"
 done <<'ROWS'
-opensky.csv 4 3 2
-opensky_hour.csv 2 0 0
-flights.csv 5 2 0
-feed.sbs 3 2 1
-tail.jsonl 2 4 0
+opensky.csv 9 4 3 2
+opensky_hour.csv 2 2 0 0
+flights.csv 7 5 2 0
+feed.sbs 10 2 2 6
+tail.jsonl 6 2 4 0
 ROWS
+run --sink stdout "$d/feed.sbs" >"$work/sbs.jsonl"
+expect "$(head -1 "$work/sbs.jsonl")" '"airspeed":250' "SBS position published with its MSG,4 velocity"
+! grep -q '"airspeed":0' "$work/sbs.jsonl" || fail "SBS replay published airspeed 0"
 
 run --sink null "$d/opensky.csv" >/dev/null
 expect "$(cat "$work/err")" "opensky.csv:7: latitude 91.5 out of range" "file:line error"
@@ -37,7 +43,7 @@ expect "$(sed -n 3p "$work/out.jsonl")" '"skyload-seq":"1"' "seq of a flight's s
 expect "$(head -1 "$work/out.jsonl")" '"key":"BAW123-00002a","headers":{"skyload-run":"cli"' "json line"
 
 # Filters.
-expect "$(run --sink null --bbox 50,-1,52,0 "$d/opensky.csv")" "3 published, 3 rejected, 2 without position, 1 filtered" "--bbox"
+expect "$(run --sink null --bbox 50,-1,52,0 "$d/opensky.csv")" "9 rows read: 3 published, 3 rejected, 2 without position, 1 filtered" "--bbox"
 expect "$(run --sink null --skip-ground "$d/opensky.csv")" "3 published" "--skip-ground"
 expect "$(run --sink null --from 2026-11-25T10:00:05Z --to 1795600806 "$d/flights.csv")" \
   "1 published" "--from/--to"

@@ -1,7 +1,7 @@
 /* Shared body of the line-parser fuzz targets (fuzz_csv, fuzz_opensky,
  * fuzz_sbs, fuzz_jsonl): split the input into lines, parse each with the
- * format's line parser; it must never crash, and every record it returns must
- * pass FlightData validation and encode. */
+ * format's line parser; it must never crash, and every record it returns (or
+ * releases later: SBS held positions) must pass FlightData validation and encode. */
 #ifndef SKY_FUZZ_LINES_H
 #define SKY_FUZZ_LINES_H
 
@@ -24,10 +24,13 @@ static int fuzz_lines(sky_replay_format_t format, const uint8_t *data, size_t si
         size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
         line[len] = '\0';
         sky_rrec_t rec;
-        if (sky_line_parse(p, line, len, &rec, err, sizeof err) == SKY_ROW_RECORD) {
+        int rc = sky_line_parse(p, line, len, &rec, err, sizeof err);
+        /* the line's own record, then a held one it completed (SBS) */
+        for (int k = 0; k < 2; k++, rc = sky_line_parser_released(p, &rec)) {
             uint8_t out[SKY_FLIGHT_ENCODED_MAX];
-            if (sky_flight_validate(&rec.flight, NULL, err, sizeof err) != 0 ||
-                sky_flight_encode(&rec.flight, out, sizeof out) == 0)
+            if (rc == SKY_ROW_RECORD &&
+                (sky_flight_validate(&rec.flight, NULL, err, sizeof err) != 0 ||
+                 sky_flight_encode(&rec.flight, out, sizeof out) == 0))
                 abort();
         }
         line += len + 1;

@@ -45,6 +45,9 @@ static const row_t rows[] = {
      SKY_ROW_RECORD, "4ca7b5-20261125", 51.47, -0.4543, 10000, 0, 1795600800000, "", NULL},
     {"opensky_skips_empty_position", SKY_FMT_OPENSKY, {OS_HDR},
      "1795600800,4ca7b5,,,,,,,False,False,False,,,,,1", SKY_ROW_SKIPPED, .error = ""},
+    {"opensky_skips_empty_velocity_rather_than_0_kt", SKY_FMT_OPENSKY, {OS_HDR},
+     "1795600800,4ca7b5,51.47,-0.4543,,270,10,,False,False,False,,11186,,1,1", SKY_ROW_SKIPPED,
+     .error = ""},
     {"opensky_rejects_latitude_91", SKY_FMT_OPENSKY, {OS_HDR},
      "1795600800,4ca7b5,91.5,0,100,0,0,,False,False,False,,1000,,1,1", SKY_EINVAL, .error = "latitude"},
     {"opensky_rejects_text_velocity", SKY_FMT_OPENSKY, {OS_HDR},
@@ -67,7 +70,18 @@ static const row_t rows[] = {
     {"sbs_assembles_callsign_speed_position", SKY_FMT_SBS, {SBS_ID, SBS_VEL},
      "MSG,3,1,1,4CA7B5,1,2026/11/25,10:00:01.250,2026/11/25,10:00:01.250,,5000,,,51.47,-0.4543,,,0,0,0,0",
      SKY_ROW_RECORD, "4ca7b5-20261125", 51.47, -0.4543, 5000, 250, 1795600801250, "BAW", NULL},
-    {"sbs_velocity_message_is_not_a_record", SKY_FMT_SBS, {NULL}, SBS_VEL, SKY_ROW_NONE, .error = ""},
+    {"sbs_velocity_message_is_a_row_without_position", SKY_FMT_SBS, {NULL}, SBS_VEL,
+     SKY_ROW_SKIPPED, .error = ""},
+    {"sbs_status_message_is_a_row_without_position", SKY_FMT_SBS, {NULL},
+     "STA,,5,179,400AE7,10103,2026/11/25,10:00:03.000,2026/11/25,10:00:03.000,RM",
+     SKY_ROW_SKIPPED, .error = ""},
+    {"sbs_position_before_velocity_is_held", SKY_FMT_SBS, {SBS_ID},
+     "MSG,3,1,1,4CA7B5,1,2026/11/25,10:00:01.250,2026/11/25,10:00:01.250,,36700,,,51.47,-0.4543,,,0,0,0,0",
+     SKY_ROW_HELD, .error = ""},
+    {"sbs_held_position_is_still_range_checked", SKY_FMT_SBS, {SBS_ID},
+     "MSG,3,1,1,4CA7B5,1,2026/11/25,10:00:01.250,2026/11/25,10:00:01.250,,36700,,,91.5,-0.4543,,,0,0,0,0",
+     SKY_EINVAL, .error = "latitude"},
+    {"csv_header_is_not_a_row", SKY_FMT_CSV, {NULL}, CSV_HDR, SKY_ROW_NONE, .error = ""},
     {"sbs_rejects_bad_hex_ident", SKY_FMT_SBS, {NULL},
      "MSG,3,1,1,XYZ,1,2026/11/25,10:00:01.250,2026/11/25,10:00:01.250,,5000,,,51,0,,,0,0,0,0",
      SKY_EINVAL, .error = "hex ident"},
@@ -172,11 +186,130 @@ static void test_reader_reports_file_and_line(void **state) {
     sky_reader_destroy(r);
 }
 
+#define SBS_POS(t, alt, lat)                                                                       \
+    "MSG,3,1,1,4CA7B5,1,2026/11/25," t ",2026/11/25," t ",," alt ",,," lat ",-0.4543,,,0,0,0,0"
+#define SBS_VEL_AT(t) "MSG,4,1,1,4CA7B5,1,2026/11/25," t ",2026/11/25," t ",,,451,270,,,0,,,,,0"
+
+typedef struct hold_row {
+    const char *name;
+    const char *lines[5];
+    int results[5];          /* sky_line_parse result of each line */
+    int released_after;      /* index of the line after which a record comes out; -1 none */
+    double lat;              /* ... the released position */
+    int64_t ts_ms;
+    uint64_t dropped;        /* sky_line_parser_dropped at the end */
+} hold_row_t;
+
+/* SBS: a position that comes before its aircraft's velocity waits for it (bounded),
+ * and is never published with airspeed 0. */
+static void test_reader_sbs_holds_position_until_velocity(void **state) {
+    (void)state;
+    static const hold_row_t holds[] = {
+        {"released_with_the_velocity_that_follows",
+         {SBS_ID, SBS_POS("10:00:01.000", "36700", "51.47"), SBS_VEL_AT("10:00:01.500")},
+         {SKY_ROW_SKIPPED, SKY_ROW_HELD, SKY_ROW_SKIPPED}, 2, 51.47, 1795600801000, 0},
+        {"a_newer_position_supersedes_the_held_one",
+         {SBS_POS("10:00:01.000", "36700", "51.47"), SBS_POS("10:00:02.000", "36700", "51.48"),
+          SBS_VEL_AT("10:00:02.500")},
+         {SKY_ROW_HELD, SKY_ROW_HELD, SKY_ROW_SKIPPED}, 2, 51.48, 1795600802000, 1},
+        {"a_velocity_more_than_10s_later_drops_it",
+         {SBS_POS("10:00:01.000", "36700", "51.47"), SBS_VEL_AT("10:00:11.001")},
+         {SKY_ROW_HELD, SKY_ROW_SKIPPED}, -1, 0, 0, 1},
+        {"never_completed_counts_as_dropped",
+         {SBS_ID, SBS_POS("10:00:01.000", "36700", "51.47")},
+         {SKY_ROW_SKIPPED, SKY_ROW_HELD}, -1, 0, 0, 1},
+        {"altitude_and_velocity_both_awaited",
+         {SBS_POS("10:00:01.000", "", "51.47"), SBS_VEL_AT("10:00:01.200"),
+          "MSG,5,1,1,4CA7B5,1,2026/11/25,10:00:01.400,2026/11/25,10:00:01.400,,36000,,,,,,,0,,0,0"},
+         {SKY_ROW_HELD, SKY_ROW_SKIPPED, SKY_ROW_SKIPPED}, 2, 51.47, 1795600801000, 0},
+    };
+    for (size_t i = 0; i < sizeof holds / sizeof holds[0]; i++) {
+        const hold_row_t *r = &holds[i];
+        sky_line_parser_t *p = sky_line_parser_new(SKY_FMT_SBS);
+        assert_non_null(p);
+        int released = 0;
+        for (int k = 0; k < 5 && r->lines[k]; k++) {
+            char line[256], err[256] = "";
+            sky_rrec_t rec;
+            snprintf(line, sizeof line, "%s", r->lines[k]);
+            int rc = sky_line_parse(p, line, strlen(line), &rec, err, sizeof err);
+            if (rc != r->results[k])
+                fail_msg("%s: line %d: result %d, expected %d (%s)", r->name, k, rc,
+                         r->results[k], err);
+            if (rc == SKY_ROW_RECORD)
+                fail_msg("%s: line %d published a position without a velocity", r->name, k);
+            if (!sky_line_parser_released(p, &rec))
+                continue;
+            released++;
+            if (k != r->released_after)
+                fail_msg("%s: released after line %d, expected %d", r->name, k,
+                         r->released_after);
+            assert_true(rec.flight.latitude == r->lat);
+            assert_int_equal(rec.ts_ms, r->ts_ms);
+            assert_int_equal(rec.flight.airspeed, 451);
+            assert_true(rec.flight.altitude == 36700 || rec.flight.altitude == 36000);
+            assert_string_equal(rec.flight.flight_id, "4ca7b5-20261125");
+            assert_int_equal(sky_flight_validate(&rec.flight, NULL, err, sizeof err), 0);
+        }
+        if (released != (r->released_after >= 0))
+            fail_msg("%s: %d records released", r->name, released);
+        if (sky_line_parser_dropped(p) != r->dropped)
+            fail_msg("%s: %llu dropped, expected %llu", r->name,
+                     (unsigned long long)sky_line_parser_dropped(p),
+                     (unsigned long long)r->dropped);
+        sky_line_parser_destroy(p);
+    }
+}
+
+/* "rows read" has one meaning in every format: every row ends as exactly one of
+ * record, rejected or without a position. */
+static void test_reader_rows_add_up_in_every_format(void **state) {
+    (void)state;
+    static const struct {
+        const char *file;
+        uint64_t rows, records, rejected, skipped;
+    } files[] = {
+        {"opensky.csv", 9, 4, 3, 2},  {"opensky_hour.csv", 2, 2, 0, 0},
+        {"flights.csv", 7, 5, 2, 0},  {"feed.sbs", 10, 2, 2, 6},
+        {"tail.jsonl", 6, 2, 4, 0},
+    };
+    const char *src = getenv("SKY_SOURCE_DIR") ? getenv("SKY_SOURCE_DIR") : SKY_SOURCE_DIR;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[4096], err[512];
+        snprintf(path, sizeof path, "%s/tests/data/replay/%s", src, files[i].file);
+        sky_reader_t *r;
+        assert_int_equal(sky_reader_open(path, SKY_FMT_AUTO, &r, err, sizeof err), 0);
+        sky_rrec_t rec;
+        uint64_t records = 0, rejected = 0;
+        int rc;
+        while ((rc = sky_reader_next(r, &rec, err, sizeof err)) != 0) {
+            if (rc == 1) {
+                records++;
+                if (sky_reader_format(r) == SKY_FMT_SBS && rec.flight.airspeed == 0 &&
+                    !rec.on_ground)
+                    fail_msg("%s: %s published at 0 kt and %d ft", files[i].file,
+                             rec.flight.flight_id, rec.flight.altitude);
+            } else {
+                rejected++;
+            }
+        }
+        if (sky_reader_rows(r) != files[i].rows || records != files[i].records ||
+            rejected != files[i].rejected || sky_reader_skipped(r) != files[i].skipped)
+            fail_msg("%s: rows %llu records %llu rejected %llu skipped %llu", files[i].file,
+                     (unsigned long long)sky_reader_rows(r), (unsigned long long)records,
+                     (unsigned long long)rejected, (unsigned long long)sky_reader_skipped(r));
+        assert_int_equal(sky_reader_rows(r), records + rejected + sky_reader_skipped(r));
+        sky_reader_destroy(r);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reader_line_table),
         cmocka_unit_test(test_reader_detects_each_format),
         cmocka_unit_test(test_reader_reports_file_and_line),
+        cmocka_unit_test(test_reader_sbs_holds_position_until_velocity),
+        cmocka_unit_test(test_reader_rows_add_up_in_every_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,6 +103,8 @@ static void test_scenario_rejects_bad_input_with_position(void **state) {
         {"aircraft: 1\nairspaces: [{name: x}]\n", "t.yaml:2:14: airspace: needs one"},
         {"aircraft: 1\nstart_time: yesterday\n", "t.yaml:2:13: start_time"},
         {"aircraft: [1\n", "t.yaml:"},
+        {"aircraft: 1\nfaults:\n  drop: 0.01\n duplicate: 0.01\n", "t.yaml:4:2: invalid indentation"},
+        {"\taircraft: 1\n", "t.yaml:1:1: invalid tab"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         sky_scenario_t *s = NULL;
