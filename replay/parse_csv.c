@@ -1,7 +1,8 @@
 /* skyload CSV: one FlightData per row under the header
  * flight_id,timestamp,latitude,longitude,altitude,airspeed,airline,flight_number,
  * departure_airport,arrival_airport (docs/formats.md). */
-#include "reader_impl.h"
+#include "fields.h"
+#include "formats.h"
 
 #include "error.h"
 #include "parse.h"
@@ -113,4 +114,12 @@ int parse_csv(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec, cha
     if (sky_flight_check_fields(fl, errstr, errsz))
         return SKY_EINVAL;
     return SKY_ROW_RECORD;
+}
+
+enum sky_sniff csv_sniff(const char *name, const char *head, size_t len) {
+    (void)name;
+    head = sky_sniff_skip_blanks(head, &len);
+    if (len >= 10 && memcmp(head, "flight_id,", 10) == 0)
+        return SKY_SNIFF_HEADER;
+    return sky_sniff_commas(head, len) == CSV_NCOLS - 1 ? SKY_SNIFF_SHAPE : SKY_SNIFF_NO;
 }

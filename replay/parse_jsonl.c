@@ -2,7 +2,8 @@
  * becomes the FlightData; a line with "value_b64" (did not decode) is rejected with
  * its recorded error. Kafka metadata (topic, partition, offset, headers) is ignored:
  * replay attaches its own run headers. */
-#include "reader_impl.h"
+#include "fields.h"
+#include "formats.h"
 
 #include "error.h"
 #include "timefmt.h"
@@ -115,4 +116,10 @@ int parse_jsonl(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec, c
     int rc = record_from_json(root, rec, errstr, errsz);
     json_decref(root);
     return rc;
+}
+
+enum sky_sniff jsonl_sniff(const char *name, const char *head, size_t len) {
+    (void)name;
+    head = sky_sniff_skip_blanks(head, &len);
+    return len > 0 && head[0] == '{' ? SKY_SNIFF_HEADER : SKY_SNIFF_NO;
 }

@@ -1,7 +1,8 @@
 /* OpenSky state vectors CSV (time,icao24,lat,lon,velocity,heading,vertrate,callsign,
  * onground,alert,spi,squawk,baroaltitude,geoaltitude,lastposupdate,lastcontact[,hour]):
  * metres and m/s become feet and knots; rows without a position are skipped. */
-#include "reader_impl.h"
+#include "fields.h"
+#include "formats.h"
 
 #include "error.h"
 #include "timefmt.h"
@@ -130,4 +131,13 @@ int parse_opensky(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec,
     if (sky_flight_check_fields(&rec->flight, errstr, errsz))
         return SKY_EINVAL;
     return SKY_ROW_RECORD;
+}
+
+enum sky_sniff opensky_sniff(const char *name, const char *head, size_t len) {
+    (void)name;
+    head = sky_sniff_skip_blanks(head, &len);
+    if (len >= 5 && memcmp(head, "time,", 5) == 0)
+        return SKY_SNIFF_HEADER;
+    int commas = sky_sniff_commas(head, len); /* 16 columns, 17 with the hour */
+    return commas == 15 || commas == 16 ? SKY_SNIFF_SHAPE : SKY_SNIFF_NO;
 }

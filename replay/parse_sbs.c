@@ -4,7 +4,8 @@
  * velocity are known: a position that comes first (MSG,3 usually precedes the
  * first MSG,4) is held until they are, never published with an invented 0 kt.
  * Times are read as UTC. */
-#include "reader_impl.h"
+#include "fields.h"
+#include "formats.h"
 
 #include "error.h"
 #include "timefmt.h"
@@ -297,4 +298,15 @@ int parse_sbs(sky_line_parser_t *p, char *line, size_t len, sky_rrec_t *rec, cha
         return SKY_ROW_SKIPPED;
     }
     return position_record(p, a, f, ts, rec, errstr, errsz);
+}
+
+enum sky_sniff sbs_sniff(const char *name, const char *head, size_t len) {
+    static const char *const types[] = {"MSG,", "SEL,", "ID,", "AIR,", "STA,", "CLK,"};
+    if (strncmp(name, "sbs://", 6) == 0)
+        return SKY_SNIFF_HEADER;
+    head = sky_sniff_skip_blanks(head, &len);
+    for (size_t k = 0; k < sizeof types / sizeof types[0]; k++)
+        if (len >= strlen(types[k]) && memcmp(head, types[k], strlen(types[k])) == 0)
+            return SKY_SNIFF_HEADER;
+    return SKY_SNIFF_NO;
 }

@@ -2,7 +2,7 @@
  * csv_split's 16-byte block scan must cut every line exactly as a field-by-field
  * scan does (commas and quotes on both sides of each block edge), and field_double
  * must agree with strtod. */
-#include "reader_impl.h"
+#include "fields.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

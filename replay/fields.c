@@ -1,6 +1,6 @@
 /* CSV field splitting and number parsing for the readers' hot path: no allocation,
  * no strtod for plain decimals (the OpenSky reader's speed depends on it). */
-#include "reader_impl.h"
+#include "fields.h"
 
 #include "error.h"
 
