@@ -53,6 +53,20 @@ def header_owners(root, mods):
     return owners
 
 
+def check_unique_headers(root, mods):
+    """Every module's folder is on the include path: two headers of one name would
+    make an include resolve to whichever folder comes first."""
+    seen, bad = {}, []
+    for m in mods:
+        for name in sorted(os.listdir(os.path.join(root, m))):
+            if name.endswith(".h"):
+                if name in seen:
+                    bad.append("%s/%s: a header of that name is in %s/ too: "
+                               "#include \"%s\" is ambiguous" % (m, name, seen[name], name))
+                seen.setdefault(name, m)
+    return bad
+
+
 def sources(root, m):
     d = os.path.join(root, m)
     for dirpath, _, files in os.walk(d):
@@ -136,13 +150,13 @@ def main():
     if "lib" not in mods:
         print("check_layers: %s has no lib/: not a skyload tree" % root, file=sys.stderr)
         return 2
-    bad = check_includes(root, mods)
+    bad = check_unique_headers(root, mods) + check_includes(root, mods)
     if a.build:
         bad += check_calls(root, os.path.abspath(a.build), mods)
     for b in bad:
         print(b, file=sys.stderr)
     if bad:
-        print("check_layers: %d use(s) of a higher floor (see docs/architecture.md)" % len(bad),
+        print("check_layers: %d problem(s) (see docs/architecture.md)" % len(bad),
               file=sys.stderr)
         return 1
     print("check_layers: %d modules, every include%s goes down or sideways within a module" % (

@@ -70,7 +70,10 @@ int cli_common_opt(cli_common_t *c, int opt, const char *arg) {
     char err[512];
     switch (opt) {
     case 'b': c->kafka.brokers = arg; return 1;
-    case 't': c->topic = arg; return 1;
+    case 't':
+        c->topic = arg;
+        c->topic_set = true;
+        return 1;
     case 'X':
         if (strcmp(arg, "list") == 0) {
             sky_kconf_show_properties(stdout);
@@ -96,6 +99,67 @@ int cli_common_opt(cli_common_t *c, int opt, const char *arg) {
     }
     default: return 0;
     }
+}
+
+/* The common long options followed by the command's own, in one array for getopt_long. */
+static struct option *merged_longopts(const struct option *own) {
+    static const struct option common[] = {CLI_COMMON_LONG};
+    size_t ncommon = sizeof common / sizeof common[0], nown = 0;
+    while (own && own[nown].name)
+        nown++;
+    struct option *all = calloc(ncommon + nown + 1, sizeof *all);
+    if (!all)
+        return NULL;
+    memcpy(all, common, sizeof common);
+    if (nown)
+        memcpy(all + ncommon, own, nown * sizeof *own);
+    return all;
+}
+
+int cli_parse(const cli_spec_t *spec, cli_common_t *c, void *opts, int argc, char **argv) {
+    char shortopts[128];
+    snprintf(shortopts, sizeof shortopts, "%s%s", CLI_COMMON_SHORT,
+             spec->shortopts ? spec->shortopts : "");
+    struct option *longopts = merged_longopts(spec->longopts);
+    if (!longopts) {
+        cli_error(spec->cmd, "out of memory");
+        return 2;
+    }
+    int rc = CLI_GO, opt;
+    optind = 1; /* each command parses a fresh argv */
+    while (rc == CLI_GO && (opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        int common = cli_common_opt(c, opt, optarg);
+        if (common == 1)
+            continue;
+        if (common < 0)
+            rc = common == -2 ? CLI_EXIT_OK : 2;
+        else if (opt == 'h')
+            rc = fputs(spec->help, stdout) < 0 ? 2 : CLI_EXIT_OK;
+        else if (opt == '?' || opt == ':' || !spec->own)
+            rc = cli_usage_error(spec->cmd, "unknown option");
+        else
+            rc = spec->own(opts, opt, optarg);
+    }
+    free(longopts);
+    if (rc != CLI_GO)
+        return rc;
+    if (spec->args)
+        return spec->args(opts, argc - optind, argv + optind);
+    if (optind < argc)
+        return cli_usage_error(spec->cmd, "unexpected argument \"%s\"", argv[optind]);
+    return CLI_GO;
+}
+
+int cli_finish(const char *cmd, cli_common_t *c, int rc, const char *err, unsigned uses) {
+    int status = sky_exit_status(rc);
+    if (rc)
+        cli_error(cmd, "%s", err);
+    if (status == 3 && (uses & CLI_USES_KAFKA) && strstr(err, "Unknown topic"))
+        cli_explain_missing_topic(cmd, c, c->topic);
+    else if (status == 3)
+        cli_explain_unreachable(cmd, c, uses);
+    cli_common_free(c);
+    return status;
 }
 
 void cli_error(const char *cmd, const char *fmt, ...) {

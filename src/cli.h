@@ -30,6 +30,7 @@ struct sky_cmd {
 typedef struct cli_common {
     sky_kconf_t kafka; /* -b and -X; brokers NULL = SKY_DEFAULT_BROKERS */
     const char *topic; /* -t */
+    bool topic_set;    /* -t was given (else the scenario's topic may apply) */
     const char *tile38; /* --tile38 HOST:PORT, or "none" */
     const char *pg;     /* --pg CONNINFO ("" = PG* variables, then the stack's defaults) */
     bool json;          /* --json */
@@ -73,6 +74,36 @@ void cli_common_free(cli_common_t *c);
  * -1 after printing an error (exit status 2), -2 when the command should exit 0
  * (-X list printed). 'h' is not handled here: each command prints its own help. */
 int cli_common_opt(cli_common_t *c, int opt, const char *arg);
+
+/* ---- one parser for every command's arguments ---- */
+
+/* What a command adds to the common options. `own` gets each of the command's own
+ * options (the common ones, -h and unknown options never reach it) and returns 0, or
+ * cli_usage_error()'s 2. `args` gets the positional arguments once all options are
+ * read (NULL: the command takes none) and returns 0 or 2 likewise. */
+typedef struct cli_spec {
+    const char *cmd;                /* "tail" */
+    const char *help;               /* the whole --help text */
+    const char *shortopts;          /* the command's own short options ("g:o:c:e"), or "" */
+    const struct option *longopts;  /* its own long options, NULL-terminated (may be NULL) */
+    int (*own)(void *opts, int opt, const char *arg);
+    int (*args)(void *opts, int argc, char **argv);
+} cli_spec_t;
+
+enum { CLI_GO = 0, CLI_EXIT_OK = -2 };
+/* Parses argv: the common options into c (cli_common_init first), the command's own
+ * through spec->own, then the positional arguments. Returns CLI_GO, CLI_EXIT_OK (--help
+ * or -X list printed: exit 0) or 2 (a usage error, printed). */
+int cli_parse(const cli_spec_t *spec, cli_common_t *c, void *opts, int argc, char **argv);
+/* CLI_EXIT_OK -> 0; anything else unchanged. */
+static inline int cli_parse_status(int rc) {
+    return rc == CLI_EXIT_OK ? 0 : rc;
+}
+
+/* The end of a command: prints err when rc failed, explains an unknown topic or a
+ * server that did not answer (exit status 3, for the servers in `uses`), frees c and
+ * returns the exit status of rc (0, 1, 2 or 3). */
+int cli_finish(const char *cmd, cli_common_t *c, int rc, const char *err, unsigned uses);
 
 /* The servers a command talks to (cli_explain_unreachable). */
 enum { CLI_USES_KAFKA = 1, CLI_USES_PG = 2, CLI_USES_TILE38 = 4 };

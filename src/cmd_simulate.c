@@ -47,7 +47,6 @@ static const char simulate_help[] =
 
 typedef struct simulate_opts {
     cli_common_t common;
-    bool topic_set;
     const char *scenario;
     sky_sim_config_t cfg;
     const char *sink;
@@ -126,49 +125,41 @@ static int simulate_opt(simulate_opts_t *o, int opt, const char *arg, char *err,
     }
 }
 
-static int parse_simulate_args(int argc, char **argv, simulate_opts_t *o) {
-    static const struct option longopts[] = {
-        CLI_COMMON_LONG,
-        {"scenario", required_argument, NULL, 's'},
-        {"aircraft", required_argument, NULL, 'n'},
-        {"duration", required_argument, NULL, 'd'},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"start-time", required_argument, NULL, OPT_START},
-        {"speedup", required_argument, NULL, OPT_SPEEDUP},
-        {"rate", required_argument, NULL, OPT_RATE},
-        {"cadence", required_argument, NULL, OPT_CADENCE},
-        {"shard", required_argument, NULL, OPT_SHARD},
-        {"sink", required_argument, NULL, OPT_SINK},
-        {"partitions", required_argument, NULL, OPT_PARTITIONS},
-        {"no-create-topic", no_argument, NULL, OPT_NO_CREATE},
-        {"manifest", required_argument, NULL, OPT_MANIFEST},
-        {"timestamp-format", required_argument, NULL, OPT_TS_FORMAT},
-        {"data-dir", required_argument, NULL, OPT_DATA_DIR},
-        {NULL, 0, NULL, 0}};
+static const struct option simulate_longopts[] = {
+    {"scenario", required_argument, NULL, 's'},
+    {"aircraft", required_argument, NULL, 'n'},
+    {"duration", required_argument, NULL, 'd'},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"start-time", required_argument, NULL, OPT_START},
+    {"speedup", required_argument, NULL, OPT_SPEEDUP},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"cadence", required_argument, NULL, OPT_CADENCE},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"sink", required_argument, NULL, OPT_SINK},
+    {"partitions", required_argument, NULL, OPT_PARTITIONS},
+    {"no-create-topic", no_argument, NULL, OPT_NO_CREATE},
+    {"manifest", required_argument, NULL, OPT_MANIFEST},
+    {"timestamp-format", required_argument, NULL, OPT_TS_FORMAT},
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+    {NULL, 0, NULL, 0}};
+
+static int simulate_own(void *opts, int opt, const char *arg) {
     char err[512];
-    int opt;
-    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "s:n:d:", longopts, NULL)) != -1) {
-        if (opt == 't')
-            o->topic_set = true;
-        int rc = cli_common_opt(&o->common, opt, optarg);
-        if (rc == 1)
-            continue;
-        if (rc < 0)
-            return rc == -2 ? -2 : 2;
-        if (opt == 'h') {
-            fputs(simulate_help, stdout);
-            return -2;
-        }
-        if (opt == '?' || simulate_opt(o, opt, optarg, err, sizeof err))
-            return opt == '?' ? cli_usage_error("simulate", "unknown option")
-                              : cli_usage_error("simulate", "%s", err);
-    }
-    if (optind < argc)
-        return cli_usage_error("simulate", "unexpected argument \"%s\"", argv[optind]);
+    return simulate_opt(opts, opt, arg, err, sizeof err) ? cli_usage_error("simulate", "%s", err)
+                                                        : 0;
+}
+
+static int simulate_args(void *opts, int argc, char **argv) {
+    const simulate_opts_t *o = opts;
+    if (argc > 0)
+        return cli_usage_error("simulate", "unexpected argument \"%s\"", argv[0]);
     if (o->common.json && o->cfg.sink == SKY_SINK_STDOUT)
         return cli_usage_error("simulate", "--json and --sink stdout both write to stdout");
     return 0;
 }
+
+static const cli_spec_t simulate_spec = {"simulate",   simulate_help, "s:n:d:", simulate_longopts,
+                                         simulate_own, simulate_args};
 
 /* Loads the scenario (or the defaults) and applies the flags on top. */
 static int build_scenario(simulate_opts_t *o, sky_scenario_t **out, char *err, size_t errsz) {
@@ -242,25 +233,22 @@ int cmd_simulate(int argc, char **argv) {
     memset(&o, 0, sizeof o);
     cli_common_init(&o.common);
     o.cfg.shard_count = 1;
-    int rc = parse_simulate_args(argc, argv, &o);
-    if (rc) {
+    int rc = cli_parse(&simulate_spec, &o.common, &o, argc, argv);
+    if (rc != CLI_GO) {
         cli_common_free(&o.common);
-        return rc == -2 ? 0 : rc;
+        return cli_parse_status(rc);
     }
     char err[1024];
     sky_scenario_t *sc = NULL;
     rc = build_scenario(&o, &sc, err, sizeof err);
-    if (rc) {
-        cli_error("simulate", "%s", err);
-        cli_common_free(&o.common);
-        return sky_exit_status(rc);
-    }
+    if (rc)
+        return cli_finish("simulate", &o.common, rc, err, 0);
     cli_status_t status;
     cli_status_init(&status);
     cli_install_signals();
     o.cfg.scenario = sc;
     o.cfg.kafka = &o.common.kafka;
-    o.cfg.topic = o.topic_set ? o.common.topic : NULL;
+    o.cfg.topic = o.common.topic_set ? o.common.topic : NULL;
     o.cfg.create_topic = !o.create_topic_off;
     o.cfg.progress = show_progress;
     o.cfg.progress_opaque = &status;
@@ -269,13 +257,9 @@ int cmd_simulate(int argc, char **argv) {
     sky_sim_result_t res;
     rc = sky_sim_run(&o.cfg, &cli_stop, &res, err, sizeof err);
     cli_status_clear(&status);
-    if (rc)
-        cli_error("simulate", "%s", err);
     if (rc == 0 || res.produced)
         print_summary(&o, &res);
-    if (sky_exit_status(rc) == 3 && o.cfg.sink == SKY_SINK_KAFKA)
-        cli_explain_unreachable("simulate", &o.common, CLI_USES_KAFKA);
     sky_scenario_destroy(sc);
-    cli_common_free(&o.common);
-    return sky_exit_status(rc);
+    return cli_finish("simulate", &o.common, rc, err,
+                      o.cfg.sink == SKY_SINK_KAFKA ? CLI_USES_KAFKA : 0);
 }
