@@ -1,7 +1,11 @@
 /* Streaming per-flight resampler: a window of the last SKY_RESAMPLE_WINDOW points per
- * flight in an open-addressing table, GSL Steffen (monotone) interpolation per variable. */
+ * flight in a bounded pool of tracks, found through the project's flight-id map
+ * (lib/idmap), GSL Steffen (monotone) interpolation per variable. */
 #include "resample.h"
 
+#include "dynbuf.h"
+#include "error.h"
+#include "idmap.h"
 #include "timefmt.h"
 
 #include <gsl/gsl_interp.h>
@@ -18,8 +22,7 @@ typedef struct point {
 } point_t;
 
 typedef struct track {
-    bool used;
-    uint32_t hash;
+    int64_t id; /* the flight's idmap index */
     int n;             /* points in pts, oldest first */
     int64_t next_tick; /* the next time to emit */
     double lon_raw;    /* last longitude as recorded, for unwrapping the next one */
@@ -27,10 +30,16 @@ typedef struct track {
     sky_flight_t last; /* identity and metadata of the latest point */
 } track_t;
 
+/* Active tracks are pool[0..count-1] (a removed one's place takes the last); the idmap
+ * interns every flight id seen, and track_of[id] is its track in the pool or -1, so a
+ * flight evicted and seen again starts a new track under the same index. */
 struct sky_resampler {
     int64_t cadence_ms, gap_ms;
-    size_t max_flights, count, mask;
-    track_t *slots;
+    size_t max_flights, count;
+    track_t *pool;
+    sky_idmap_t *ids;
+    int32_t *track_of; /* by idmap index */
+    size_t track_of_cap;
     int64_t last_sweep_ms;
     bool swept_once;
     /* gsl_interp objects are sized at allocation: one set per window size in use */
@@ -38,13 +47,6 @@ struct sky_resampler {
     gsl_interp *linear[NVARS];
     sky_resample_stats_t st;
 };
-
-static uint32_t hash_id(const char *s) {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
 
 sky_resampler_t *sky_resampler_new(int64_t cadence_ms, int64_t gap_ms, size_t max_flights) {
     if (cadence_ms <= 0 || gap_ms <= 0 || max_flights < 1 || max_flights > (SIZE_MAX >> 4))
@@ -55,11 +57,8 @@ sky_resampler_t *sky_resampler_new(int64_t cadence_ms, int64_t gap_ms, size_t ma
     rs->cadence_ms = cadence_ms;
     rs->gap_ms = gap_ms;
     rs->max_flights = max_flights;
-    size_t cap = 16;
-    while (cap < 2 * max_flights) /* load factor <= 1/2 keeps probes short */
-        cap <<= 1;
-    rs->mask = cap - 1;
-    bool ok = (rs->slots = calloc(cap, sizeof *rs->slots)) != NULL;
+    bool ok = (rs->pool = calloc(max_flights, sizeof *rs->pool)) != NULL &&
+              (rs->ids = sky_idmap_new(max_flights)) != NULL;
     for (int v = 0; ok && v < NVARS; v++) {
         for (int n = 3; ok && n <= SKY_RESAMPLE_WINDOW; n++)
             ok = (rs->steffen[n][v] = gsl_interp_alloc(gsl_interp_steffen, (size_t)n)) != NULL;
@@ -82,7 +81,9 @@ void sky_resampler_destroy(sky_resampler_t *rs) {
         if (rs->linear[v])
             gsl_interp_free(rs->linear[v]);
     }
-    free(rs->slots);
+    free(rs->pool);
+    free(rs->track_of);
+    sky_idmap_destroy(rs->ids);
     free(rs);
 }
 
@@ -162,19 +163,13 @@ static int flush_track(sky_resampler_t *rs, track_t *tr, sky_resample_emit_fn *e
     return rc;
 }
 
-/* Backward-shift deletion keeps linear probing free of tombstones. */
+/* Forgets the track at pool[i]: the last active track moves into its place. */
 static void remove_at(sky_resampler_t *rs, size_t i) {
-    size_t hole = i;
-    for (size_t j = (i + 1) & rs->mask; rs->slots[j].used; j = (j + 1) & rs->mask) {
-        size_t home = rs->slots[j].hash & rs->mask;
-        bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
-        if (movable) {
-            rs->slots[hole] = rs->slots[j];
-            hole = j;
-        }
+    rs->track_of[rs->pool[i].id] = -1;
+    if (i != --rs->count) {
+        rs->pool[i] = rs->pool[rs->count];
+        rs->track_of[rs->pool[i].id] = (int32_t)i;
     }
-    rs->slots[hole].used = false;
-    rs->count--;
 }
 
 static int64_t track_last_t(const track_t *tr) {
@@ -186,11 +181,11 @@ static int sweep_idle(sky_resampler_t *rs, int64_t now_ms, sky_resample_emit_fn 
                       void *opaque) {
     rs->last_sweep_ms = now_ms;
     rs->swept_once = true;
-    for (size_t i = 0; i <= rs->mask;) {
-        track_t *tr = &rs->slots[i];
-        if (tr->used && now_ms - track_last_t(tr) > rs->gap_ms) {
+    for (size_t i = 0; i < rs->count;) {
+        track_t *tr = &rs->pool[i];
+        if (now_ms - track_last_t(tr) > rs->gap_ms) {
             int rc = flush_track(rs, tr, emit, opaque);
-            remove_at(rs, i); /* slot i may now hold a shifted track: look again */
+            remove_at(rs, i); /* pool[i] now holds the last track: look again */
             if (rc)
                 return rc;
             continue;
@@ -208,26 +203,32 @@ static int make_room(sky_resampler_t *rs, int64_t now_ms, sky_resample_emit_fn *
         return rc;
     size_t oldest = 0;
     int64_t oldest_t = INT64_MAX;
-    for (size_t i = 0; i <= rs->mask; i++)
-        if (rs->slots[i].used && track_last_t(&rs->slots[i]) < oldest_t) {
+    for (size_t i = 0; i < rs->count; i++)
+        if (track_last_t(&rs->pool[i]) < oldest_t) {
             oldest = i;
-            oldest_t = track_last_t(&rs->slots[i]);
+            oldest_t = track_last_t(&rs->pool[i]);
         }
     rs->st.evicted++;
-    rc = flush_track(rs, &rs->slots[oldest], emit, opaque);
+    rc = flush_track(rs, &rs->pool[oldest], emit, opaque);
     remove_at(rs, oldest);
     return rc;
 }
 
-static track_t *find_slot(sky_resampler_t *rs, const char *id, uint32_t h, bool *found) {
-    size_t i = h & rs->mask;
-    for (; rs->slots[i].used; i = (i + 1) & rs->mask)
-        if (rs->slots[i].hash == h && strcmp(rs->slots[i].last.flight_id, id) == 0) {
-            *found = true;
-            return &rs->slots[i];
-        }
-    *found = false;
-    return &rs->slots[i];
+/* The flight's idmap index, with room for it in track_of; negative SKY_ENOMEM. */
+static int64_t flight_index(sky_resampler_t *rs, const sky_flight_t *f) {
+    bool added;
+    int64_t id = sky_idmap_intern(rs->ids, f->flight_id, strlen(f->flight_id), &added);
+    if (id < 0)
+        return id;
+    if ((size_t)id >= rs->track_of_cap) {
+        size_t old = rs->track_of_cap;
+        if (sky_grow_array((void **)&rs->track_of, &rs->track_of_cap, (size_t)id + 1,
+                           sizeof *rs->track_of))
+            return SKY_ENOMEM;
+        for (size_t k = old; k < rs->track_of_cap; k++)
+            rs->track_of[k] = -1;
+    }
+    return id;
 }
 
 static void append_point(sky_resampler_t *rs, track_t *tr, const sky_flight_t *f, int64_t t) {
@@ -249,21 +250,22 @@ static void append_point(sky_resampler_t *rs, track_t *tr, const sky_flight_t *f
 
 static int lookup_track(sky_resampler_t *rs, const sky_flight_t *f, int64_t ts_ms,
                         sky_resample_emit_fn *emit, void *opaque, track_t **out) {
-    uint32_t h = hash_id(f->flight_id);
-    bool found;
-    track_t *tr = find_slot(rs, f->flight_id, h, &found);
-    if (!found && rs->count >= rs->max_flights) {
+    int64_t id = flight_index(rs, f);
+    if (id < 0)
+        return (int)id;
+    if (rs->track_of[id] >= 0) {
+        *out = &rs->pool[rs->track_of[id]];
+        return 0;
+    }
+    if (rs->count >= rs->max_flights) {
         int rc = make_room(rs, ts_ms, emit, opaque);
         if (rc)
             return rc;
-        tr = find_slot(rs, f->flight_id, h, &found); /* slots moved */
     }
-    if (!found) {
-        memset(tr, 0, sizeof *tr);
-        tr->used = true;
-        tr->hash = h;
-        rs->count++;
-    }
+    track_t *tr = &rs->pool[rs->count];
+    memset(tr, 0, sizeof *tr);
+    tr->id = id;
+    rs->track_of[id] = (int32_t)rs->count++;
     *out = tr;
     return 0;
 }
@@ -294,13 +296,10 @@ int sky_resampler_push(sky_resampler_t *rs, const sky_flight_t *f, int64_t ts_ms
 
 int sky_resampler_flush(sky_resampler_t *rs, sky_resample_emit_fn *emit, void *opaque) {
     int rc = 0;
-    for (size_t i = 0; i <= rs->mask; i++) {
-        track_t *tr = &rs->slots[i];
-        if (!tr->used)
-            continue;
+    for (size_t i = 0; i < rs->count; i++) {
         if (!rc)
-            rc = flush_track(rs, tr, emit, opaque);
-        tr->used = false;
+            rc = flush_track(rs, &rs->pool[i], emit, opaque);
+        rs->track_of[rs->pool[i].id] = -1;
     }
     rs->count = 0;
     rs->swept_once = false;

@@ -1,6 +1,7 @@
 /* Per-flight resampling of positions to a fixed cadence (`replay --resample 5s`):
  * monotone (GSL Steffen) interpolation of latitude, longitude, altitude and airspeed
- * over time, streaming with a bounded window per flight and a bounded flight table. */
+ * over time, streaming with a bounded window per flight and a bounded pool of tracks
+ * (flight ids interned in lib/idmap, ~40 bytes per flight seen). */
 #ifndef SKY_RESAMPLE_H
 #define SKY_RESAMPLE_H
 

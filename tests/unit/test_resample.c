@@ -221,6 +221,77 @@ static void test_resample_drops_out_of_order_points(void **state) {
     sky_resampler_destroy(rs);
 }
 
+/* Many flights interleaved (and the pool's removals moving tracks around) give each
+ * flight exactly the points it gets when resampled alone. */
+static void test_resample_interleaved_flights_match_each_alone(void **state) {
+    (void)state;
+    enum { NF = 24, NP = 6 };
+    static sink_t together, alone;
+    sky_resampler_t *rs = sky_resampler_new(5000, 10000, NF); /* odd flights idle out */
+    together.n = 0;
+    for (int k = 0; k < NP; k++)
+        for (int f = 0; f < NF; f++) {
+            char id[16];
+            snprintf(id, sizeof id, "F%02d", f);
+            /* flight f ends early when f is odd, so removals happen mid-stream */
+            if (f % 2 && k >= NP / 2)
+                continue;
+            pt_t p = {k * 7000 + f * 100, 10 + f + 0.01 * k, 20 + 0.02 * k * (f + 1), 1000.0 * k};
+            push(rs, id, &p, &together);
+        }
+    assert_int_equal(sky_resampler_flush(rs, collect, &together), 0);
+    sky_resampler_destroy(rs);
+    size_t total = 0;
+    for (int f = 0; f < NF; f++) {
+        char id[16];
+        snprintf(id, sizeof id, "F%02d", f);
+        sky_resampler_t *one = sky_resampler_new(5000, 10000, 1);
+        alone.n = 0;
+        for (int k = 0; k < NP; k++) {
+            if (f % 2 && k >= NP / 2)
+                continue;
+            pt_t p = {k * 7000 + f * 100, 10 + f + 0.01 * k, 20 + 0.02 * k * (f + 1), 1000.0 * k};
+            push(one, id, &p, &alone);
+        }
+        assert_int_equal(sky_resampler_flush(one, collect, &alone), 0);
+        sky_resampler_destroy(one);
+        size_t j = 0;
+        for (size_t i = 0; i < together.n; i++) {
+            if (strcmp(together.p[i].id, id) != 0)
+                continue;
+            assert_true(j < alone.n);
+            assert_int_equal(together.p[i].t, alone.p[j].t);
+            assert_true(together.p[i].lat == alone.p[j].lat);
+            assert_true(together.p[i].lon == alone.p[j].lon);
+            j++;
+        }
+        assert_int_equal(j, alone.n);
+        total += j;
+    }
+    assert_int_equal(total, together.n);
+}
+
+/* A flight evicted for room and seen again starts a new track under its old id. */
+static void test_resample_flight_returns_after_eviction(void **state) {
+    (void)state;
+    sky_resampler_t *rs = sky_resampler_new(5000, 600000, 1);
+    sink_t s = {.n = 0};
+    const pt_t a0 = {0, 10, 20, 0}, b = {1000, 30, 40, 0}, a1 = {2000, 11, 21, 0},
+               a2 = {7000, 12, 22, 0};
+    push(rs, "A", &a0, &s);
+    push(rs, "B", &b, &s);  /* evicts A: its one point comes out */
+    push(rs, "A", &a1, &s); /* evicts B */
+    push(rs, "A", &a2, &s);
+    assert_int_equal(sky_resampler_flush(rs, collect, &s), 0);
+    assert_int_equal(sky_resampler_stats(rs)->evicted, 2);
+    assert_string_equal(s.p[0].id, "A");
+    assert_string_equal(s.p[1].id, "B");
+    assert_int_equal(s.n, 3); /* A's new track: 2000 and 7000 interpolate to the tick 5000 */
+    assert_string_equal(s.p[2].id, "A");
+    assert_int_equal(s.p[2].t, 5000);
+    sky_resampler_destroy(rs);
+}
+
 static void test_resample_rejects_bad_arguments(void **state) {
     (void)state;
     const int64_t bad[][3] = {{0, 60000, 1}, {5000, 0, 1}, {5000, 60000, 0}, {-1, 1, 1}};
@@ -235,6 +306,8 @@ int main(void) {
         cmocka_unit_test(test_resample_caps_tracked_flights),
         cmocka_unit_test(test_resample_flushes_idle_flights),
         cmocka_unit_test(test_resample_drops_out_of_order_points),
+        cmocka_unit_test(test_resample_interleaved_flights_match_each_alone),
+        cmocka_unit_test(test_resample_flight_returns_after_eviction),
         cmocka_unit_test(test_resample_rejects_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
