@@ -30,7 +30,7 @@ from openap import WRAP, aero
 from scipy import stats
 
 KS_TARGET = 0.10
-MIN_N = 150            # fewer flights than this for a (type, statistic): reported, not judged
+MIN_N = 400            # fewer flights than this for a (type, statistic): reported, not judged
 HOME_TARGET = 0.95
 END_NM = 1.0
 R_NM = 3440.065
@@ -141,7 +141,7 @@ def runs_of(t, h):
     n = len(r)
     while i < n:
         j = i + 1
-        tol = max(0.015 * abs(r[i]), 15.0)
+        tol = 10.0  # whole-foot altitudes over >= 15 s: within a segment rates agree to 8 fpm
         while j < n and abs(r[j] - r[i]) <= tol:
             j += 1
         runs.append((i, j, (h[j] - h[i]) / (t[j] - t[i]) * 60.0))

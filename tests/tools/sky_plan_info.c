@@ -44,7 +44,7 @@ int main(int argc, char **argv) {
         }
         const sky_aircraft_type_t *y = sky_traffic_type(t, plan.type);
         printf("%lld %s %s %d %.3f\n", (long long)i, y->icao, y->category,
-               (int)plan.cruise_ft, (double)plan.dist_nm);
+               (int)sky_traffic_cruise_ft(&plan), sky_traffic_distance_nm(&plan));
     }
     sky_traffic_destroy(t);
     sky_scenario_destroy(sc);
