@@ -101,11 +101,32 @@ double sky_isa_sound_kt(double h_ft) {
 
 double sky_isa_tas_from_mach(double mach, double h_ft) { return mach * sky_isa_sound_kt(h_ft); }
 
+/* The pressure ratio p / p0 every 250 ft from -2000 ft, interpolated: a plan converts a
+ * dozen speeds, and pow() was most of it. */
+#define P_STEP_FT 250.0
+#define P_FROM_FT -2000.0
+#define P_N 250 /* to 60,250 ft */
+static double p_ratio[P_N];
+static int p_ready;
+
+static double pressure_ratio(double h_ft) {
+    if (!p_ready) { /* the same values from every thread that gets here first */
+        for (int i = 0; i < P_N; i++)
+            p_ratio[i] = isa_pressure((P_FROM_FT + P_STEP_FT * i) * FT) / P0;
+        __atomic_store_n(&p_ready, 1, __ATOMIC_RELEASE);
+    }
+    double x = (h_ft - P_FROM_FT) / P_STEP_FT;
+    int i = x < 0 ? 0 : x >= P_N - 1 ? P_N - 2 : (int)x;
+    double f = x - i;
+    return p_ratio[i] + (p_ratio[i + 1] - p_ratio[i]) * f;
+}
+
 /* Compressible flow: impact pressure from CAS at sea level, Mach from it at altitude. */
 double sky_isa_tas_from_cas(double cas_kt, double h_ft) {
     double a0 = sqrt(GAMMA * R_AIR * T0), cas = cas_kt * KT;
-    double qc = P0 * (pow(1 + (GAMMA - 1) / 2 * (cas / a0) * (cas / a0), GAMMA / (GAMMA - 1)) - 1);
-    double p = isa_pressure(h_ft * FT);
-    double mach = sqrt(2 / (GAMMA - 1) * (pow(qc / p + 1, (GAMMA - 1) / GAMMA) - 1));
+    double x = 1 + (GAMMA - 1) / 2 * (cas / a0) * (cas / a0); /* x^3.5 */
+    double qc_p0 = x * x * x * sqrt(x) - 1;
+    double mach = sqrt(2 / (GAMMA - 1) * (pow(qc_p0 / pressure_ratio(h_ft) + 1,
+                                              (GAMMA - 1) / GAMMA) - 1));
     return sky_isa_tas_from_mach(mach, h_ft);
 }

@@ -47,10 +47,11 @@ typedef struct airport {
 #define AIRLINE_IATA_LEN 2
 
 enum airline_kind { KIND_MAINLINE, KIND_LOWCOST, KIND_REGIONAL };
+enum category { CAT_TURBOPROP, CAT_REGIONAL, CAT_NARROWBODY, CAT_WIDEBODY };
 
 typedef struct airline {
     char icao[4], iata[4], country[3];
-    uint8_t continent, kind, has_widebody;
+    uint8_t continent, kind, has_widebody, has_narrow; /* narrow: anything but wide-bodies */
     double weight;
     size_t line;           /* in airlines.csv, for errors found once every file is read */
     char *hub_codes, *fleet_codes; /* as written; resolved into hubs and fleet */
@@ -73,6 +74,7 @@ typedef struct pool {
     uint64_t *cum;
     size_t n, idx_cap, cum_cap;
     uint32_t *guide; /* n buckets of the weight range: the first entry each can hold */
+    double scale;    /* n / total weight, a little low */
 } pool_t;
 
 struct sky_traffic {
@@ -86,6 +88,7 @@ struct sky_traffic {
     perf_model_t *models;
     size_t nmodels;
     float (*type_q)[SKY_PV_COUNT][SKY_PERF_KNOTS]; /* per type: its model's tables */
+    uint8_t *type_cat;               /* per type: enum category */
     size_t airports_cap, airlines_cap, types_cap, models_cap;
     double max_range_nm;
     sky_region_t region;             /* bbox only */
@@ -588,8 +591,11 @@ static void pool_free(pool_t *p) {
     free(p->guide);
 }
 
+/* The guide bucket of draw x, or one below it: scale is n / total rounded down, so a
+ * search from there still finds the entry (a 128-bit division per draw cost more). */
 static uint64_t guide_bucket(const pool_t *p, uint64_t x) {
-    return (uint64_t)(((unsigned __int128)x * p->n) / p->cum[p->n - 1]);
+    uint64_t g = (uint64_t)((double)x * p->scale);
+    return g < p->n ? g : p->n - 1;
 }
 
 /* Guide table for pool_sample: bucket g starts its search at the first entry whose
@@ -601,6 +607,7 @@ static int pool_index(pool_t *p) {
     if (!(p->guide = malloc(p->n * sizeof *p->guide)))
         return -1;
     uint64_t total = p->cum[p->n - 1];
+    p->scale = (double)p->n / (double)total * (1 - 1e-9);
     size_t i = 0;
     for (size_t g = 0; g < p->n; g++) {
         uint64_t xmin = (uint64_t)(((unsigned __int128)g * total + p->n - 1) / p->n);
@@ -674,8 +681,11 @@ static int resolve_airline(sky_traffic_t *t, airline_t *a, char *errstr, size_t 
         if (a->nfleet < t->ntypes)
             a->fleet[a->nfleet++] = (uint16_t)i;
     }
-    for (size_t i = 0; i < (a->nfleet ? a->nfleet : t->ntypes); i++)
-        a->has_widebody |= !strcmp(t->types[a->nfleet ? a->fleet[i] : i].category, "widebody");
+    for (size_t i = 0; i < (a->nfleet ? a->nfleet : t->ntypes); i++) {
+        bool wide = !strcmp(t->types[a->nfleet ? a->fleet[i] : i].category, "widebody");
+        a->has_widebody |= wide;
+        a->has_narrow |= !wide;
+    }
     return 0;
 }
 
@@ -793,10 +803,15 @@ static int build_routes(sky_traffic_t *t, const sky_region_t *rg, char *errstr,
 /* Every type's quantile tables: its model's from performance.csv, or its own figures. */
 static int build_type_tables(sky_traffic_t *t, char *errstr, size_t errstr_size) {
     t->type_q = calloc(t->ntypes ? t->ntypes : 1, sizeof *t->type_q);
-    if (!t->type_q)
+    t->type_cat = calloc(t->ntypes ? t->ntypes : 1, 1);
+    if (!t->type_q || !t->type_cat)
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "aircraft types: out of memory");
     for (size_t i = 0; i < t->ntypes; i++) {
         const sky_aircraft_type_t *y = &t->types[i];
+        t->type_cat[i] = !strcmp(y->category, "turboprop")    ? CAT_TURBOPROP
+                         : !strcmp(y->category, "regional")   ? CAT_REGIONAL
+                         : !strcmp(y->category, "narrowbody") ? CAT_NARROWBODY
+                                                              : CAT_WIDEBODY;
         if (!y->perf[0]) {
             constant_tables(y, t->type_q[i]);
             continue;
@@ -886,6 +901,7 @@ void sky_traffic_destroy(sky_traffic_t *t) {
     free(t->types);
     free(t->models);
     free(t->type_q);
+    free(t->type_cat);
     free(t->routes);
     free(t->usable);
     pool_free(&t->listed);
@@ -913,6 +929,15 @@ static double distance_weight(const sky_traffic_t *t, double nm) {
     return 1.0 / (1.0 + x * x);
 }
 
+/* A destination's weight: a large airport's LARGE_WEIGHT; a medium one's 1 nearby, less
+ * the further it is (long routes link large airports). */
+static double size_weight(const airport_t *a, double nm) {
+    if (a->large)
+        return LARGE_WEIGHT;
+    double x = nm / 600.0;
+    return 1.0 / (1.0 + x * x);
+}
+
 /* How often an airline of this kind flies a route of nm from its hub: low-cost and
  * regional carriers stay short, mainline carriers add long-haul where they have the
  * wide-bodies. */
@@ -927,28 +952,32 @@ static double kind_weight(const airline_t *a, double nm) {
         w = 0;
     if (a->has_widebody && nm >= 1800)
         w += a->kind == KIND_LOWCOST ? 0.04 : 0.12;
+    if (!a->has_narrow && nm < 1500) /* an all wide-body fleet flies long-haul */
+        w *= 0.02;
     return w;
 }
 
-static double category_weight(const char *category, double nm) {
-    if (strcmp(category, "turboprop") == 0)
-        return nm <= 300 ? 3 : nm <= 500 ? 1 : 0;
-    if (strcmp(category, "regional") == 0)
-        return nm <= 800 ? 2 : nm <= 1500 ? 0.7 : 0;
-    if (strcmp(category, "narrowbody") == 0)
-        return nm <= 300 ? 2 : nm <= 2500 ? 5 : nm <= 3300 ? 1 : 0;
-    return nm < 800 ? 0 : nm < 1500 ? 0.3 : nm < 3000 ? 1.5 : 5; /* widebody */
+static double category_weight(int category, double nm) {
+    switch (category) {
+    case CAT_TURBOPROP: return nm <= 300 ? 3 : nm <= 500 ? 1 : 0;
+    case CAT_REGIONAL: return nm <= 800 ? 2 : nm <= 1500 ? 0.7 : 0;
+    case CAT_NARROWBODY: return nm <= 300 ? 2 : nm <= 2500 ? 5 : nm <= 3300 ? 1 : 0;
+    default: return nm < 800 ? 0 : nm < 1500 ? 0.3 : nm < 3000 ? 1.5 : 5;
+    }
 }
 
 /* Weight of type i for a route of nm: its category's for the length, when it has the
  * range (and wide-bodies only between large airports). */
-static double type_weight(const sky_traffic_t *t, size_t i, double nm, bool large_ends) {
+static double type_weight(const sky_traffic_t *t, size_t i, double nm, bool large_ends,
+                          const airline_t *a) {
     const sky_aircraft_type_t *y = &t->types[i];
     if (y->range_nm < nm * 1.05)
         return 0;
-    if (!large_ends && strcmp(y->category, "widebody") == 0)
+    if (a && a->kind == KIND_LOWCOST && nm > 2500 && t->type_cat[i] != CAT_WIDEBODY)
+        return 0; /* a low-cost carrier's long flights are its wide-bodies' */
+    if (!large_ends && t->type_cat[i] == CAT_WIDEBODY)
         return 0;
-    return category_weight(y->category, nm);
+    return category_weight(t->type_cat[i], nm);
 }
 
 /* The airline's type for the route: from its fleet by length; a fleet with nothing
@@ -961,7 +990,7 @@ static int draw_type(const sky_traffic_t *t, const airline_t *a, rng_t *r, doubl
         n = 64;
     for (size_t i = 0; i < n; i++) {
         size_t ty = a && a->nfleet ? a->fleet[i] : i;
-        w[i] = type_weight(t, ty, nm, large_ends);
+        w[i] = type_weight(t, ty, nm, large_ends, a);
         total += w[i];
     }
     double x = rng_unit(r) * total;
@@ -1028,7 +1057,10 @@ static int draw_network_route(const sky_traffic_t *t, rng_t *r, uint32_t *dep, u
         uint32_t hub = a->hubs[a->kind == KIND_MAINLINE ? (pick_hub < 3 ? 0 : pick_hub - 2)
                                                         : pick_hub];
         const airport_t *h = &t->airports[hub];
-        double home = a->kind == KIND_REGIONAL ? 0.99 : a->kind == KIND_LOWCOST ? 0.97 : 0.75;
+        double home = a->kind == KIND_REGIONAL ? 0.99
+                      : a->kind == KIND_LOWCOST  ? 0.97
+                      : a->has_narrow            ? 0.75
+                                                 : 0.2;
         const pool_t *local = &t->by_continent[h->continent];
         uint32_t cand[ROUTE_CANDIDATES];
         double w[ROUTE_CANDIDATES], total = 0;
@@ -1048,8 +1080,8 @@ static int draw_network_route(const sky_traffic_t *t, rng_t *r, uint32_t *dep, u
                 continue;
             double fit = 0;
             for (size_t f = 0; f < (a->nfleet ? a->nfleet : t->ntypes) && fit <= 0; f++)
-                fit = type_weight(t, a->nfleet ? a->fleet[f] : f, nm, h->large && c->large);
-            w[i] = fit > 0 ? (c->large ? LARGE_WEIGHT : 1) * kw : 0;
+                fit = type_weight(t, a->nfleet ? a->fleet[f] : f, nm, h->large && c->large, a);
+            w[i] = fit > 0 ? size_weight(c, nm) * kw : 0;
             total += w[i];
         }
         if (total <= 0)

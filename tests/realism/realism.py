@@ -30,7 +30,7 @@ from openap import WRAP, aero
 from scipy import stats
 
 KS_TARGET = 0.10
-MIN_N = 400            # fewer flights than this for a (type, statistic): reported, not judged
+MIN_N = 200            # fewer flights than this for a (type, statistic): reported, not judged
 HOME_TARGET = 0.95
 END_NM = 1.0
 R_NM = 3440.065
@@ -153,41 +153,55 @@ def tas_from_gs(gs, along, cross):
     return np.sqrt((gs - along) ** 2 + cross ** 2)
 
 
-def analyse_complete(a, dep_elev, arr_elev, wind):
-    """Per-flight WRAP statistics of a complete flight (takeoff to touchdown)."""
-    t, lat, lon, h, gs = a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4]
-    res = {}
+def level_runs(t, h, runs, floor):
+    return [r for r in runs if r[1] - r[0] >= 2 and abs(r[2]) < 30 and h[r[0]] > floor]
+
+
+def climb_stats(a, dep_elev):
+    """WRAP's climb statistics of a flight seen from takeoff to its first level: the mean
+    vertical rate of each climb segment (the simulator's altitude is piecewise linear in
+    time, so a segment is a run of equal rates), and the initial cruise altitude."""
+    t, h = a[:, 0], a[:, 3]
     runs = runs_of(t, h)
-    long_runs = [r for r in runs if r[1] - r[0] >= 2]
     hmax = h.max()
-    # top of climb: the first level run high up; top of descent: last sample at the top
-    toc = None
-    for i0, i1, fpm in long_runs:
-        if abs(fpm) < 30 and h[i0] > dep_elev + 0.5 * (hmax - dep_elev):
-            toc = i0
-            break
-    tod = int(np.nonzero(h >= hmax - 100)[0][-1])
-    if toc is None or tod < toc:
-        return None
-    total = t[-1] - t[0]
-    res["frac"] = ((t[toc] - t[0]) / total, (t[tod] - t[toc]) / total, (t[-1] - t[tod]) / total)
-    climb = [r for r in long_runs if r[1] <= toc and r[2] > 30]
-    desc = [r for r in long_runs if r[0] >= tod and r[2] < -30]
+    lv = level_runs(t, h, runs, dep_elev + 0.5 * (hmax - dep_elev))
+    if not lv:
+        return None, None
+    toc = lv[0][0]
+    res = {"cr_h_init": float(h[toc])}
+    climb = [r for r in runs if r[1] <= toc and r[1] - r[0] >= 2 and r[2] > 30]
     if len(climb) == 3:
         res["cl_vs_avg_pre_cas"] = climb[0][2]
         res["cl_vs_avg_cas_const"] = climb[1][2]
         res["cl_vs_avg_mach_const"] = climb[2][2]
+    return res, toc
+
+
+def descent_stats(a, arr_elev, wind):
+    """WRAP's descent statistics of a landed flight seen level before its top of descent:
+    the mean rate of each descent segment, the final approach's speed and rate."""
+    t, h, gs = a[:, 0], a[:, 3], a[:, 4]
+    hmax = h.max()
+    runs = runs_of(t, h)
+    # top of descent: the end of the last level run at the top (a slow start of the
+    # descent stays near the top for a while: a threshold would cut it off)
+    top = [r for r in runs if r[1] - r[0] >= 2 and abs(r[2]) < 30 and h[r[0]] >= hmax - 1]
+    if not top:
+        return None, None
+    tod = top[-1][1]
+    desc = [r for r in runs if r[0] >= tod and r[1] - r[0] >= 2 and r[2] < -30]
+    res = {}
     if len(desc) == 4:
         res["de_vs_avg_mach_const"] = desc[0][2]
         res["de_vs_avg_cas_const"] = desc[1][2]
         res["de_vs_avg_after_cas"] = desc[2][2]
         res["fa_vs_avg"] = desc[3][2]
         i0, i1, _ = desc[3]
-        along, cross = wind(0.5 * (h[i0] + h[i1]))
+        hm = 0.5 * (h[i0] + h[i1])
+        along, cross = wind(hm)
         tas = tas_from_gs(gs[i0:i1 + 1].mean(), along, cross)
-        res["fa_va_avg"] = float(aero.tas2cas(tas / KT_PER_MS, 0.5 * (h[i0] + h[i1]) / FT_PER_M))
-    res["cr_h_init"] = float(h[toc])
-    return res
+        res["fa_va_avg"] = float(aero.tas2cas(tas / KT_PER_MS, hm / FT_PER_M))
+    return res, tod
 
 
 def cruise_mach(a, wind):
@@ -345,24 +359,29 @@ def main(argv):
         if mach is not None:
             per[model]["cr_v_mach_mean"].append(mach)
         d0 = float(gc_nm(a[0, 1], a[0, 2], float(dep["lat"]), float(dep["lon"])))
-        complete = (m.get("landed") and d0 < 2.0 and
-                    a[0, 3] < float(dep["elevation_ft"]) + 2500)
-        if not complete:
-            continue
-        r = analyse_complete(a, float(dep["elevation_ft"]), float(arr["elevation_ft"]), wind)
-        if r is None:
-            continue
-        for var, v in r.items():
-            if var == "frac":
-                band = "500-1000" if 500 <= dist < 1000 else "1000-2000" if 1000 <= dist < 2000 \
-                    else None
-                if band:
-                    fracs[(model, band)].append(v)
-            elif var == "cr_h_init":
-                if dist >= 500:
+        from_takeoff = d0 < 2.0 and a[0, 3] < float(dep["elevation_ft"]) + 2500
+        toc = tod = None
+        if from_takeoff:
+            r, toc = climb_stats(a, float(dep["elevation_ft"]))
+            for var, v in (r or {}).items():
+                if var != "cr_h_init" or dist >= 500:  # WRAP's flights: cruise of 250+ nm
                     per[model][var].append(v)
-            else:
+        # descents too only of flights seen from takeoff: of those the initial population
+        # started mid-flight, the ones seen level before their descent are more likely the
+        # faster descenders (a later top of descent), a length-biased sample
+        if from_takeoff and m.get("landed"):
+            r, tod = descent_stats(a, float(arr["elevation_ft"]), wind)
+            for var, v in (r or {}).items():
                 per[model][var].append(v)
+        if from_takeoff and m.get("landed") and toc is not None and tod is not None \
+                and tod >= toc:
+            t = a[:, 0]
+            total = t[-1] - t[0]
+            band = "500-1000" if 500 <= dist < 1000 else "1000-2000" if 1000 <= dist < 2000 \
+                else None
+            if band:
+                fracs[(model, band)].append(((t[toc] - t[0]) / total, (t[tod] - t[toc]) / total,
+                                             (t[-1] - t[tod]) / total, dist))
 
     samples_vs = np.array(samples_vs)
     out["vertical_share"] = float(np.mean(np.abs(samples_vs) > 500)) if len(samples_vs) else 0
@@ -407,10 +426,12 @@ def main(argv):
     try:
         import frac_reference
         for (model, band), vals in sorted(fracs.items()):
-            if len(vals) < 30:
+            if len(vals) < args.min_n:
                 continue
-            ref = frac_reference.reference(model, band)
             v = np.asarray(vals)
+            ref = frac_reference.reference(model, v[:, 3])
+            if ref is None:
+                continue
             for k, name in enumerate(("climb", "cruise", "descent")):
                 ks = stats.ks_2samp(v[:, k], ref[:, k]).statistic
                 judged = len(vals) >= args.min_n

@@ -262,6 +262,128 @@ static void test_airport_list_and_routes_are_honoured(void **state) {
     sky_traffic_destroy(r);
 }
 
+/* ---- the route network, checked against the data files read here independently ---- */
+
+typedef struct row {
+    char icao[8], country[4], kind[16], scheduled[4], hubs[400], fleet[200];
+} row_t;
+
+/* Field col of a CSV line (RFC 4180 quotes: a quoted comma does not split). */
+static void field(const char *line, int col, char *out, size_t outsz) {
+    int c = 0;
+    bool quoted = false;
+    size_t n = 0;
+    for (const char *p = line; *p && *p != '\n'; p++) {
+        if (*p == '"') {
+            quoted = !quoted;
+        } else if (*p == ',' && !quoted) {
+            if (c++ == col)
+                break;
+        } else if (c == col && n + 1 < outsz) {
+            out[n++] = *p;
+        }
+    }
+    out[n] = '\0';
+}
+
+static size_t read_rows(const char *file, const int cols[6], row_t *rows, size_t max) {
+    char path[4200], line[2048];
+    snprintf(path, sizeof path, "%s/%s", data_dir, file);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = 0;
+    assert_non_null(fgets(line, sizeof line, f)); /* header */
+    while (n < max && fgets(line, sizeof line, f)) {
+        row_t *r = &rows[n++];
+        memset(r, 0, sizeof *r);
+        char *dst[6] = {r->icao, r->country, r->kind, r->scheduled, r->hubs, r->fleet};
+        size_t sz[6] = {sizeof r->icao, sizeof r->country, sizeof r->kind, sizeof r->scheduled,
+                        sizeof r->hubs, sizeof r->fleet};
+        for (int c = 0; c < 6; c++)
+            if (cols[c] >= 0)
+                field(line, cols[c], dst[c], sz[c]);
+    }
+    fclose(f);
+    return n;
+}
+
+static const row_t *find_row(const row_t *rows, size_t n, const char *icao) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(rows[i].icao, icao))
+            return &rows[i];
+    return NULL;
+}
+
+static bool has_word(const char *list, const char *word) {
+    size_t n = strlen(word);
+    for (const char *p = strstr(list, word); p; p = strstr(p + 1, word))
+        if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+            return true;
+    return false;
+}
+
+static row_t airport_rows[5000], airline_rows[300];
+
+/* Who flies where: every flight touches its airline's country or one of its hubs, flies a
+ * type of its fleet, between fields with scheduled service; low-cost carriers stay within
+ * 2,500 nm and regionals within 1,300; a route keeps its number, odd one way, even back. */
+static void test_airlines_fly_their_own_network(void **state) {
+    const sky_traffic_t *t = *state;
+    /* airports.csv: icao,iata,name,type,lat,lon,elevation_ft,country,continent,scheduled */
+    static const int ap_cols[6] = {0, 7, -1, 9, -1, -1};
+    /* airlines.csv: icao,iata,name,country,region,kind,weight,hubs,fleet */
+    static const int al_cols[6] = {0, 3, 5, -1, 7, 8};
+    size_t nap = read_rows("airports.csv", ap_cols, airport_rows, 5000);
+    size_t nal = read_rows("airlines.csv", al_cols, airline_rows, 300);
+    assert_true(nap > 4000 && nal > 50);
+    struct {
+        uint16_t airline;
+        uint32_t dep, arr;
+        uint16_t number;
+    } seen[NFLIGHTS];
+    size_t nseen = 0, pairs = 0;
+    for (uint64_t i = 0; i < NFLIGHTS; i++) {
+        sky_flight_plan_t plan;
+        plan_or_fail(t, i, &plan);
+        const char *dep = sky_traffic_airport_icao(t, plan.dep);
+        const char *arr = sky_traffic_airport_icao(t, plan.arr);
+        const row_t *al = find_row(airline_rows, nal, sky_traffic_airline_icao(t, &plan));
+        const row_t *d = find_row(airport_rows, nap, dep), *a = find_row(airport_rows, nap, arr);
+        assert_non_null(al);
+        assert_non_null(d);
+        assert_non_null(a);
+        if (!has_word(al->hubs, dep) && !has_word(al->hubs, arr) &&
+            strcmp(al->country, d->country) && strcmp(al->country, a->country))
+            fail_msg("%s flies %s-%s: neither its hub nor its country", al->icao, dep, arr);
+        if (strcmp(d->scheduled, "yes") || strcmp(a->scheduled, "yes"))
+            fail_msg("%s-%s: a field without scheduled service", dep, arr);
+        const char *type = sky_traffic_type(t, plan.type)->icao;
+        if (!has_word(al->fleet, type))
+            fail_msg("%s flies a %s, not in its fleet \"%s\"", al->icao, type, al->fleet);
+        double nm = sky_traffic_distance_nm(&plan);
+        bool wide = !strcmp(sky_traffic_type(t, plan.type)->category, "widebody");
+        if (!strcmp(al->kind, "lowcost") && nm > 2500 && !wide)
+            fail_msg("low-cost %s flies %s-%s, %.0f nm", al->icao, dep, arr, nm);
+        if (!strcmp(al->kind, "regional") && nm > 1300)
+            fail_msg("regional %s flies %s-%s, %.0f nm", al->icao, dep, arr, nm);
+        for (size_t k = 0; k < nseen; k++) {
+            if (seen[k].airline != plan.airline)
+                continue;
+            if (seen[k].dep == plan.dep && seen[k].arr == plan.arr)
+                assert_int_equal(seen[k].number, plan.number);
+            if (seen[k].dep == plan.arr && seen[k].arr == plan.dep) {
+                assert_int_not_equal(seen[k].number % 2, plan.number % 2);
+                pairs++;
+            }
+        }
+        seen[nseen].airline = plan.airline;
+        seen[nseen].dep = plan.dep;
+        seen[nseen].arr = plan.arr;
+        seen[nseen++].number = plan.number;
+    }
+    assert_true(pairs > 10); /* both directions of some routes were flown */
+}
+
 /* The generator's own sincos and atan2 against libm, over the ranges positions use. */
 static void test_fast_trig_matches_libm_within_1e_15(void **state) {
     (void)state;
@@ -558,6 +680,7 @@ int main(void) {
         cmocka_unit_test(test_bbox_region_flies_routes_that_cross_it),
         cmocka_unit_test(test_airport_list_and_routes_are_honoured),
         cmocka_unit_test(test_type_suits_route_length),
+        cmocka_unit_test(test_airlines_fly_their_own_network),
         cmocka_unit_test(test_fast_trig_matches_libm_within_1e_15),
         cmocka_unit_test(test_atan2_pair_gives_the_scalar_bits),
         cmocka_unit_test(test_positions_match_the_libm_great_circle),
