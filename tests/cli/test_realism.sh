@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Traffic realism (issue 23): simulate the world's network for 6 hours (2,500 aircraft,
+# Traffic realism (issue 23): simulate the world's network for 6 hours (4,000 aircraft,
 # every 15 s), then tests/realism/realism.py: per aircraft type and phase, the KS distance
 # to OpenAP's WRAP distributions <= 0.1, the share of time in climb / cruise / descent
 # against openap's trajectory generator, no teleports, every landed flight within 1 nm of

@@ -1,7 +1,7 @@
 """Reference shares of time in climb, cruise and descent for a route length, from openap's
-own trajectory generator (FlightGenerator, random=True): a climb and a descent generated for
-the type, and the cruise that fills the route between them at a Mach from WRAP's cruise
-distribution. The generator draws each parameter uniformly between WRAP's published minimum
+own trajectory generator (FlightGenerator, random=True): a climb to an initial cruise level
+(WRAP's cr_h_init) and a descent from it generated for the type, and the cruise that fills
+the route between them at a Mach from WRAP's cruise distribution. The generator draws each parameter uniformly between WRAP's published minimum
 and maximum; here each draw comes from the WRAP distribution that has that minimum and
 maximum instead (WRAP's fitted model, as the simulator uses), so the reference differs from
 the simulator in its kinematics, not in how the parameters spread."""
@@ -40,8 +40,10 @@ class WrapRng:
 
 def one(gen, w):
     """A generated climb and descent: their times (s) and distances (m), and a cruise TAS."""
-    cl = gen.climb(dt=10, random=True)
-    alt_cr = float(cl.alt_cr.iloc[0])
+    # the climb ends at the initial cruise level, as the realism test measures it
+    h = w.cruise_init_alt()
+    alt_cr = gen.rng.uniform(h["minimum"], h["maximum"]) * 1000 / aero.ft
+    cl = gen.climb(dt=10, random=True, alt_cr=alt_cr)
     de = gen.descent(dt=10, random=True, alt_cr=alt_cr)
     air = cl[cl.seg != "TO"]
     top = air.index[air.seg == "CR"][0]

@@ -2,10 +2,11 @@
 # Regenerates docs/realism.png: simulated against WRAP's distributions for a few aircraft
 # types and statistics (the empirical CDF of the simulated flights, WRAP's fitted CDF), and,
 # given an older build, that build's flights too.
-# usage: tests/realism/plot.sh [BUILD_DIR] [PYTHON] [OUT_PNG] [BEFORE_BUILD_DIR]
+# usage: tests/realism/plot.sh [BUILD_DIR] [PYTHON] [OUT_PNG] [BEFORE_BUILD_DIR] [KEEP_DIR]
 #   BUILD_DIR default build; PYTHON default .stack/venv/bin/python (openap, scipy);
 #   OUT_PNG default docs/realism.png; BEFORE_BUILD_DIR: a build of the model before
-#   (its skyload and tests/tools/sky_plan_info), drawn dashed.
+#   (its skyload and tests/tools/sky_plan_info), drawn dashed; KEEP_DIR: where to keep
+#   both runs' reports (after.json, after.txt, before.json, before.txt).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -13,13 +14,15 @@ build=$(cd "${1:-$src/build}" && pwd)
 py=${2:-${SKY_STACK_DIR:-$src/.stack}/venv/bin/python}
 out=${3:-$src/docs/realism.png}
 before=${4:-}
+keep=${5:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bash "$here/run.sh" "$build/skyload" "$build" "$py" "$work/after" "$here/world.yaml" \
-  --report-only --plot-dir "$work/after/plot" >/dev/null
+  --report-only --plot-dir "$work/after/plot" --json "$work/after.json" >"$work/after.txt"
 if [[ -n $before ]]; then
   bash "$here/run.sh" "$before/skyload" "$before" "$py" "$work/before" "$here/world.yaml" \
-    --report-only --no-wind --plot-dir "$work/before/plot" >/dev/null
+    --report-only --no-wind --plot-dir "$work/before/plot" --json "$work/before.json" \
+    >"$work/before.txt"
 fi
 panels=("a320 cl_vs_avg_cas_const climb rate at constant CAS (m/s), A320"
   "a320 de_vs_avg_after_cas descent rate after constant CAS (m/s), A320"
@@ -43,4 +46,8 @@ panels=("a320 cl_vs_avg_cas_const climb rate at constant CAS (m/s), A320"
   echo "unset multiplot"
 } >"$work/plot.gp"
 gnuplot "$work/plot.gp"
+if [[ -n $keep ]]; then
+  mkdir -p "$keep"
+  cp "$work"/*.json "$work"/*.txt "$keep"/
+fi
 echo "plot.sh: wrote $out" >&2

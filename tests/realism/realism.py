@@ -30,7 +30,7 @@ from openap import WRAP, aero
 from scipy import stats
 
 KS_TARGET = 0.10
-MIN_N = 200            # fewer flights than this for a (type, statistic): reported, not judged
+MIN_N = 400            # fewer flights than this for a (type, statistic): reported, not judged
 HOME_TARGET = 0.95
 END_NM = 1.0
 R_NM = 3440.065
@@ -240,6 +240,8 @@ def main(argv):
     ap.add_argument("--plot-dir", help="write sim/reference CDFs here for plot.sh")
     ap.add_argument("--report-only", action="store_true", help="exit 0 whatever the figures")
     ap.add_argument("--min-n", type=int, default=MIN_N)
+    ap.add_argument("--bbox", type=float, nargs=4, metavar=("S", "W", "N", "E"),
+                    help="also report the vertical and cruise figures of the samples in it")
     args = ap.parse_args(argv[1:])
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -273,9 +275,12 @@ def main(argv):
     if teleports:
         failures.append(f"{teleports} teleports (worst {worst:.2f}x the reported speed)")
 
-    # ends: every landed flight's last record within END_NM of its arrival airport
+    # ends: every landed flight's last record within END_NM of its arrival airport (at
+    # cadences up to ~20 s; a slower one allows the distance flown in one interval)
     landed = far = 0
     worst_end = 0.0
+    cadence = float(np.median([np.median(np.diff(a[:, 0])) for a in list(recs.values())[:200]
+                               if len(a) > 1]))
     for fid, m in mflights.items():
         if not m.get("landed") or fid not in recs:
             continue
@@ -284,7 +289,7 @@ def main(argv):
         d = float(gc_nm(last[1], last[2], float(arr["lat"]), float(arr["lon"])))
         landed += 1
         worst_end = max(worst_end, d)
-        far += d > END_NM
+        far += d > max(END_NM, last[4] * cadence / 3600 * 1.05)
     out["landed"] = landed
     out["end_worst_nm"] = worst_end
     if landed == 0:
@@ -385,6 +390,22 @@ def main(argv):
 
     samples_vs = np.array(samples_vs)
     out["vertical_share"] = float(np.mean(np.abs(samples_vs) > 500)) if len(samples_vs) else 0
+    if args.bbox:
+        s_, w_, n_, e_ = args.bbox
+        vs_in, gs_in = [], []
+        for a in recs.values():
+            if len(a) < 2:
+                continue
+            lat, lon, h = a[1:, 1], a[1:, 2], a[1:, 3]
+            inside = (lat >= s_) & (lat <= n_) & (lon >= w_) & (lon <= e_)
+            fpm = np.diff(a[:, 3]) / np.diff(a[:, 0]) * 60
+            vs_in.extend(fpm[inside].tolist())
+            gs_in.extend(a[1:, 4][inside & (np.abs(fpm) < 1) & (h > 20000)].tolist())
+        vs_in = np.array(vs_in)
+        out["bbox"] = {"samples": len(vs_in),
+                       "vertical_share": float(np.mean(np.abs(vs_in) > 500)) if len(vs_in) else 0,
+                       "cruise_gs_kt": {p: float(np.percentile(gs_in, p)) for p in (10, 50, 90)}
+                       if gs_in else {}}
     if gs_cruise:
         out["cruise_gs_kt"] = {p: float(np.percentile(gs_cruise, p)) for p in (10, 50, 90)}
         out["cruise_alt_ft"] = {p: float(np.percentile(alt_cruise, p)) for p in (10, 50, 90)}
@@ -467,6 +488,12 @@ def print_report(out):
     p(f"flights touching the airline's country or a hub: {out['home_share']:.1%}; "
       f"ends at military-only fields: {out['military_ends']}")
     p(f"samples climbing or descending > 500 fpm: {out['vertical_share']:.1%}")
+    if "bbox" in out:
+        b = out["bbox"]
+        g = b["cruise_gs_kt"]
+        p(f"in the bbox: {b['samples']} samples, {b['vertical_share']:.1%} climbing or "
+          f"descending > 500 fpm; level above FL200 ground speed p10/p50/p90 "
+          f"{g.get(10, 0):.0f}/{g.get(50, 0):.0f}/{g.get(90, 0):.0f} kt")
     if "cruise_gs_kt" in out:
         g, h = out["cruise_gs_kt"], out["cruise_alt_ft"]
         p(f"level above FL200: ground speed p10/p50/p90 {g[10]:.0f}/{g[50]:.0f}/{g[90]:.0f} kt,"
