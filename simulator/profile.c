@@ -50,7 +50,8 @@ static void boundary_alts(const sky_profile_params_t *p, double dep, double arr,
     h[2] = clamp_d(p->climb_mach_ft, h[1], cr1);
     h[3] = h[4] = cr1;
     h[5] = h[6] = cr2;
-    h[8] = h[9] = clamp_d(p->descent_cas_ft, gate, cr2);
+    /* the level-off is at a flight level, as ATC clears it */
+    h[8] = h[9] = clamp_d(rint(p->descent_cas_ft / 1000.0) * 1000.0, gate, cr2);
     h[7] = clamp_d(p->descent_mach_ft, h[8], cr2);
     h[10] = gate;
     h[11] = arr;

@@ -205,15 +205,18 @@ def descent_stats(a, arr_elev, wind):
 
 
 def cruise_mach(a, wind):
-    """Mean cruise Mach of the level samples above FL200 (any flight, also partial ones)."""
+    """Mean cruise Mach of the level samples at the flight's top level above FL200 (any
+    flight, also partial ones; a descent's level-off is not cruise)."""
     t, h, gs = a[:, 0], a[:, 3], a[:, 4]
     if len(h) < 3:
         return None
     level = np.zeros(len(h), dtype=bool)
     dh = np.abs(np.diff(h))
     level[1:-1] = (dh[:-1] < 1) & (dh[1:] < 1)
-    level &= h > 20000
-    if level.sum() < 5:
+    level &= (h > 20000) & (h >= h.max() - 1)
+    # at constant Mach and level the ground speed is constant; a flight first seen in a
+    # level-off (slowing down) has no cruise here
+    if level.sum() < 5 or np.ptp(gs[level]) > 1:
         return None
     machs = []
     for hh in np.unique(h[level]):
