@@ -952,8 +952,8 @@ static double kind_weight(const airline_t *a, double nm) {
         w = 0;
     if (a->has_widebody && nm >= 1800)
         w += a->kind == KIND_LOWCOST ? 0.04 : 0.12;
-    if (!a->has_narrow && nm < 1500) /* an all wide-body fleet flies long-haul */
-        w *= 0.02;
+    if (!a->has_narrow && nm < 1200) /* an all wide-body fleet flies long-haul */
+        w = 0;
     return w;
 }
 
