@@ -43,7 +43,7 @@ typedef struct slot {
     uint8_t flags;
 } slot_t;
 
-_Static_assert(sizeof(slot_t) + sizeof(uint32_t) <= 176,
+_Static_assert(sizeof(slot_t) + sizeof(uint32_t) <= 200,
               "a million airborne aircraft must stay within 200 MB of memory");
 
 typedef enum pacing { PACE_TIME, PACE_RATE, PACE_MAX } pacing_t;

@@ -6,7 +6,9 @@
 #include "error.h"
 #include "geodesy.h"
 #include "parse.h"
+#include "performance.h"
 #include "profile.h"
+#include "wind.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -21,18 +23,22 @@
 #define MIN_EXPLICIT_ROUTE_NM 50.0
 #define ROUTE_CANDIDATES 12
 #define ROUTE_HALF_WEIGHT_NM 700.0
-#define ROUTE_ROUNDS 32
-#define SAME_CONTINENT_SHARE 0.75
-#define HOME_AIRLINE_SHARE 0.85
-#define MIN_CRUISE_SHARE 0.2 /* short flights level off lower so >= 20% of the trip is cruise */
+#define ROUTE_ROUNDS 64
+#define BOX_ROUNDS 1024      /* rounds of the whole network before a bbox region helps */
+#define MIN_CRUISE_SHARE 0.15 /* short flights level off lower so >= 15% of the trip is cruise */
 #define SHORT_ROUTE_FT_PER_NM 80.0 /* and no higher than 10000 ft + 80 ft per nm */
+#define STEP_CLIMB_NM 1500.0  /* flights this long may step up to a higher level */
+#define LEVEL_OFF_SHARE 0.6   /* descents with a level-off */
+#define FT_PER_KM 3280.84
+#define KT_PER_MS 1.943844
+#define FPM_PER_MS 196.8504
 
 typedef struct airport {
-    char icao[5], iata[4];
+    char icao[5], iata[4], country[3];
     double lat, lon;
     sky_geo_vec_t unit;
     int32_t elev_ft;
-    uint8_t large, continent;
+    uint8_t large, continent, scheduled, military;
 } airport_t;
 
 /* Every airline's codes have these lengths (airline_row checks): ids are written
@@ -40,17 +46,35 @@ typedef struct airport {
 #define AIRLINE_ICAO_LEN 3
 #define AIRLINE_IATA_LEN 2
 
+enum airline_kind { KIND_MAINLINE, KIND_LOWCOST, KIND_REGIONAL };
+enum category { CAT_TURBOPROP, CAT_REGIONAL, CAT_NARROWBODY, CAT_WIDEBODY };
+
 typedef struct airline {
-    char icao[4], iata[4];
-    uint8_t continent;
+    char icao[4], iata[4], country[3];
+    uint8_t continent, kind, has_widebody, has_narrow; /* narrow: anything but wide-bodies */
+    double weight;
+    size_t line;           /* in airlines.csv, for errors found once every file is read */
+    char *hub_codes, *fleet_codes; /* as written; resolved into hubs and fleet */
+    uint32_t *hubs;
+    size_t nhubs;
+    uint16_t *fleet;       /* type indices; none = every type */
+    size_t nfleet;
 } airline_t;
 
-/* A weighted sample space: airport indices with cumulative weights. */
+/* A performance model's quantile tables, in the simulator's units (kt, fpm, ft). */
+typedef struct perf_model {
+    char name[8];
+    uint32_t have; /* bit per variable */
+    float q[SKY_PV_COUNT][SKY_PERF_KNOTS];
+} perf_model_t;
+
+/* A weighted sample space: indices (airports or airlines) with cumulative weights. */
 typedef struct pool {
     uint32_t *idx;
     uint64_t *cum;
     size_t n, idx_cap, cum_cap;
     uint32_t *guide; /* n buckets of the weight range: the first entry each can hold */
+    double scale;    /* n / total weight, a little low */
 } pool_t;
 
 struct sky_traffic {
@@ -61,14 +85,21 @@ struct sky_traffic {
     size_t nairlines;
     sky_aircraft_type_t *types;
     size_t ntypes;
-    size_t airports_cap, airlines_cap, types_cap;
+    perf_model_t *models;
+    size_t nmodels;
+    float (*type_q)[SKY_PV_COUNT][SKY_PERF_KNOTS]; /* per type: its model's tables */
+    uint8_t *type_cat;               /* per type: enum category */
+    size_t airports_cap, airlines_cap, types_cap, models_cap;
     double max_range_nm;
-    pool_t region;                   /* airports flights may use */
+    sky_region_t region;             /* bbox only */
+    pool_t listed;                   /* a region's airport list: routes among these */
+    pool_t world;                    /* airports airliners use: scheduled, not military */
     pool_t by_continent[NCONTINENTS];
+    pool_t box;                      /* of those, the ones in the region's bbox */
+    pool_t carriers;                 /* airlines by size, those with a usable hub */
+    uint8_t *usable;                 /* per airport: in the world pool */
     uint32_t (*routes)[2];           /* explicit routes, when given */
     size_t nroutes;
-    uint16_t *home_airlines[NCONTINENTS];
-    size_t nhome_airlines[NCONTINENTS];
 };
 
 /* ---- counter-based random numbers: no state outside one plan call ---- */
@@ -297,7 +328,8 @@ static uint8_t continent_code(const char *s) {
 
 static const char *const airport_required[] = {"icao", "iata", "type", "lat", "lon",
                                                "elevation_ft", NULL};
-static const char *const airport_optional[] = {"continent", NULL};
+static const char *const airport_optional[] = {"continent", "country", "scheduled", "military",
+                                               NULL};
 
 static int airport_row(sky_traffic_t *t, char **f, const int *col, const char *where,
                        char *errstr, size_t errstr_size) {
@@ -319,15 +351,31 @@ static int airport_row(sky_traffic_t *t, char **f, const int *col, const char *w
     a.large = f[col[2]][0] == 'l';
     a.unit = sky_geo_unit(a.lat, a.lon);
     a.continent = col[6] >= 0 ? continent_code(f[col[6]]) : 0;
-    if (t->nairports >= UINT32_MAX / 2 ||
-        sky_grow_array((void **)&t->airports, &t->airports_cap, t->nairports + 1, sizeof a))
+    if (col[7] >= 0)
+        snprintf(a.country, sizeof a.country, "%s", f[col[7]]);
+    /* files without the columns: every field takes airliners */
+    a.scheduled = col[8] < 0 || strcmp(f[col[8]], "yes") == 0;
+    a.military = col[9] >= 0 && strcmp(f[col[9]], "1") == 0;
+    if (t->nairports >= UINT16_MAX)
+        return sky_err(errstr, errstr_size, SKY_EINVAL, "%s: too many airports (at most %d)",
+                       where, UINT16_MAX - 1);
+    if (sky_grow_array((void **)&t->airports, &t->airports_cap, t->nairports + 1, sizeof a))
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "%s: out of memory", where);
     t->airports[t->nairports++] = a;
     return 0;
 }
 
 static const char *const airline_required[] = {"icao", "iata", NULL};
-static const char *const airline_optional[] = {"region", NULL};
+static const char *const airline_optional[] = {"region", "country", "kind", "weight", "hubs",
+                                               "fleet", NULL};
+
+static char *dup_str(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
 
 static int airline_row(sky_traffic_t *t, char **f, const int *col, const char *where,
                        char *errstr, size_t errstr_size) {
@@ -338,10 +386,39 @@ static int airline_row(sky_traffic_t *t, char **f, const int *col, const char *w
     memcpy(a.icao, f[col[0]], 4);
     memcpy(a.iata, f[col[1]], 3);
     a.continent = col[2] >= 0 ? continent_code(f[col[2]]) : 0;
-    if (t->nairlines >= UINT16_MAX)
-        return sky_err(errstr, errstr_size, SKY_EINVAL, "%s: too many airlines", where);
-    if (sky_grow_array((void **)&t->airlines, &t->airlines_cap, t->nairlines + 1, sizeof a))
+    if (col[3] >= 0)
+        snprintf(a.country, sizeof a.country, "%s", f[col[3]]);
+    const char *kind = col[4] >= 0 ? f[col[4]] : "mainline";
+    if (!strcmp(kind, "mainline") || !*kind)
+        a.kind = KIND_MAINLINE;
+    else if (!strcmp(kind, "lowcost"))
+        a.kind = KIND_LOWCOST;
+    else if (!strcmp(kind, "regional"))
+        a.kind = KIND_REGIONAL;
+    else
+        return sky_err(errstr, errstr_size, SKY_EINVAL,
+                       "%s: kind \"%s\" is not mainline, lowcost or regional", where, kind);
+    a.weight = 1;
+    if (col[5] >= 0 && *f[col[5]] &&
+        parse_num(f[col[5]], 0, 1e6, &a.weight, "weight", where, errstr, errstr_size) < 0)
+        return SKY_EINVAL;
+    const char *lineno = strrchr(where, ':');
+    a.line = lineno ? strtoul(lineno + 1, NULL, 10) : 0;
+    a.hub_codes = dup_str(col[6] >= 0 ? f[col[6]] : "");
+    a.fleet_codes = dup_str(col[7] >= 0 ? f[col[7]] : "");
+    if (!a.hub_codes || !a.fleet_codes) {
+        free(a.hub_codes);
+        free(a.fleet_codes);
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "%s: out of memory", where);
+    }
+    if (t->nairlines >= UINT16_MAX ||
+        sky_grow_array((void **)&t->airlines, &t->airlines_cap, t->nairlines + 1, sizeof a)) {
+        free(a.hub_codes);
+        free(a.fleet_codes);
+        return t->nairlines >= UINT16_MAX
+                   ? sky_err(errstr, errstr_size, SKY_EINVAL, "%s: too many airlines", where)
+                   : sky_err(errstr, errstr_size, SKY_ENOMEM, "%s: out of memory", where);
+    }
     t->airlines[t->nairlines++] = a;
     return 0;
 }
@@ -385,6 +462,9 @@ static int type_row(sky_traffic_t *t, char **f, const int *col, const char *wher
                        "%s: category \"%s\" is not turboprop, regional, narrowbody or widebody",
                        where, cat);
     sky_strlcpy(y.category, cat, sizeof y.category);
+    if (col[14] >= 0 && sky_strlcpy(y.perf, f[col[14]], sizeof y.perf) < 0)
+        return sky_err(errstr, errstr_size, SKY_EINVAL, "%s: perf \"%s\" too long", where,
+                       f[col[14]]);
     for (size_t i = 0; i < sizeof type_ints / sizeof type_ints[0]; i++) {
         const int_field_t *fd = &type_ints[i];
         int32_t *dst = (int32_t *)((char *)&y + fd->offset);
@@ -409,6 +489,90 @@ static int type_row(sky_traffic_t *t, char **f, const int *col, const char *wher
     return 0;
 }
 
+static const char *const type_optional[] = {"perf", NULL};
+
+/* ---- performance.csv: one row per model and variable ---- */
+
+static const char *const perf_required[] = {"model", "variable", "statmodel", "p1", "p2", NULL};
+static const char *const perf_optional[] = {"p3", "p4", NULL};
+
+/* WRAP's units to the simulator's: m/s to kt, km to ft, and the (negative) descent
+ * rates to positive fpm, which turns the quantile table round. */
+static void to_sim_units(int var, float q[SKY_PERF_KNOTS]) {
+    double scale = 1;
+    switch (var) {
+    case SKY_PV_TO_V_LOF: case SKY_PV_CL_V_CAS: case SKY_PV_DE_V_CAS: case SKY_PV_FA_VA:
+    case SKY_PV_LD_V_APP: scale = KT_PER_MS; break;
+    case SKY_PV_CL_H_CAS: case SKY_PV_CL_H_MACH: case SKY_PV_CR_H_INIT: case SKY_PV_CR_H_MAX:
+    case SKY_PV_DE_H_MACH: case SKY_PV_DE_H_CAS: scale = FT_PER_KM; break;
+    case SKY_PV_CL_VS_PRE: case SKY_PV_CL_VS_CAS: case SKY_PV_CL_VS_MACH: scale = FPM_PER_MS; break;
+    case SKY_PV_DE_VS_MACH: case SKY_PV_DE_VS_CAS: case SKY_PV_DE_VS_AFTER: case SKY_PV_FA_VS:
+        scale = -FPM_PER_MS;
+        break;
+    default: break;
+    }
+    float tmp[SKY_PERF_KNOTS];
+    for (int i = 0; i < SKY_PERF_KNOTS; i++)
+        tmp[i] = (float)(q[i] * scale);
+    for (int i = 0; i < SKY_PERF_KNOTS; i++)
+        q[i] = scale < 0 ? tmp[SKY_PERF_KNOTS - 1 - i] : tmp[i];
+}
+
+static int perf_row(sky_traffic_t *t, char **f, const int *col, const char *where,
+                    char *errstr, size_t errstr_size) {
+    int var = sky_perf_var(f[col[1]]);
+    if (var < 0)
+        return 0; /* a WRAP variable the profile does not use */
+    if (!*f[col[0]] || strlen(f[col[0]]) >= sizeof t->models[0].name)
+        return sky_err(errstr, errstr_size, SKY_EINVAL, "%s: model \"%s\" empty or too long",
+                       where, f[col[0]]);
+    double p[4] = {0, 0, 0, 0};
+    static const char *const pname[4] = {"p1", "p2", "p3", "p4"};
+    for (int i = 0; i < 4; i++) {
+        int c = col[3 + i];
+        if (c >= 0 && *f[c] && parse_num(f[c], -1e9, 1e9, &p[i], pname[i], where, errstr,
+                                         errstr_size) < 0)
+            return SKY_EINVAL;
+    }
+    size_t m = 0;
+    while (m < t->nmodels && strcmp(t->models[m].name, f[col[0]]))
+        m++;
+    if (m == t->nmodels) {
+        if (sky_grow_array((void **)&t->models, &t->models_cap, t->nmodels + 1,
+                           sizeof *t->models))
+            return sky_err(errstr, errstr_size, SKY_ENOMEM, "%s: out of memory", where);
+        memset(&t->models[m], 0, sizeof t->models[m]);
+        snprintf(t->models[m].name, sizeof t->models[m].name, "%s", f[col[0]]);
+        t->nmodels++;
+    }
+    char why[200];
+    if (sky_perf_quantiles(f[col[2]], p, t->models[m].q[var], why, sizeof why) < 0)
+        return sky_err(errstr, errstr_size, SKY_EINVAL, "%s: %s: %s", where, f[col[1]], why);
+    to_sim_units(var, t->models[m].q[var]);
+    t->models[m].have |= 1u << var;
+    return 0;
+}
+
+/* A type without a performance model flies its own figures, without spread. */
+static void constant_tables(const sky_aircraft_type_t *y, float q[SKY_PV_COUNT][SKY_PERF_KNOTS]) {
+    double glide_fpm = y->approach_kt * (6076.12 / 60.0) * tan(3.0 * M_PI / 180.0);
+    double v[SKY_PV_COUNT] = {
+        [SKY_PV_TO_V_LOF] = y->touchdown_kt + 15,     [SKY_PV_CL_V_CAS] = y->climb_kt,
+        [SKY_PV_CL_V_MACH] = y->cruise_mach,          [SKY_PV_CL_H_CAS] = SKY_PROFILE_FL100_FT,
+        [SKY_PV_CL_H_MACH] = 24000,                   [SKY_PV_CL_VS_PRE] = y->climb_fpm[0],
+        [SKY_PV_CL_VS_CAS] = y->climb_fpm[1],         [SKY_PV_CL_VS_MACH] = y->climb_fpm[2],
+        [SKY_PV_CR_MACH] = y->cruise_mach,            [SKY_PV_CR_H_INIT] = y->cruise_ft,
+        [SKY_PV_CR_H_MAX] = y->cruise_ft,             [SKY_PV_DE_V_MACH] = y->cruise_mach,
+        [SKY_PV_DE_V_CAS] = y->climb_kt,              [SKY_PV_DE_H_MACH] = 24000,
+        [SKY_PV_DE_H_CAS] = SKY_PROFILE_FL100_FT,     [SKY_PV_DE_VS_MACH] = y->descent_fpm,
+        [SKY_PV_DE_VS_CAS] = y->descent_fpm,          [SKY_PV_DE_VS_AFTER] = y->descent_fpm * 0.6,
+        [SKY_PV_FA_VA] = y->approach_kt,              [SKY_PV_FA_VS] = glide_fpm,
+        [SKY_PV_LD_V_APP] = y->touchdown_kt};
+    for (int var = 0; var < SKY_PV_COUNT; var++)
+        for (int i = 0; i < SKY_PERF_KNOTS; i++)
+            q[var][i] = (float)v[var];
+}
+
 /* ---- the region flights may use ---- */
 
 static int pool_add(pool_t *p, uint32_t airport, uint64_t weight) {
@@ -427,8 +591,11 @@ static void pool_free(pool_t *p) {
     free(p->guide);
 }
 
+/* The guide bucket of draw x, or one below it: scale is n / total rounded down, so a
+ * search from there still finds the entry (a 128-bit division per draw cost more). */
 static uint64_t guide_bucket(const pool_t *p, uint64_t x) {
-    return (uint64_t)(((unsigned __int128)x * p->n) / p->cum[p->n - 1]);
+    uint64_t g = (uint64_t)((double)x * p->scale);
+    return g < p->n ? g : p->n - 1;
 }
 
 /* Guide table for pool_sample: bucket g starts its search at the first entry whose
@@ -440,6 +607,7 @@ static int pool_index(pool_t *p) {
     if (!(p->guide = malloc(p->n * sizeof *p->guide)))
         return -1;
     uint64_t total = p->cum[p->n - 1];
+    p->scale = (double)p->n / (double)total * (1 - 1e-9);
     size_t i = 0;
     for (size_t g = 0; g < p->n; g++) {
         uint64_t xmin = (uint64_t)(((unsigned __int128)g * total + p->n - 1) / p->n);
@@ -460,57 +628,136 @@ static uint32_t pool_sample(const pool_t *p, rng_t *r) {
     return p->idx[i];
 }
 
-static bool in_bbox(const sky_region_t *rg, const airport_t *a) {
+static bool in_bbox(const sky_region_t *rg, double lat, double lon) {
     if (!rg->has_bbox)
         return true;
-    if (a->lat < rg->south || a->lat > rg->north)
+    if (lat < rg->south || lat > rg->north)
         return false;
     if (rg->west <= rg->east)
-        return a->lon >= rg->west && a->lon <= rg->east;
-    return a->lon >= rg->west || a->lon <= rg->east; /* box across the antimeridian */
+        return lon >= rg->west && lon <= rg->east;
+    return lon >= rg->west || lon <= rg->east; /* box across the antimeridian */
 }
 
-static int mark_listed(const sky_traffic_t *t, const sky_region_t *rg, uint8_t *allowed,
+static int mark_listed(const sky_traffic_t *t, const sky_region_t *rg, uint8_t *listed,
                        char *errstr, size_t errstr_size) {
-    if (!rg->airports || rg->nairports == 0) {
-        memset(allowed, 1, t->nairports);
-        return 0;
-    }
     for (size_t i = 0; i < rg->nairports; i++) {
         long a = sky_traffic_find_airport(t, rg->airports[i]);
         if (a < 0)
             return sky_err(errstr, errstr_size, SKY_EUSAGE,
                            "region: airport \"%s\" is not in airports.csv (use ICAO codes)",
                            rg->airports[i]);
-        allowed[a] = 1;
+        listed[a] = 1;
+    }
+    return 0;
+}
+
+/* Hubs and fleets name airports and types: resolved once every file is read. */
+static int resolve_airline(sky_traffic_t *t, airline_t *a, char *errstr, size_t errstr_size) {
+    char *save = NULL, codes[1024];
+    size_t n = 0;
+    snprintf(codes, sizeof codes, "%s", a->hub_codes);
+    for (char *c = codes; *c; c++)
+        n += *c == ' ';
+    a->hubs = calloc(n + 1, sizeof *a->hubs);
+    a->fleet = calloc(t->ntypes + 1, sizeof *a->fleet);
+    if (!a->hubs || !a->fleet)
+        return sky_err(errstr, errstr_size, SKY_ENOMEM, "airlines.csv: out of memory");
+    for (char *h = strtok_r(codes, " ", &save); h; h = strtok_r(NULL, " ", &save)) {
+        long i = sky_traffic_find_airport(t, h);
+        if (i < 0)
+            return sky_err(errstr, errstr_size, SKY_EINVAL,
+                           "airlines.csv:%zu: hub \"%s\" is not in airports.csv", a->line, h);
+        a->hubs[a->nhubs++] = (uint32_t)i;
+    }
+    snprintf(codes, sizeof codes, "%s", a->fleet_codes);
+    for (char *y = strtok_r(codes, " ", &save); y; y = strtok_r(NULL, " ", &save)) {
+        size_t i = 0;
+        while (i < t->ntypes && strcmp(t->types[i].icao, y))
+            i++;
+        if (i == t->ntypes)
+            return sky_err(errstr, errstr_size, SKY_EINVAL,
+                           "airlines.csv:%zu: fleet type \"%s\" is not in aircraft_types.csv",
+                           a->line, y);
+        if (a->nfleet < t->ntypes)
+            a->fleet[a->nfleet++] = (uint16_t)i;
+    }
+    for (size_t i = 0; i < (a->nfleet ? a->nfleet : t->ntypes); i++) {
+        bool wide = !strcmp(t->types[a->nfleet ? a->fleet[i] : i].category, "widebody");
+        a->has_widebody |= wide;
+        a->has_narrow |= !wide;
     }
     return 0;
 }
 
 static int build_pools(sky_traffic_t *t, const sky_region_t *rg, char *errstr,
                        size_t errstr_size) {
-    uint8_t *allowed = calloc(t->nairports ? t->nairports : 1, 1);
-    if (!allowed)
+    uint8_t *listed = calloc(t->nairports ? t->nairports : 1, 1);
+    t->usable = calloc(t->nairports ? t->nairports : 1, 1);
+    if (!listed || !t->usable) {
+        free(listed);
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "region: out of memory");
-    int rc = mark_listed(t, rg, allowed, errstr, errstr_size);
+    }
+    int rc = mark_listed(t, rg, listed, errstr, errstr_size);
+    bool list_mode = rg->airports && rg->nairports;
     for (uint32_t i = 0; rc == 0 && i < t->nairports; i++) {
         const airport_t *a = &t->airports[i];
-        if (!allowed[i] || !in_bbox(rg, a))
-            continue;
         uint64_t w = a->large ? LARGE_WEIGHT : 1;
-        if (pool_add(&t->region, i, w) < 0 || pool_add(&t->by_continent[a->continent], i, w) < 0)
-            rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "region: out of memory");
+        if (listed[i] && pool_add(&t->listed, i, w) < 0)
+            rc = SKY_ENOMEM;
+        if (!a->scheduled || a->military)
+            continue; /* airliners fly between fields with scheduled service */
+        t->usable[i] = 1;
+        if (pool_add(&t->world, i, w) < 0 || pool_add(&t->by_continent[a->continent], i, w) < 0 ||
+            (rg->has_bbox && in_bbox(rg, a->lat, a->lon) && pool_add(&t->box, i, w) < 0))
+            rc = SKY_ENOMEM;
     }
-    free(allowed);
-    for (int c = 0; rc == 0 && c <= NCONTINENTS; c++)
-        if (pool_index(c < NCONTINENTS ? &t->by_continent[c] : &t->region) < 0)
-            rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "region: out of memory");
-    if (rc == 0 && t->region.n < 2)
-        rc = sky_err(errstr, errstr_size, SKY_EUSAGE,
-                     "region: %zu airport(s) match the bounding box and airport list; "
-                     "at least 2 are needed",
-                     t->region.n);
-    return rc;
+    free(listed);
+    for (uint32_t i = 0; rc == 0 && i < t->nairlines; i++) {
+        airline_t *a = &t->airlines[i];
+        rc = resolve_airline(t, a, errstr, errstr_size);
+        if (rc == 0 && a->nhubs == 0 && a->country[0]) {
+            /* no hubs listed: every field of its country is one */
+            uint32_t *all = realloc(a->hubs, t->nairports * sizeof *all + 1);
+            if (!all)
+                rc = SKY_ENOMEM;
+            else
+                a->hubs = all;
+            for (uint32_t k = 0; rc == 0 && k < t->nairports; k++)
+                if (t->usable[k] && !strcmp(t->airports[k].country, a->country))
+                    a->hubs[a->nhubs++] = k;
+        }
+        size_t usable = 0;
+        for (size_t h = 0; rc == 0 && h < a->nhubs; h++)
+            if (t->usable[a->hubs[h]])
+                a->hubs[usable++] = a->hubs[h];
+        if (rc == 0)
+            a->nhubs = usable;
+        if (rc == 0 && a->nhubs && a->weight > 0 &&
+            pool_add(&t->carriers, i, (uint64_t)llround(a->weight * 1000)) < 0)
+            rc = SKY_ENOMEM;
+    }
+    if (rc == SKY_ENOMEM)
+        return sky_err(errstr, errstr_size, SKY_ENOMEM, "region: out of memory");
+    if (rc)
+        return rc;
+    pool_t *all[] = {&t->listed, &t->world, &t->box, &t->carriers};
+    for (size_t i = 0; i < sizeof all / sizeof all[0] + NCONTINENTS; i++)
+        if (pool_index(i < 4 ? all[i] : &t->by_continent[i - 4]) < 0)
+            return sky_err(errstr, errstr_size, SKY_ENOMEM, "region: out of memory");
+    if (list_mode && t->listed.n < 2)
+        return sky_err(errstr, errstr_size, SKY_EUSAGE,
+                       "region: %zu airport(s) in the airport list; at least 2 are needed",
+                       t->listed.n);
+    if (!list_mode && rg->has_bbox && t->box.n < 1)
+        return sky_err(errstr, errstr_size, SKY_EUSAGE,
+                       "region: no airport with scheduled service in the bounding box; "
+                       "at least 2 are needed");
+    if (!list_mode && t->world.n < 2)
+        return sky_err(errstr, errstr_size, SKY_EUSAGE,
+                       "airports.csv: %zu airport(s) with scheduled service; at least 2 are "
+                       "needed",
+                       t->world.n);
+    return 0;
 }
 
 static int parse_route(const sky_traffic_t *t, const char *route, uint32_t out[2], char *errstr,
@@ -553,14 +800,35 @@ static int build_routes(sky_traffic_t *t, const sky_region_t *rg, char *errstr,
     return 0;
 }
 
-static int build_home_airlines(sky_traffic_t *t, char *errstr, size_t errstr_size) {
-    for (int c = 0; c < NCONTINENTS; c++) {
-        t->home_airlines[c] = calloc(t->nairlines, sizeof(uint16_t));
-        if (!t->home_airlines[c])
-            return sky_err(errstr, errstr_size, SKY_ENOMEM, "airlines: out of memory");
-        for (size_t i = 0; i < t->nairlines; i++)
-            if (c != 0 && t->airlines[i].continent == c)
-                t->home_airlines[c][t->nhome_airlines[c]++] = (uint16_t)i;
+/* Every type's quantile tables: its model's from performance.csv, or its own figures. */
+static int build_type_tables(sky_traffic_t *t, char *errstr, size_t errstr_size) {
+    t->type_q = calloc(t->ntypes ? t->ntypes : 1, sizeof *t->type_q);
+    t->type_cat = calloc(t->ntypes ? t->ntypes : 1, 1);
+    if (!t->type_q || !t->type_cat)
+        return sky_err(errstr, errstr_size, SKY_ENOMEM, "aircraft types: out of memory");
+    for (size_t i = 0; i < t->ntypes; i++) {
+        const sky_aircraft_type_t *y = &t->types[i];
+        t->type_cat[i] = !strcmp(y->category, "turboprop")    ? CAT_TURBOPROP
+                         : !strcmp(y->category, "regional")   ? CAT_REGIONAL
+                         : !strcmp(y->category, "narrowbody") ? CAT_NARROWBODY
+                                                              : CAT_WIDEBODY;
+        if (!y->perf[0]) {
+            constant_tables(y, t->type_q[i]);
+            continue;
+        }
+        size_t m = 0;
+        while (m < t->nmodels && strcmp(t->models[m].name, y->perf))
+            m++;
+        if (m == t->nmodels)
+            return sky_err(errstr, errstr_size, SKY_EINVAL,
+                           "aircraft_types.csv: %s: perf model \"%s\" is not in performance.csv",
+                           y->icao, y->perf);
+        for (int v = 0; v < SKY_PV_COUNT; v++)
+            if (!(t->models[m].have & 1u << v))
+                return sky_err(errstr, errstr_size, SKY_EINVAL,
+                               "performance.csv: model \"%s\" has no %s row", y->perf,
+                               sky_perf_var_name(v));
+        memcpy(t->type_q[i], t->models[m].q, sizeof t->type_q[i]);
     }
     return 0;
 }
@@ -573,21 +841,35 @@ static int load_all(sky_traffic_t *t, const sky_traffic_params_t *p, char *errst
     table_t tables[] = {
         {"airports.csv", airport_required, airport_optional, {0}, 0, 0, airport_row},
         {"airlines.csv", airline_required, airline_optional, {0}, 0, 0, airline_row},
-        {"aircraft_types.csv", type_required, NULL, {0}, 0, 0, type_row},
+        {"aircraft_types.csv", type_required, type_optional, {0}, 0, 0, type_row},
+        {"performance.csv", perf_required, perf_optional, {0}, 0, 0, perf_row},
     };
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-        int rc = load_table(t, dir, &tables[i], errstr, errstr_size);
+        bool need = true;
+        if (i == 3) { /* only when a type names a model */
+            need = false;
+            for (size_t y = 0; y < t->ntypes; y++)
+                need |= t->types[y].perf[0] != '\0';
+        }
+        int rc = need ? load_table(t, dir, &tables[i], errstr, errstr_size) : 0;
         if (rc < 0)
             return rc;
     }
     for (size_t i = 0; i < t->ntypes; i++)
         if (t->types[i].range_nm > t->max_range_nm)
             t->max_range_nm = t->types[i].range_nm;
-    int rc = build_home_airlines(t, errstr, errstr_size);
+    t->region = p->region;
+    t->region.airports = NULL; /* the caller's arrays are not kept */
+    t->region.routes = NULL;
+    int rc = build_type_tables(t, errstr, errstr_size);
     if (rc == 0)
         rc = build_routes(t, &p->region, errstr, errstr_size);
-    if (rc == 0 && t->nroutes == 0)
+    if (rc == 0)
         rc = build_pools(t, &p->region, errstr, errstr_size);
+    if (rc == 0 && t->nroutes == 0 && !(p->region.airports && p->region.nairports) &&
+        t->carriers.n == 0)
+        rc = sky_err(errstr, errstr_size, SKY_EINVAL,
+                     "airlines.csv: no airline has a hub with scheduled service (column hubs)");
     return rc;
 }
 
@@ -608,15 +890,26 @@ sky_traffic_t *sky_traffic_new(const sky_traffic_params_t *p, char *errstr, size
 void sky_traffic_destroy(sky_traffic_t *t) {
     if (!t)
         return;
+    for (size_t i = 0; i < t->nairlines; i++) {
+        free(t->airlines[i].hub_codes);
+        free(t->airlines[i].fleet_codes);
+        free(t->airlines[i].hubs);
+        free(t->airlines[i].fleet);
+    }
     free(t->airports);
     free(t->airlines);
     free(t->types);
+    free(t->models);
+    free(t->type_q);
+    free(t->type_cat);
     free(t->routes);
-    pool_free(&t->region);
-    for (int c = 0; c < NCONTINENTS; c++) {
+    free(t->usable);
+    pool_free(&t->listed);
+    pool_free(&t->world);
+    pool_free(&t->box);
+    pool_free(&t->carriers);
+    for (int c = 0; c < NCONTINENTS; c++)
         pool_free(&t->by_continent[c]);
-        free(t->home_airlines[c]);
-    }
     free(t);
 }
 
@@ -636,14 +929,188 @@ static double distance_weight(const sky_traffic_t *t, double nm) {
     return 1.0 / (1.0 + x * x);
 }
 
-static int draw_random_route(const sky_traffic_t *t, rng_t *r, uint32_t *dep, uint32_t *arr) {
-    for (int round = 0; round < ROUTE_ROUNDS; round++) {
-        uint32_t d = pool_sample(&t->region, r), cand[ROUTE_CANDIDATES];
-        const pool_t *home = &t->by_continent[t->airports[d].continent];
+/* A destination's weight: a large airport's LARGE_WEIGHT; a medium one's 1 nearby, less
+ * the further it is (long routes link large airports). */
+static double size_weight(const airport_t *a, double nm) {
+    if (a->large)
+        return LARGE_WEIGHT;
+    double x = nm / 600.0;
+    return 1.0 / (1.0 + x * x);
+}
+
+/* How often an airline of this kind flies a route of nm from its hub: low-cost and
+ * regional carriers stay short, mainline carriers add long-haul where they have the
+ * wide-bodies. */
+static double kind_weight(const airline_t *a, double nm) {
+    if (nm < MIN_ROUTE_NM)
+        return 0;
+    double half = a->kind == KIND_REGIONAL ? 300 : a->kind == KIND_LOWCOST ? 750 : 700;
+    double x = nm / half, w = 1.0 / (1.0 + x * x);
+    if (a->kind == KIND_REGIONAL && nm > 1300)
+        return 0;
+    if (a->kind == KIND_LOWCOST && nm > 2500)
+        w = 0;
+    if (a->has_widebody && nm >= 1800)
+        w += a->kind == KIND_LOWCOST ? 0.04 : 0.12;
+    if (!a->has_narrow && nm < 1200) /* an all wide-body fleet flies long-haul */
+        w = 0;
+    return w;
+}
+
+static double category_weight(int category, double nm) {
+    switch (category) {
+    case CAT_TURBOPROP: return nm <= 300 ? 3 : nm <= 500 ? 1 : 0;
+    case CAT_REGIONAL: return nm <= 800 ? 2 : nm <= 1500 ? 0.7 : 0;
+    case CAT_NARROWBODY: return nm <= 300 ? 2 : nm <= 2500 ? 5 : nm <= 3300 ? 1 : 0;
+    default: return nm < 800 ? 0 : nm < 1500 ? 0.3 : nm < 3000 ? 1.5 : 5;
+    }
+}
+
+/* Weight of type i for a route of nm: its category's for the length, when it has the
+ * range (and wide-bodies only between large airports). */
+static double type_weight(const sky_traffic_t *t, size_t i, double nm, bool large_ends,
+                          const airline_t *a) {
+    const sky_aircraft_type_t *y = &t->types[i];
+    if (y->range_nm < nm * 1.05)
+        return 0;
+    if (a && a->kind == KIND_LOWCOST && nm > 2500 && t->type_cat[i] != CAT_WIDEBODY)
+        return 0; /* a low-cost carrier's long flights are its wide-bodies' */
+    if (!large_ends && t->type_cat[i] == CAT_WIDEBODY)
+        return 0;
+    return category_weight(t->type_cat[i], nm);
+}
+
+/* The airline's type for the route: from its fleet by length; a fleet with nothing
+ * that fits flies its longest-range type that can, then the longest of all. */
+static int draw_type(const sky_traffic_t *t, const airline_t *a, rng_t *r, double nm,
+                     bool large_ends, bool any) {
+    double w[64], total = 0;
+    size_t n = a && a->nfleet ? a->nfleet : t->ntypes;
+    if (n > 64)
+        n = 64;
+    for (size_t i = 0; i < n; i++) {
+        size_t ty = a && a->nfleet ? a->fleet[i] : i;
+        w[i] = type_weight(t, ty, nm, large_ends, a);
+        total += w[i];
+    }
+    double x = rng_unit(r) * total;
+    if (total > 0) {
+        for (size_t i = 0; i < n; i++)
+            if (w[i] > 0 && (x -= w[i]) < 0)
+                return a && a->nfleet ? a->fleet[i] : (int)i;
+        for (size_t i = n; i-- > 0;)
+            if (w[i] > 0)
+                return a && a->nfleet ? a->fleet[i] : (int)i;
+    }
+    if (!any)
+        return -1;
+    size_t best = 0;
+    for (size_t i = 0; i < t->ntypes; i++)
+        if (t->types[i].range_nm > t->types[best].range_nm)
+            best = i;
+    return (int)best;
+}
+
+static bool is_hub(const airline_t *a, uint32_t airport) {
+    for (size_t i = 0; i < a->nhubs; i++)
+        if (a->hubs[i] == airport)
+            return true;
+    return false;
+}
+
+/* Does the great circle a-b pass through the region's box? Its ends, then points
+ * every ~25 nm (at most 64). */
+static bool crosses_box(const sky_traffic_t *t, uint32_t dep, uint32_t arr, double nm) {
+    const airport_t *a = &t->airports[dep], *b = &t->airports[arr];
+    if (in_bbox(&t->region, a->lat, a->lon) || in_bbox(&t->region, b->lat, b->lon))
+        return true;
+    int n = (int)(nm / 25.0) + 2;
+    if (n > 64)
+        n = 64;
+    for (int i = 1; i < n; i++) {
+        double f = (double)i / n;
+        double x = a->unit.x * (1 - f) + b->unit.x * f, y = a->unit.y * (1 - f) + b->unit.y * f,
+               z = a->unit.z * (1 - f) + b->unit.z * f;
+        double lat = atan2(z, sqrt(x * x + y * y)) * (180.0 / M_PI);
+        double lon = atan2(y, x) * (180.0 / M_PI);
+        if (in_bbox(&t->region, lat, lon))
+            return true;
+    }
+    return false;
+}
+
+/* The network: an airline by size, one of its hubs (a mainline carrier's first hub
+ * most), the other end among candidates weighted by size and by how often the
+ * airline's kind and fleet fly that length; out of or into the hub. */
+static int draw_network_route(const sky_traffic_t *t, rng_t *r, uint32_t *dep, uint32_t *arr,
+                              uint16_t *airline) {
+    bool boxed = t->region.has_bbox;
+    /* a region sees the network's routes that cross it, in their proportions: drawn
+     * from the whole network until one does (a small box takes many rounds; past
+     * BOX_ROUNDS the other end is drawn from the box, which finds one) */
+    int rounds = boxed ? BOX_ROUNDS + ROUTE_ROUNDS : ROUTE_ROUNDS;
+    for (int round = 0; round < rounds; round++) {
+        bool into_box = boxed && round >= BOX_ROUNDS;
+        uint32_t al = pool_sample(&t->carriers, r);
+        const airline_t *a = &t->airlines[al];
+        size_t pick_hub = (size_t)rng_below(r, a->nhubs + (a->kind == KIND_MAINLINE ? 2 : 0));
+        uint32_t hub = a->hubs[a->kind == KIND_MAINLINE ? (pick_hub < 3 ? 0 : pick_hub - 2)
+                                                        : pick_hub];
+        const airport_t *h = &t->airports[hub];
+        double home = a->kind == KIND_REGIONAL ? 0.99
+                      : a->kind == KIND_LOWCOST  ? 0.97
+                      : a->has_narrow            ? 0.75
+                                                 : 0.2;
+        const pool_t *local = &t->by_continent[h->continent];
+        uint32_t cand[ROUTE_CANDIDATES];
         double w[ROUTE_CANDIDATES], total = 0;
         for (int i = 0; i < ROUTE_CANDIDATES; i++) {
-            bool local = home->n >= 2 && rng_unit(r) < SAME_CONTINENT_SHARE;
-            cand[i] = pool_sample(local ? home : &t->region, r);
+            double u = rng_unit(r);
+            const pool_t *from = into_box && t->box.n && u < 0.5 ? &t->box
+                                 : local->n >= 2 && rng_unit(r) < home ? local
+                                                                       : &t->world;
+            cand[i] = pool_sample(from, r);
+            const airport_t *c = &t->airports[cand[i]];
+            double nm = unit_distance_nm(h, c);
+            w[i] = 0;
+            if (cand[i] == hub || nm > t->max_range_nm * 0.95)
+                continue;
+            double kw = kind_weight(a, nm);
+            if (kw <= 0)
+                continue;
+            double fit = 0;
+            for (size_t f = 0; f < (a->nfleet ? a->nfleet : t->ntypes) && fit <= 0; f++)
+                fit = type_weight(t, a->nfleet ? a->fleet[f] : f, nm, h->large && c->large, a);
+            w[i] = fit > 0 ? size_weight(c, nm) * kw : 0;
+            total += w[i];
+        }
+        if (total <= 0)
+            continue;
+        double x = rng_unit(r) * total;
+        int pick = 0;
+        while (pick < ROUTE_CANDIDATES - 1 && (x -= w[pick]) >= 0)
+            pick++;
+        while (w[pick] <= 0) /* x landed past the last positive weight by rounding */
+            pick--;
+        bool out = rng_unit(r) < 0.5;
+        *dep = out ? hub : cand[pick];
+        *arr = out ? cand[pick] : hub;
+        *airline = (uint16_t)al;
+        if (boxed && !crosses_box(t, *dep, *arr, unit_distance_nm(h, &t->airports[cand[pick]])))
+            continue;
+        return 0;
+    }
+    return -1;
+}
+
+/* A route among a region's listed airports: departure by size, the arrival among
+ * candidates weighted by size and length. */
+static int draw_listed_route(const sky_traffic_t *t, rng_t *r, uint32_t *dep, uint32_t *arr) {
+    for (int round = 0; round < ROUTE_ROUNDS; round++) {
+        uint32_t d = pool_sample(&t->listed, r), cand[ROUTE_CANDIDATES];
+        double w[ROUTE_CANDIDATES], total = 0;
+        for (int i = 0; i < ROUTE_CANDIDATES; i++) {
+            cand[i] = pool_sample(&t->listed, r);
             const airport_t *a = &t->airports[cand[i]];
             w[i] = cand[i] == d ? 0
                                 : (a->large ? LARGE_WEIGHT : 1) *
@@ -656,7 +1123,7 @@ static int draw_random_route(const sky_traffic_t *t, rng_t *r, uint32_t *dep, ui
         int pick = 0;
         while (pick < ROUTE_CANDIDATES - 1 && (x -= w[pick]) >= 0)
             pick++;
-        while (w[pick] <= 0) /* x landed past the last positive weight by rounding */
+        while (w[pick] <= 0)
             pick--;
         *dep = d;
         *arr = cand[pick];
@@ -665,42 +1132,48 @@ static int draw_random_route(const sky_traffic_t *t, rng_t *r, uint32_t *dep, ui
     return -1;
 }
 
-static double category_weight(const char *category, double nm) {
-    if (strcmp(category, "turboprop") == 0)
-        return nm <= 300 ? 3 : nm <= 500 ? 1 : 0;
-    if (strcmp(category, "regional") == 0)
-        return nm <= 800 ? 2 : nm <= 1500 ? 0.7 : 0;
-    if (strcmp(category, "narrowbody") == 0)
-        return nm <= 300 ? 2 : nm <= 2500 ? 5 : nm <= 3200 ? 1 : 0.2;
-    return nm < 1500 ? 0 : nm < 3000 ? 1 : 5; /* widebody */
-}
-
-/* A type that has the range, favouring the category that usually flies this length. */
-static uint16_t draw_type(const sky_traffic_t *t, rng_t *r, double nm) {
-    double w[64], total = 0;
-    size_t n = t->ntypes < 64 ? t->ntypes : 64, longest = 0;
-    for (size_t i = 0; i < n; i++) {
-        const sky_aircraft_type_t *y = &t->types[i];
-        w[i] = y->range_nm >= nm * 1.05 ? category_weight(y->category, nm) : 0;
-        total += w[i];
-        if (y->range_nm > t->types[longest].range_nm)
-            longest = i;
+/* Who flies a given route: an airline with a hub at one end, else one of either end's
+ * country, else of the departure's continent, else any; by size. */
+static uint16_t route_airline(const sky_traffic_t *t, rng_t *r, uint32_t dep, uint32_t arr) {
+    const airport_t *a = &t->airports[dep], *b = &t->airports[arr];
+    int best = 0;
+    double total = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        double x = pass ? rng_unit(r) * total : 0;
+        for (size_t i = 0; i < t->nairlines; i++) {
+            const airline_t *al = &t->airlines[i];
+            int tier = is_hub(al, dep) || is_hub(al, arr)                                ? 4
+                       : al->country[0] && (!strcmp(al->country, a->country) ||
+                                            !strcmp(al->country, b->country))           ? 3
+                       : al->continent && al->continent == a->continent                  ? 2
+                                                                                         : 1;
+            double w = al->weight > 0 ? al->weight : 1;
+            if (!pass) {
+                if (tier > best)
+                    best = tier, total = 0;
+                if (tier == best)
+                    total += w;
+            } else if (tier == best && (x -= w) < 0) {
+                return (uint16_t)i;
+            }
+        }
     }
-    double x = rng_unit(r) * total;
-    if (total <= 0)
-        return (uint16_t)longest;
-    for (size_t i = 0; i < n; i++)
-        if (w[i] > 0 && (x -= w[i]) < 0)
+    for (size_t i = t->nairlines; i-- > 0;) /* rounding: the last of the best tier */
+        if ((is_hub(&t->airlines[i], dep) || is_hub(&t->airlines[i], arr)) == (best == 4))
             return (uint16_t)i;
-    return (uint16_t)longest;
+    return 0;
 }
 
-static uint16_t draw_airline(const sky_traffic_t *t, rng_t *r, uint8_t continent) {
-    size_t nhome = t->nhome_airlines[continent];
-    bool home = nhome > 0 && rng_unit(r) < HOME_AIRLINE_SHARE;
-    if (home)
-        return t->home_airlines[continent][rng_below(r, nhome)];
-    return (uint16_t)rng_below(r, t->nairlines);
+/* One number per airline and route, the same for every flight on it: odd out of the
+ * airline's hub (or westwards of the code order), even back; long-haul below 1000. */
+static uint16_t route_number(const airline_t *a, uint16_t airline, uint32_t dep, uint32_t arr,
+                             double nm) {
+    uint32_t lo = dep < arr ? dep : arr, hi = dep < arr ? arr : dep;
+    uint64_t k = (uint64_t)airline << 40 ^ (uint64_t)lo << 20 ^ hi;
+    uint64_t h = splitmix64(&k);
+    bool outbound = is_hub(a, dep) != is_hub(a, arr) ? is_hub(a, dep) : dep < arr;
+    uint32_t base = 1 + (uint32_t)(h % (nm > 2500 ? 499 : 4999));
+    return (uint16_t)(2 * base - (outbound ? 1 : 0));
 }
 
 /* cos and 1 / sin of the central angle a-b (the plan's geo), from the same unit
@@ -717,24 +1190,78 @@ static int route_geo(const airport_t *a, const airport_t *b, double geo[2]) {
 
 static int16_t clamp_i16(int32_t v) { return (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v); }
 
-/* Highest level from the type's usual cruise (+-2000 ft) down that leaves enough cruise. */
-static int fit_profile(sky_flight_plan_t *plan, const sky_aircraft_type_t *y, rng_t *r) {
+/* The flight level nearest h with the semicircular rule's parity: odd thousands
+ * eastbound (true course 0-179), even westbound; at most cap. */
+static int32_t level_of(double h, bool east, int32_t cap) {
+    int32_t l = (int32_t)lrint(h / 1000.0);
+    if ((l & 1) != east)
+        l += h / 1000.0 >= l ? 1 : -1;
+    while (l * 1000 > cap)
+        l -= 2;
+    return l * 1000;
+}
+
+/* Every performance figure of the flight, drawn in a fixed order. */
+static void draw_performance(const sky_traffic_t *t, uint16_t type, rng_t *r,
+                             sky_profile_params_t *p, double *init_ft, double *top_ft) {
+    const float(*q)[SKY_PERF_KNOTS] = t->type_q[type];
+    double d[SKY_PV_COUNT];
+    for (int v = 0; v < SKY_PV_COUNT; v++)
+        d[v] = sky_perf_draw(q[v], rng_unit(r));
+    p->liftoff_kt = d[SKY_PV_TO_V_LOF];
+    p->climb_cas_kt = d[SKY_PV_CL_V_CAS];
+    p->climb_mach = d[SKY_PV_CL_V_MACH];
+    p->climb_cas_ft = d[SKY_PV_CL_H_CAS];
+    p->climb_mach_ft = d[SKY_PV_CL_H_MACH];
+    p->climb_fpm[0] = d[SKY_PV_CL_VS_PRE];
+    p->climb_fpm[1] = d[SKY_PV_CL_VS_CAS];
+    p->climb_fpm[2] = d[SKY_PV_CL_VS_MACH];
+    p->cruise_mach = d[SKY_PV_CR_MACH];
+    *init_ft = d[SKY_PV_CR_H_INIT];
+    *top_ft = d[SKY_PV_CR_H_MAX];
+    p->descent_mach = d[SKY_PV_DE_V_MACH];
+    p->descent_cas_kt = d[SKY_PV_DE_V_CAS];
+    p->descent_mach_ft = d[SKY_PV_DE_H_MACH];
+    p->descent_cas_ft = d[SKY_PV_DE_H_CAS];
+    p->descent_fpm[0] = d[SKY_PV_DE_VS_MACH];
+    p->descent_fpm[1] = d[SKY_PV_DE_VS_CAS];
+    p->descent_fpm[2] = d[SKY_PV_DE_VS_AFTER];
+    p->final_cas_kt = d[SKY_PV_FA_VA];
+    p->final_fpm = d[SKY_PV_FA_VS];
+    p->touchdown_kt = d[SKY_PV_LD_V_APP] < p->final_cas_kt ? d[SKY_PV_LD_V_APP] : p->final_cas_kt;
+    p->step_share = 0.25 + 0.35 * rng_unit(r);
+    double lv = rng_unit(r), ls = rng_unit(r);
+    p->level_s = lv < LEVEL_OFF_SHARE ? 30.0 + 120.0 * ls : 0;
+    p->level_cas_kt = p->descent_cas_kt < 250 ? p->descent_cas_kt : 250;
+    if (p->level_cas_kt < p->final_cas_kt)
+        p->level_cas_kt = p->final_cas_kt;
+}
+
+/* The drawn initial level, capped by the route's length and the type's ceiling, then
+ * lower in steps of 2000 ft (the parity stays) until enough of the trip is cruise. */
+static int fit_profile(sky_flight_plan_t *plan, const sky_aircraft_type_t *y,
+                       sky_profile_params_t *p, double dist_nm, double init_ft, double top_ft,
+                       bool east) {
     int32_t lowest = sky_profile_min_cruise_ft(plan->dep_elev_ft, plan->arr_elev_ft);
-    int32_t level = y->cruise_ft + 1000 * (int32_t)rng_below(r, 5) - 2000;
-    int32_t short_route_cap = (int32_t)(10000 + plan->dist_nm * SHORT_ROUTE_FT_PER_NM);
-    if (level > short_route_cap)
-        level = short_route_cap;
-    if (level > y->ceiling_ft)
-        level = y->ceiling_ft;
-    level = level / 1000 * 1000;
-    if (level < lowest)
-        level = lowest;
-    for (int32_t c = level; c >= lowest; c -= 1000)
-        if (sky_profile_build(plan, y, c, MIN_CRUISE_SHARE) == 0)
+    int32_t cap = (int32_t)(10000 + dist_nm * SHORT_ROUTE_FT_PER_NM);
+    if (cap > y->ceiling_ft)
+        cap = y->ceiling_ft;
+    int32_t level = level_of(init_ft < cap ? init_ft : cap, east, cap);
+    int32_t top = level_of(top_ft > init_ft ? top_ft : init_ft, east, cap);
+    if (top < level || dist_nm < STEP_CLIMB_NM)
+        top = level;
+    for (int pass = 0; pass < 2; pass++) {
+        double share = pass ? -1.0 : MIN_CRUISE_SHARE;
+        for (int32_t c = level; c >= lowest; c -= 2000) {
+            p->cruise_ft = c;
+            p->cruise2_ft = c == level ? top : c;
+            if (sky_profile_build(plan, p, dist_nm, share) == 0)
+                return 0;
+        }
+        p->cruise_ft = p->cruise2_ft = lowest;
+        if (sky_profile_build(plan, p, dist_nm, share) == 0)
             return 0;
-    for (int32_t c = level; c >= lowest; c -= 1000)
-        if (sky_profile_build(plan, y, c, -1.0) == 0)
-            return 0;
+    }
     return -1;
 }
 
@@ -742,37 +1269,57 @@ int sky_traffic_plan(const sky_traffic_t *t, uint64_t index, sky_flight_plan_t *
                      char *errstr, size_t errstr_size) {
     rng_t r = rng_for(t->seed, index);
     uint32_t dep, arr;
+    uint16_t airline = 0;
+    bool network = false;
     memset(plan, 0, sizeof *plan);
     plan->index = index;
     if (t->nroutes) {
         const uint32_t *route = t->routes[rng_below(&r, t->nroutes)];
         dep = route[0];
         arr = route[1];
-    } else if (draw_random_route(t, &r, &dep, &arr) < 0) {
+    } else if (t->listed.n) {
+        if (draw_listed_route(t, &r, &dep, &arr) < 0)
+            return sky_err(errstr, errstr_size, SKY_EUSAGE,
+                           "flight %llu: no route of %.0f nm or more within range among the "
+                           "region's airports; list more",
+                           (unsigned long long)index, MIN_ROUTE_NM);
+    } else if (draw_network_route(t, &r, &dep, &arr, &airline) == 0) {
+        network = true;
+    } else {
         return sky_err(errstr, errstr_size, SKY_EUSAGE,
-                       "flight %llu: no route of %.0f nm or more within range found in the "
-                       "region; widen the region",
-                       (unsigned long long)index, MIN_ROUTE_NM);
+                       "flight %llu: no route of the airlines' network crosses the region "
+                       "in %d tries; widen the bounding box",
+                       (unsigned long long)index,
+                       t->region.has_bbox ? BOX_ROUNDS + ROUTE_ROUNDS : ROUTE_ROUNDS);
     }
+    if (!network)
+        airline = route_airline(t, &r, dep, arr);
     const airport_t *a = &t->airports[dep], *b = &t->airports[arr];
-    plan->dep = dep;
-    plan->arr = arr;
+    const airline_t *al = &t->airlines[airline];
+    plan->dep = (uint16_t)dep;
+    plan->arr = (uint16_t)arr;
     double dist_nm = sky_geo_distance_nm(a->lat, a->lon, b->lat, b->lon);
-    plan->dist_nm = (float)dist_nm;
-    plan->type = draw_type(t, &r, dist_nm);
-    plan->airline = draw_airline(t, &r, a->continent);
-    plan->number = (uint16_t)(1 + rng_below(&r, dist_nm > 2500 ? 999 : 9999));
+    int type = draw_type(t, al, &r, dist_nm, a->large && b->large, false);
+    if (type < 0) /* a route the airline's fleet cannot fly: given routes, listed airports */
+        type = draw_type(t, NULL, &r, dist_nm, true, true);
+    plan->type = (uint16_t)type;
+    plan->airline = airline;
+    plan->number = route_number(al, airline, dep, arr, dist_nm);
     plan->dep_elev_ft = clamp_i16(a->elev_ft);
     plan->arr_elev_ft = clamp_i16(b->elev_ft);
     if (route_geo(a, b, plan->geo) < 0)
         return sky_err(errstr, errstr_size, SKY_EINVAL, "flight %llu: %s-%s are antipodal",
                        (unsigned long long)index, a->icao, b->icao);
-    if (fit_profile(plan, &t->types[plan->type], &r) < 0)
+    sky_profile_params_t p;
+    double init_ft, top_ft;
+    draw_performance(t, plan->type, &r, &p, &init_ft, &top_ft);
+    sky_wind_route(t->seed, a->unit, b->unit, &p.wind_along_kt, &p.wind_cross_kt);
+    bool east = sky_geo_bearing_deg(a->lat, a->lon, b->lat, b->lon) < 180.0;
+    if (fit_profile(plan, &t->types[plan->type], &p, dist_nm, init_ft, top_ft, east) < 0)
         return sky_err(errstr, errstr_size, SKY_EINVAL,
                        "flight %llu: route %s-%s (%.0f nm) is too short for a climb, descent "
-                       "and %.0f nm approach",
-                       (unsigned long long)index, a->icao, b->icao, dist_nm,
-                       SKY_PROFILE_APPROACH_NM);
+                       "and final approach",
+                       (unsigned long long)index, a->icao, b->icao, dist_nm);
     return 0;
 }
 
@@ -787,7 +1334,7 @@ void sky_traffic_position(const sky_traffic_t *t, const sky_flight_plan_t *plan,
         return;
     }
     double sn, c;
-    sky_geo_sincos(s * (1.0 / SKY_EARTH_RADIUS_NM), &sn, &c);
+    sky_geo_sincos(s * plan->rad_per_nm, &sn, &c);
     double kb = sn * plan->geo[1], ka = c - plan->geo[0] * kb;
     const sky_geo_vec_t *a = &dep->unit, *b = &arr->unit;
     double x = a->x * ka + b->x * kb, y = a->y * ka + b->y * kb, z = a->z * ka + b->z * kb;
@@ -939,3 +1486,16 @@ const sky_aircraft_type_t *sky_traffic_type(const sky_traffic_t *t, uint16_t typ
 }
 
 size_t sky_traffic_type_count(const sky_traffic_t *t) { return t->ntypes; }
+
+double sky_traffic_distance_nm(const sky_flight_plan_t *plan) {
+    double c = plan->geo[0];
+    return acos(c > 1 ? 1 : c < -1 ? -1 : c) * SKY_EARTH_RADIUS_NM;
+}
+
+int32_t sky_traffic_cruise_ft(const sky_flight_plan_t *plan) {
+    return sky_profile_boundary_ft(plan, SKY_SEG_CLIMB_MACH);
+}
+
+int32_t sky_traffic_top_ft(const sky_flight_plan_t *plan) {
+    return sky_profile_boundary_ft(plan, SKY_SEG_STEP);
+}

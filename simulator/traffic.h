@@ -11,25 +11,29 @@
 
 typedef struct sky_traffic sky_traffic_t;
 
-/* Where flights may fly. All zero = the whole world. */
+/* Where flights may fly. All zero = the whole world's network. */
 typedef struct sky_region {
     bool has_bbox;
-    double south, west, north, east; /* degrees; both airports of a route must be inside */
-    const char *const *airports;     /* ICAO codes; NULL or empty = every airport (in bbox) */
+    double south, west, north, east; /* degrees; routes whose great circle crosses the box
+                                        (domestic, in, out and overflights) */
+    const char *const *airports;     /* ICAO codes; NULL or empty = the network's airports;
+                                        else both ends are among these */
     size_t nairports;
     const char *const *routes;       /* "EGLL-LFPG" pairs; when set, only these routes fly */
     size_t nroutes;
 } sky_region_t;
 
 typedef struct sky_traffic_params {
-    const char *data_dir; /* folder with airports.csv, airlines.csv, aircraft_types.csv;
-                             NULL = <source tree>/scenarios/data */
+    const char *data_dir; /* folder with airports.csv, airlines.csv, aircraft_types.csv and
+                             performance.csv; NULL = <source tree>/scenarios/data */
     uint64_t seed;
     sky_region_t region;
 } sky_traffic_params_t;
 
 enum sky_phase { SKY_PHASE_CLIMB, SKY_PHASE_CRUISE, SKY_PHASE_DESCENT, SKY_PHASE_APPROACH,
                  SKY_PHASE_LANDED };
+
+#define SKY_PLAN_SEGMENTS 11 /* profile.h's segments */
 
 /* One flight, fully determined by (seed, index). Small and flat: the scheduler
  * keeps one per airborne aircraft, so every byte counts (target <= 200 B with the
@@ -40,25 +44,28 @@ typedef struct sky_flight_plan {
     double geo[2];         /* central angle W of the route: cos W and 1 / sin W (0 when the
                               airports coincide); position = a (cos t - cos W sin t / sin W)
                               + b sin t / sin W, with a, b the airports' unit vectors */
-    int32_t profile[7];    /* end of profile segments 0..6, ms after departure (see
-                              profile.h); the last segment ends at duration_ms */
-    float seg_s[7];        /* along-track nm at the end of segments 0..6 */
-    float dist_nm;         /* great-circle distance (a float, as seg_s: ~1 m at 8,000 nm,
-                              and the plan stays 128 bytes, a million of them in memory) */
+    float seg_s[SKY_PLAN_SEGMENTS - 1]; /* along-track nm at the end of segments 0..9 */
+    float rad_per_nm;      /* central angle per nm flown: the route's angle over the profile's
+                              along-track length, which whole time units make differ from
+                              the great-circle distance by up to ~0.3 nm; so the flight ends
+                              on the field */
     int32_t duration_ms;   /* departure (wheels up) to touchdown */
-    int32_t cruise_ft;     /* cruise level in feet */
-    uint32_t dep, arr;     /* airport indices */
-    uint16_t seg_v[9];     /* speed in kt at each segment boundary (0 = wheels up) */
+    uint16_t profile[SKY_PLAN_SEGMENTS - 1]; /* end of segments 0..9 after departure, in
+                              units of 2 s (profile.h); the last segment ends at duration_ms */
+    uint16_t seg_h[SKY_PLAN_SEGMENTS - 1];   /* altitude in ft at the end of segments 0..9 */
+    uint16_t seg_v[SKY_PLAN_SEGMENTS + 1];   /* ground speed in kt at each segment boundary
+                                                (0 = wheels up, 11 = touchdown) */
+    uint16_t dep, arr;     /* airport indices */
     uint16_t type;         /* aircraft type index */
     uint16_t airline;      /* airline index */
-    uint16_t number;       /* flight number 1..9999 */
+    uint16_t number;       /* flight number 1..9999, one per airline and route */
     int16_t dep_elev_ft, arr_elev_ft;
 } sky_flight_plan_t;
 
 typedef struct sky_position {
     double lat, lon;   /* degrees */
     int32_t alt_ft;    /* above mean sea level */
-    int32_t speed_kt;  /* airspeed as reported (the model has no wind: = ground speed) */
+    int32_t speed_kt;  /* ground speed, as ADS-B reports it (true airspeed plus the wind) */
     int phase;         /* enum sky_phase */
 } sky_position_t;
 
@@ -101,6 +108,12 @@ void sky_traffic_airport_pos(const sky_traffic_t *t, uint32_t airport, double *l
 size_t sky_traffic_airport_count(const sky_traffic_t *t);
 size_t sky_traffic_airline_count(const sky_traffic_t *t); /* plan->airline is below it */
 
+/* Great-circle distance of the plan's route, nm. */
+double sky_traffic_distance_nm(const sky_flight_plan_t *plan);
+/* Initial and highest cruise level of a plan (they differ when it steps up). */
+int32_t sky_traffic_cruise_ft(const sky_flight_plan_t *plan);
+int32_t sky_traffic_top_ft(const sky_flight_plan_t *plan);
+
 /* Aircraft type figures, for the realism tests. */
 typedef struct sky_aircraft_type {
     char icao[8];           /* "A320" */
@@ -115,6 +128,8 @@ typedef struct sky_aircraft_type {
     int32_t approach_kt;
     int32_t touchdown_kt;
     int32_t range_nm;
+    char perf[8];           /* its performance model in performance.csv ("a320"); "" = the
+                               figures above, without spread */
 } sky_aircraft_type_t;
 const sky_aircraft_type_t *sky_traffic_type(const sky_traffic_t *t, uint16_t type);
 size_t sky_traffic_type_count(const sky_traffic_t *t);

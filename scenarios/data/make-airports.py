@@ -4,6 +4,9 @@
 Keeps large and medium airports that have both a 4-letter ICAO code (gps_code,
 else ident) and a 3-letter IATA code; one row per ICAO code, sorted by ICAO so
 the file (and every flight the simulator derives from it) is reproducible.
+`scheduled` is OurAirports' scheduled_service (yes/no): airliners only use "yes" fields.
+`military` is 1 for a military-only field: its name or keywords say air base, air force,
+naval air station, RAF, army airfield... and it has no scheduled service.
 
 usage: make-airports.py [SOURCE_JSON] [OUTPUT_CSV]
   defaults: /work/shared/data/ourairports/airports-large-medium.json
@@ -18,6 +21,8 @@ import sys
 ICAO_RE = re.compile(r"^[A-Z]{4}$")
 IATA_RE = re.compile(r"^[A-Z]{3}$")
 TYPES = {"large_airport": "large", "medium_airport": "medium"}
+MILITARY_RE = re.compile(r"\b(air ?base|AFB|air force|naval air|army air|military|RAF|"
+                         r"air station|fliegerhorst|base a[ée]rea|marine corps)\b", re.I)
 
 
 def icao_code(row):
@@ -46,8 +51,11 @@ def to_row(row):
     except ValueError:
         elev = 0
     name = " ".join((row.get("name") or "").split())
+    scheduled = "yes" if row.get("scheduled_service") == "yes" else "no"
+    military = int(scheduled == "no" and bool(
+        MILITARY_RE.search(name + " " + (row.get("keywords") or ""))))
     return [icao, iata, name, kind, f"{lat:.6f}", f"{lon:.6f}", elev,
-            row.get("iso_country") or "", row.get("continent") or ""]
+            row.get("iso_country") or "", row.get("continent") or "", scheduled, military]
 
 
 def main(argv):
@@ -65,7 +73,7 @@ def main(argv):
     with open(dst, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["icao", "iata", "name", "type", "lat", "lon", "elevation_ft", "country",
-                    "continent"])
+                    "continent", "scheduled", "military"])
         for icao in sorted(rows):
             w.writerow(rows[icao])
     large = sum(1 for r in rows.values() if r[3] == "large")
