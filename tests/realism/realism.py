@@ -18,6 +18,7 @@ usage: realism.py --records R.jsonl --manifest M.json --plans P.txt --data-dir D
 import argparse
 import bisect
 import csv
+import gzip
 import json
 import math
 import os
@@ -57,7 +58,8 @@ REC_RE = re.compile(
 def read_records(path):
     """flight id -> arrays t (s), lat, lon, alt (ft), speed (kt), in time order."""
     flights = defaultdict(list)
-    with open(path, encoding="utf-8") as f:
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
         for line in f:
             m = REC_RE.search(line)
             if not m:
