@@ -395,6 +395,13 @@ int sky_manifest_merge(sky_manifest_t *dst, const sky_manifest_t *src, char *err
     return 0;
 }
 
+int sky_manifest_merge_events(sky_manifest_t *dst, const sky_manifest_t *src) {
+    for (size_t i = 0; i < src->nevents; i++)
+        if (sky_manifest_add_event(dst, &src->events[i]))
+            return SKY_ENOMEM;
+    return src->has_geofence ? geo_merge(dst, &src->geofence) : 0;
+}
+
 /* ---- JSON writing ---- */
 
 struct sky_manifest_writer {

@@ -166,6 +166,10 @@ int sky_manifest_load(const char *path, sky_manifest_t **out, char *errstr, size
 int sky_manifest_merge(sky_manifest_t *dst, const sky_manifest_t *src, char *errstr,
                        size_t errstr_size);
 
+/* Merges only src's events and geofence section into dst (verify keeps these beside
+ * its own compact view of flights). 0 or SKY_ENOMEM. */
+int sky_manifest_merge_events(sky_manifest_t *dst, const sky_manifest_t *src);
+
 /* Writes m as docs/manifest.md's JSON to path (via path.tmp + rename, so a
  * reader never sees half a file). Returns 0 or SKY_EIO / SKY_ENOMEM. */
 int sky_manifest_write(const sky_manifest_t *m, const char *path, char *errstr,

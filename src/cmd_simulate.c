@@ -1,6 +1,7 @@
 /* skyload simulate: synthetic air traffic from a scenario (or flags) to Kafka,
  * a JSON Lines file, stdout or nowhere, paced, deterministic, with a manifest. */
 #include "cli.h"
+#include "cli_geofence.h"
 #include "commands.h"
 #include "dynbuf.h"
 #include "error.h"
@@ -37,6 +38,9 @@ static const char simulate_help[] =
     "      --manifest PATH       write the run manifest (docs/manifest.md) to PATH\n"
     "      --timestamp-format F  iso8601 (default), epoch or epoch-ms\n"
     "      --data-dir DIR        airports.csv, airlines.csv, aircraft_types.csv\n"
+    "      --airspaces FILE      more airspaces (GeoJSON or YAML): the manifest lists the\n"
+    "                            enter/exit events Tile38 will send (docs/geofence.md)\n"
+    "      --events-topic T      their events topic (default TOPIC.events)\n"
     "\n" CLI_COMMON_HELP "\n"
     "--json prints a summary object on stdout at the end. SIGINT/SIGTERM stop the run\n"
     "cleanly: flush, write the manifest, exit 0.\n\n"
@@ -47,6 +51,7 @@ static const char simulate_help[] =
 
 typedef struct simulate_opts {
     cli_common_t common;
+    cli_geofence_t geo; /* --airspaces, --events-topic */
     bool topic_set;
     const char *scenario;
     sky_sim_config_t cfg;
@@ -129,6 +134,7 @@ static int simulate_opt(simulate_opts_t *o, int opt, const char *arg, char *err,
 static int parse_simulate_args(int argc, char **argv, simulate_opts_t *o) {
     static const struct option longopts[] = {
         CLI_COMMON_LONG,
+        CLI_GEOFENCE_LONG,
         {"scenario", required_argument, NULL, 's'},
         {"aircraft", required_argument, NULL, 'n'},
         {"duration", required_argument, NULL, 'd'},
@@ -155,6 +161,10 @@ static int parse_simulate_args(int argc, char **argv, simulate_opts_t *o) {
             continue;
         if (rc < 0)
             return rc == -2 ? -2 : 2;
+        if ((rc = cli_geofence_opt(&o->geo, "simulate", opt, optarg)) == 1)
+            continue;
+        if (rc)
+            return rc;
         if (opt == 'h') {
             fputs(simulate_help, stdout);
             return -2;
@@ -255,6 +265,12 @@ int cmd_simulate(int argc, char **argv) {
         cli_common_free(&o.common);
         return sky_exit_status(rc);
     }
+    if (cli_geofence_add_to_scenario(&o.geo, sc, "simulate")) {
+        sky_scenario_destroy(sc);
+        cli_common_free(&o.common);
+        return 2;
+    }
+    o.cfg.events_topic = o.geo.events_topic;
     cli_status_t status;
     cli_status_init(&status);
     cli_install_signals();
