@@ -23,6 +23,10 @@
 #define CIRCLE_STEPS 64 /* Tile38's defaultCircleSteps */
 #define NEAR_MARGIN 1e-6 /* degrees: a record's coordinate vs the 7-decimal one Tile38 has */
 #define BAND_MARGIN 0.01 /* degrees around a circle's latitude/longitude band */
+#define MAX_FENCES 4096  /* a flight's state fits the stack: 64 words per bit set */
+#define GRID_ROWS 180    /* one-degree cells listing the fences near them */
+#define GRID_COLS 360
+#define GRID_MAX_ENTRIES (8u << 20) /* beyond: no grid, every fence tested */
 
 static const char *const kind_names[] = {"enter", "exit"};
 
@@ -96,6 +100,8 @@ typedef struct ring {
 
 typedef struct fence {
     bool circle;
+    bool box; /* polygon: an axis-aligned rectangle without holes (the raycast gives
+                 exactly its inclusive bounds: edges count as inside) */
     double clat, clon, hav; /* circle: centre and haversine of the radius */
     ring_t *rings;          /* polygon: exterior, then holes */
     size_t nrings;
@@ -112,6 +118,12 @@ struct sky_fenceset {
     fence_t *f;
     size_t n, words;
     double glat0, glat1, glon0, glon1; /* every fence's cheap region within this box */
+    /* the fences whose cheap region touches each one-degree cell: cell c's are
+     * grid_ids[grid_start[c] .. grid_start[c + 1]) (NULL: test every fence) */
+    uint32_t *grid_start;
+    uint16_t *grid_ids;
+    uint64_t coarse[11]; /* bit (row / 10) * 36 + col / 10: some fence near that 10-degree
+                            block (81 bytes, always in cache, unlike grid_start) */
 };
 
 /* github.com/tidwall/geojson/geometry/raycast.go, Segment.Raycast */
@@ -291,7 +303,107 @@ static int compile_polygon(fence_t *f, const sky_airspace_t *a) {
     f->rect[1] = f->rings[0].minx;
     f->rect[2] = f->rings[0].maxy;
     f->rect[3] = f->rings[0].maxx;
+    const ring_t *g = &f->rings[0];
+    f->box = nr == 1 && g->n == 5;
+    for (size_t i = 0; f->box && i < 4; i++)
+        f->box = (g->x[i] == g->x[i + 1]) != (g->y[i] == g->y[i + 1]) && /* axis-parallel */
+                 (g->x[i] == g->minx || g->x[i] == g->maxx) &&
+                 (g->y[i] == g->miny || g->y[i] == g->maxy);
     return 0;
+}
+
+static int cell_row(double lat) {
+    int r = (int)floor(lat + 90);
+    return r < 0 ? 0 : r >= GRID_ROWS ? GRID_ROWS - 1 : r;
+}
+
+static int cell_col(double lon) {
+    int c = (int)floor(lon + 180);
+    return c < 0 ? 0 : c >= GRID_COLS ? GRID_COLS - 1 : c;
+}
+
+typedef struct area {
+    double lat0, lat1, lon0, lon1;
+} area_t;
+
+/* Calls add(fs, cell, fence) for every cell the fence's cheap region touches. */
+static void fence_cells(const fence_t *f, void (*add)(sky_fenceset_t *, int, uint16_t),
+                        sky_fenceset_t *fs, uint16_t id) {
+    area_t areas[3];
+    int n = 0;
+    areas[n++] = (area_t){f->rect[0] - NEAR_MARGIN, f->rect[2] + NEAR_MARGIN,
+                                    f->rect[1] - NEAR_MARGIN, f->rect[3] + NEAR_MARGIN};
+    if (f->circle && f->ball_lon)
+        areas[n++] = (area_t){f->blat0, f->blat1, -180, 180};
+    else if (f->circle && f->blon0 <= f->blon1)
+        areas[n++] = (area_t){f->blat0, f->blat1, f->blon0, f->blon1};
+    else if (f->circle) {
+        areas[n++] = (area_t){f->blat0, f->blat1, f->blon0, 180};
+        areas[n++] = (area_t){f->blat0, f->blat1, -180, f->blon1};
+    }
+    /* a cell once per fence even when two areas overlap it: mark, then add */
+    static _Thread_local uint8_t seen[GRID_ROWS * GRID_COLS];
+    int cells[4096], ncells = 0;
+    bool overflow = false;
+    for (int a = 0; a < n; a++) {
+        if (areas[a].lat0 > 90 || areas[a].lat1 < -90 || areas[a].lon0 > 180 ||
+            areas[a].lon1 < -180)
+            continue;
+        for (int r = cell_row(areas[a].lat0); r <= cell_row(areas[a].lat1); r++)
+            for (int c = cell_col(areas[a].lon0); c <= cell_col(areas[a].lon1); c++) {
+                int cell = r * GRID_COLS + c;
+                if (seen[cell])
+                    continue;
+                seen[cell] = 1;
+                add(fs, cell, id);
+                if (ncells < (int)(sizeof cells / sizeof cells[0]))
+                    cells[ncells++] = cell;
+                else
+                    overflow = true;
+            }
+    }
+    if (overflow)
+        memset(seen, 0, sizeof seen);
+    else
+        for (int i = 0; i < ncells; i++)
+            seen[cells[i]] = 0;
+}
+
+static void count_cell(sky_fenceset_t *fs, int cell, uint16_t id) {
+    (void)id;
+    fs->grid_start[cell + 1]++;
+}
+
+static void fill_cell(sky_fenceset_t *fs, int cell, uint16_t id) {
+    fs->grid_ids[fs->grid_start[cell]++] = id;
+    int block = (cell / GRID_COLS) / 10 * 36 + (cell % GRID_COLS) / 10;
+    fs->coarse[block >> 6] |= (uint64_t)1 << (block & 63);
+}
+
+/* Two passes: count the entries per cell, then fill them (grid_start moves by one
+ * cell as it fills, and is put back). */
+static void build_grid(sky_fenceset_t *fs) {
+    size_t ncell = GRID_ROWS * GRID_COLS;
+    if (!fs->n || !(fs->grid_start = calloc(ncell + 1, sizeof *fs->grid_start)))
+        return;
+    for (size_t i = 0; i < fs->n; i++)
+        fence_cells(&fs->f[i], count_cell, fs, (uint16_t)i);
+    uint64_t total = 0;
+    for (size_t c = 1; c <= ncell; c++) {
+        total += fs->grid_start[c];
+        fs->grid_start[c] = (uint32_t)(total > UINT32_MAX ? UINT32_MAX : total);
+    }
+    if (total > GRID_MAX_ENTRIES || !(fs->grid_ids = malloc((total ? total : 1) *
+                                                              sizeof *fs->grid_ids))) {
+        free(fs->grid_start);
+        fs->grid_start = NULL;
+        return;
+    }
+    for (size_t i = 0; i < fs->n; i++)
+        fence_cells(&fs->f[i], fill_cell, fs, (uint16_t)i);
+    for (size_t c = ncell; c > 0; c--) /* each start moved to the next cell's */
+        fs->grid_start[c] = fs->grid_start[c - 1];
+    fs->grid_start[0] = 0;
 }
 
 static void grow_box(sky_fenceset_t *fs, double lat0, double lon0, double lat1, double lon1) {
@@ -353,6 +465,12 @@ sky_fenceset_t *sky_fenceset_new(const sky_airspace_t *a, size_t n, char *errstr
         else if (f->circle)
             grow_box(fs, f->blat0, f->blon0, f->blat1, f->blon1);
     }
+    if (n > MAX_FENCES) {
+        sky_fenceset_destroy(fs);
+        sky_err(errstr, errstr_size, SKY_EUSAGE, "%zu airspaces: at most %d", n, MAX_FENCES);
+        return NULL;
+    }
+    build_grid(fs); /* without it (out of memory, too many cells) every fence is tested */
     return fs;
 }
 
@@ -371,6 +489,8 @@ void sky_fenceset_destroy(sky_fenceset_t *fs) {
     }
     free(fs->f);
     free(fs->as);
+    free(fs->grid_start);
+    free(fs->grid_ids);
     free(fs);
 }
 
@@ -391,6 +511,8 @@ static bool fence_contains(const fence_t *f, double lat, double lon, double alt)
         return false;
     if (f->circle) /* circle.go containsPoint */
         return haversine(lat, lon, f->clat, f->clon) <= f->hav;
+    if (f->box)
+        return lat >= f->rect[0] && lat <= f->rect[2] && lon >= f->rect[1] && lon <= f->rect[3];
     /* geometry/poly.go ContainsPoint: on the exterior's edge is in, on a hole's edge too */
     if (!ring_contains(&f->rings[0], lon, lat, true))
         return false;
@@ -430,36 +552,75 @@ static bool near_fence(const fence_t *f, double lat, double lon) {
                                 : lon >= f->blon0 || lon <= f->blon1;
 }
 
-static bool bit(const uint64_t *w, size_t i) { return (w[i >> 6] >> (i & 63)) & 1; }
+/* The point as Tile38 holds it, rounded once, only when some fence is near. */
+typedef struct point {
+    double lat, lon, tlat, tlon;
+    bool rounded;
+    int32_t alt_ft;
+} point_t;
 
-static void set_bit(uint64_t *w, size_t i, bool v) {
-    uint64_t m = (uint64_t)1 << (i & 63);
-    w[i >> 6] = v ? w[i >> 6] | m : w[i >> 6] & ~m;
+/* Sets fence i's bits in new_in/new_rect for the point. */
+static void test_fence(const fence_t *f, size_t i, point_t *p, uint64_t *new_in,
+                       uint64_t *new_rect) {
+    if (!near_fence(f, p->lat, p->lon))
+        return;
+    if (!p->rounded) {
+        p->tlat = sky_tile38_coord(p->lat);
+        p->tlon = sky_tile38_coord(p->lon);
+        p->rounded = true;
+    }
+    if (fence_candidate(f, p->tlat, p->tlon))
+        new_rect[i >> 6] |= (uint64_t)1 << (i & 63);
+    if (fence_contains(f, p->tlat, p->tlon, (double)p->alt_ft))
+        new_in[i >> 6] |= (uint64_t)1 << (i & 63);
 }
 
-void sky_fenceset_step(const sky_fenceset_t *fs, uint64_t *state, double lat, double lon,
+bool sky_fenceset_near(const sky_fenceset_t *fs, double lat, double lon) {
+    if (!(lat >= fs->glat0 && lat <= fs->glat1 && lon >= fs->glon0 && lon <= fs->glon1))
+        return false;
+    if (!fs->grid_start)
+        return true;
+    int block = cell_row(lat) / 10 * 36 + cell_col(lon) / 10;
+    return (fs->coarse[block >> 6] >> (block & 63)) & 1;
+}
+
+bool sky_fenceset_step(const sky_fenceset_t *fs, uint64_t *state, double lat, double lon,
                        int32_t alt_ft, sky_fence_event_fn *fn, void *opaque) {
     size_t words = fs->words;
     uint64_t *inside = state, *rect = state + words, any = 0;
     for (size_t w = 0; w < 2 * words; w++)
         any |= state[w];
-    bool near = lat >= fs->glat0 && lat <= fs->glat1 && lon >= fs->glon0 && lon <= fs->glon1;
+    bool near = sky_fenceset_near(fs, lat, lon);
     if (!any && !near)
-        return; /* far from every fence and no fence's object before: nothing changes */
-    double tlat = sky_tile38_coord(lat), tlon = sky_tile38_coord(lon);
-    for (size_t i = 0; i < fs->n; i++) {
-        const fence_t *f = &fs->f[i];
-        bool old_in = bit(inside, i), old_rect = bit(rect, i), new_in = false, new_rect = false;
-        if (near && near_fence(f, lat, lon)) {
-            new_rect = fence_candidate(f, tlat, tlon);
-            new_in = fence_contains(f, tlat, tlon, (double)alt_ft);
-        }
-        /* fence.go: enter/exit only when the hook is a candidate (aof.go) */
-        if ((old_rect || new_rect) && old_in != new_in && fn)
-            fn(opaque, i, new_in ? SKY_FENCE_ENTER : SKY_FENCE_EXIT);
-        set_bit(inside, i, new_in);
-        set_bit(rect, i, new_rect);
+        return false; /* far from every fence and no fence's object before: nothing changes */
+    uint64_t new_in[MAX_FENCES / 64], new_rect[MAX_FENCES / 64];
+    memset(new_in, 0, words * sizeof *new_in);
+    memset(new_rect, 0, words * sizeof *new_rect);
+    point_t p = {lat, lon, 0, 0, false, alt_ft};
+    if (near && fs->grid_start) {
+        size_t cell = (size_t)(cell_row(lat) * GRID_COLS + cell_col(lon));
+        for (uint32_t k = fs->grid_start[cell]; k < fs->grid_start[cell + 1]; k++)
+            test_fence(&fs->f[fs->grid_ids[k]], fs->grid_ids[k], &p, new_in, new_rect);
+    } else if (near) {
+        for (size_t i = 0; i < fs->n; i++)
+            test_fence(&fs->f[i], i, &p, new_in, new_rect);
     }
+    any = 0;
+    for (size_t w = 0; w < words; w++) {
+        /* fence.go: enter/exit when the match changed and the hook was a candidate
+         * (aof.go looks hooks up by the old and the new position's rectangle) */
+        uint64_t changed = (inside[w] ^ new_in[w]) & (rect[w] | new_rect[w]);
+        while (changed && fn) {
+            int b = __builtin_ctzll(changed);
+            changed &= changed - 1;
+            fn(opaque, w * 64 + (size_t)b,
+               (new_in[w] >> b) & 1 ? SKY_FENCE_ENTER : SKY_FENCE_EXIT);
+        }
+        inside[w] = new_in[w];
+        rect[w] = new_rect[w];
+        any |= new_in[w] | new_rect[w];
+    }
+    return any != 0;
 }
 
 /* ---- trackers ---- */
@@ -512,6 +673,11 @@ uint64_t *sky_fence_tracker_slot(sky_fence_tracker_t *t, size_t i) {
     if (tracker_grow(t, i + 1))
         return NULL;
     return t->state + i * t->words;
+}
+
+void sky_fence_tracker_prefetch(const sky_fence_tracker_t *t, size_t i) {
+    if (i < t->cap)
+        __builtin_prefetch(t->state + i * t->words, 1);
 }
 
 void sky_fence_tracker_reset(sky_fence_tracker_t *t, size_t i) {

@@ -61,6 +61,10 @@ bool sky_fence_candidate(const sky_fenceset_t *fs, size_t i, double lat, double 
 /* The rectangle itself: [min lat, min lon, max lat, max lon]. */
 void sky_fence_rect(const sky_fenceset_t *fs, size_t i, double rect[4]);
 
+/* Could the point be near some fence? A rectangle and a bit of a 10-degree block map:
+ * false for most of the world. */
+bool sky_fenceset_near(const sky_fenceset_t *fs, double lat, double lon);
+
 /* uint64_t words of one flight's state (sky_fenceset_step); zeroed = no object yet. */
 size_t sky_fenceset_state_words(const sky_fenceset_t *fs);
 
@@ -68,9 +72,10 @@ typedef void(sky_fence_event_fn)(void *opaque, size_t fence, sky_fence_kind_t ki
 
 /* A flight's next stored position (the record's coordinates; rounded here as ingest
  * writes them) against the previous one, held in state: calls fn for every enter and
- * exit Tile38 sends for this SET, in fence order, and updates state. Positions far from
- * every fence cost one rectangle test. */
-void sky_fenceset_step(const sky_fenceset_t *fs, uint64_t *state, double lat, double lon,
+ * exit Tile38 sends for this SET, in fence order, and updates state. Returns whether
+ * the state is non-zero (in or near some fence): with false and a next position that
+ * is not sky_fenceset_near, the step can be skipped without reading the state. */
+bool sky_fenceset_step(const sky_fenceset_t *fs, uint64_t *state, double lat, double lon,
                        int32_t alt_ft, sky_fence_event_fn *fn, void *opaque);
 
 /* ---- per-flight states, by dense index or by flight id ---- */
@@ -83,6 +88,9 @@ sky_fence_tracker_t *sky_fence_tracker_new(const sky_fenceset_t *fs, size_t slot
 void sky_fence_tracker_destroy(sky_fence_tracker_t *t); /* NULL is fine */
 /* The state of slot i (grows the tracker; NULL when out of memory). */
 uint64_t *sky_fence_tracker_slot(sky_fence_tracker_t *t, size_t i);
+/* Brings slot i's state into the cache ahead of its step (slots are visited in a
+ * scattered order: a miss per record otherwise). */
+void sky_fence_tracker_prefetch(const sky_fence_tracker_t *t, size_t i);
 /* Forgets slot i's object (a new flight in the slot). */
 void sky_fence_tracker_reset(sky_fence_tracker_t *t, size_t i);
 /* The state of a flight by id (interned on first use); NULL when out of memory. */

@@ -27,6 +27,7 @@
 #define SLOT_HELD 2u /* a reorder fault holds the previous seq until this one is sent */
 #define SLOT_MID 4u  /* started mid-flight (the initial population) */
 #define SLOT_USED 8u /* has flown: plan.index is its latest flight's */
+#define SLOT_FENCED 16u /* in or near a geofence at its last step (its state is not zero) */
 #define PROGRESS_EVERY_NS 250000000LL
 
 /* Per airborne aircraft; with the scheduler's order entry this is the whole
@@ -244,7 +245,7 @@ static int add_fault(sim_t *s, sky_fault_kind_t kind, int64_t seq, int64_t count
     return sky_manifest_add_fault(s->m, &fault) ? SKY_ENOMEM : 0;
 }
 
-static int fence_step(sim_t *s, const slot_t *sl, int64_t seq, int64_t intended);
+static int fence_step(sim_t *s, slot_t *sl, int64_t seq, int64_t intended);
 
 /* A valid record went to the sink. Only one newer than every earlier record of the
  * flight moves the flight in Tile38 (ingest drops the stale ones: a reorder's held
@@ -319,6 +320,8 @@ static int emit(sim_t *s, slot_t *sl, int64_t t_us) {
         sl->gap_left--;
         return 0;
     }
+    if (sl->flags & SLOT_FENCED) /* its step follows the position: fetch it meanwhile */
+        sky_fence_tracker_prefetch(s->fence_state, (size_t)(sl - s->slots));
     build_record(s, sl, t_us);
     if (sl->flags & SLOT_HELD) {
         int rc = emit_faulty(s, sl, seq, t_us, SKY_FAULT_NONE);
@@ -348,14 +351,21 @@ static void on_fence_event(void *opaque, size_t fence, sky_fence_kind_t kind) {
         s->res->geofence_events++;
 }
 
-static int fence_step(sim_t *s, const slot_t *sl, int64_t seq, int64_t intended) {
+static int fence_step(sim_t *s, slot_t *sl, int64_t seq, int64_t intended) {
+    /* most positions are far from every fence: skip them without touching the state */
+    if (!(sl->flags & SLOT_FENCED) &&
+        !sky_fenceset_near(s->fences, s->fence_pos.lat, s->fence_pos.lon))
+        return 0;
     uint64_t *state = sky_fence_tracker_slot(s->fence_state, (size_t)(sl - s->slots));
     if (!state)
         return sky_err(s->errbuf, sizeof s->errbuf, SKY_ENOMEM, "out of memory");
     s->fence_seq = seq;
     s->fence_intended = intended;
-    sky_fenceset_step(s->fences, state, s->fence_pos.lat, s->fence_pos.lon, s->fence_pos.alt_ft,
-                      on_fence_event, s);
+    if (sky_fenceset_step(s->fences, state, s->fence_pos.lat, s->fence_pos.lon,
+                          s->fence_pos.alt_ft, on_fence_event, s))
+        sl->flags |= SLOT_FENCED;
+    else
+        sl->flags &= (uint8_t)~SLOT_FENCED;
     return s->fence_seq < 0
                ? sky_err(s->errbuf, sizeof s->errbuf, SKY_ENOMEM, "out of memory (events)")
                : 0;

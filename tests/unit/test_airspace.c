@@ -243,6 +243,88 @@ static void test_steps_antimeridian_enter_is_never_sent(void **state) {
     sky_fenceset_destroy(fs);
 }
 
+/* The prefilters (bounding box, 10-degree blocks, one-degree grid, circle bands) must
+ * never change an answer: random flights through many fences, the step's events
+ * against a plain loop over every fence with the exact tests. */
+static uint64_t rnd(uint64_t *x) {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static double unit(uint64_t *x) { return (double)(rnd(x) >> 11) / 9007199254740992.0; }
+
+static void test_step_prefilters_change_nothing(void **state) {
+    (void)state;
+    enum { NF = 70, FLIGHTS = 300, STEPS = 200 };
+    sky_airspace_t a[NF];
+    double pts[NF][8];
+    char names[NF][16];
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < NF; i++) {
+        snprintf(names[i], sizeof names[i], "F%d", i);
+        double lat = unit(&x) * 140 - 70, lon = unit(&x) * 360 - 180;
+        if (i % 3 == 0) {
+            double w = unit(&x) * 8 + 0.5, h = unit(&x) * 6 + 0.5;
+            double q[8] = {lat, lon, lat + h * 0.3, lon + w, lat + h, lon + w * 0.6, lat + h * 0.8,
+                           lon - w * 0.2};
+            memcpy(pts[i], q, sizeof q);
+            a[i] = polygon(names[i], pts[i], 4);
+        } else {
+            a[i] = circle(names[i], lat, i % 7 == 0 ? 179.5 : lon, unit(&x) * 200 + 5);
+        }
+        a[i].has_ceiling = i % 4 == 0;
+        a[i].ceiling_ft = 20000;
+    }
+    char err[256];
+    sky_fenceset_t *fs = sky_fenceset_new(a, NF, err, sizeof err);
+    assert_non_null(fs);
+    size_t words = sky_fenceset_state_words(fs);
+    uint64_t *st = calloc(words, sizeof *st);
+    bool in[NF], rect[NF];
+    uint64_t events = 0;
+    for (int f = 0; f < FLIGHTS; f++) {
+        memset(st, 0, words * sizeof *st);
+        memset(in, 0, sizeof in);
+        memset(rect, 0, sizeof rect);
+        /* jumps from fence to fence: every step near some fence, often in and out */
+        for (int k = 0; k < STEPS; k++) {
+            const sky_airspace_t *t = &a[rnd(&x) % NF];
+            double lat = (t->kind == SKY_AIRSPACE_POLYGON ? t->points[0] : t->lat) +
+                         unit(&x) * 8 - 4;
+            double lon = (t->kind == SKY_AIRSPACE_POLYGON ? t->points[1] : t->lon) +
+                         unit(&x) * 8 - 4;
+            lat = fmax(-89, fmin(89, lat));
+            lon = lon > 180 ? lon - 360 : lon < -180 ? lon + 360 : lon;
+            int32_t alt = (int32_t)(unit(&x) * 40000);
+            evs_t v = {.n = 0};
+            sky_fenceset_step(fs, st, lat, lon, alt, collect, &v);
+            double tl = sky_tile38_coord(lat), tn = sky_tile38_coord(lon);
+            size_t n = 0;
+            for (size_t i = 0; i < NF; i++) {
+                bool ni = sky_fence_contains(fs, i, tl, tn, alt);
+                bool nr = sky_fence_candidate(fs, i, tl, tn);
+                if ((rect[i] || nr) && in[i] != ni) {
+                    if (n >= v.n || v.e[n].fence != i ||
+                        v.e[n].kind != (ni ? SKY_FENCE_ENTER : SKY_FENCE_EXIT))
+                        fail_msg("flight %d step %d fence %zu: the step disagrees", f, k, i);
+                    n++;
+                }
+                in[i] = ni;
+                rect[i] = nr;
+            }
+            if (n != v.n)
+                fail_msg("flight %d step %d: %zu events, the plain loop %zu", f, k, v.n, n);
+            events += n;
+        }
+    }
+    if (events < 10000)
+        fail_msg("only %llu events: the flights must cross fences", (unsigned long long)events);
+    free(st);
+    sky_fenceset_destroy(fs);
+}
+
 static void test_tracker_by_slot_and_by_flight(void **state) {
     (void)state;
     sky_airspace_t a = circle("C", 0, 0, 60);
@@ -302,6 +384,7 @@ int main(void) {
         cmocka_unit_test(test_antimeridian_circle_rect_is_inside_out),
         cmocka_unit_test(test_steps_enter_exit_and_altitude),
         cmocka_unit_test(test_steps_antimeridian_enter_is_never_sent),
+        cmocka_unit_test(test_step_prefilters_change_nothing),
         cmocka_unit_test(test_tracker_by_slot_and_by_flight),
         cmocka_unit_test(test_kind_names_round_trip),
         cmocka_unit_test(test_airport_resolves_from_data),
