@@ -687,13 +687,21 @@ static int k_as_polygon(yctx_t *c, struct fy_node *k, struct fy_node *v) {
     return 0;
 }
 
-/* `file:` paths are relative to the scenario file's folder. */
+/* `file:` paths are relative to the scenario file's folder, then to the built-in
+ * scenarios/ (so a copy of a shipped scenario elsewhere still finds its airspaces). */
 static void resolve_path(const char *base_file, const char *path, char *out, size_t outsz) {
     const char *slash = strrchr(base_file, '/');
+    struct stat st;
     if (path[0] == '/' || !slash)
         snprintf(out, outsz, "%s", path);
     else
         snprintf(out, outsz, "%.*s/%s", (int)(slash - base_file), base_file, path);
+    if (path[0] != '/' && stat(out, &st) != 0) {
+        char builtin[1024];
+        snprintf(builtin, sizeof builtin, "%s/scenarios/%s", SKY_SOURCE_DIR, path);
+        if (stat(builtin, &st) == 0)
+            snprintf(out, outsz, "%s", builtin);
+    }
 }
 
 /* Airspaces [from, n) checked against every one before them: names become Tile38
