@@ -33,6 +33,7 @@ struct sky_geofence_relay {
     pthread_t thread;
     bool started;
     atomic_int stop; /* 1: drain up to the barrier, then end */
+    atomic_bool subscribed;
     atomic_bool barrier_seen;
     char barrier[96];
     _Atomic uint64_t received, reconnects;
@@ -151,13 +152,15 @@ static void *relay_main(void *arg) {
                 backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
                 continue;
             }
-            sky_log_warn("geofence relay: subscribed again after losing Tile38; events it "
-                         "published in between are lost (pub/sub keeps no backlog)");
+            sky_log_warn("geofence relay: subscribed again after losing Tile38 (ingest held "
+                         "its writes meanwhile)");
+            atomic_store(&r->subscribed, true);
             backoff = BACKOFF_MIN_MS;
         }
         if (!pump(r, 100)) {
             sky_log_warn("geofence relay: lost the subscription to Tile38 %s:%d: %s", r->host,
                          r->port, r->sub->errstr);
+            atomic_store(&r->subscribed, false);
             redisFree(r->sub);
             r->sub = NULL;
             atomic_fetch_add(&r->reconnects, 1);
@@ -211,6 +214,7 @@ sky_geofence_relay_t *sky_geofence_relay_start(const sky_kconf_t *kc, const char
         return NULL;
     }
     r->started = true;
+    atomic_store(&r->subscribed, true);
     sky_log_info("geofence relay: %zu channels on Tile38 %s:%d -> %s", n, r->host, r->port,
                  events_topic);
     return r;
@@ -261,6 +265,10 @@ int sky_geofence_relay_stop(sky_geofence_relay_t *r, int timeout_ms) {
     }
     relay_free(r);
     return rc;
+}
+
+bool sky_geofence_relay_ready(sky_geofence_relay_t *r) {
+    return !r || atomic_load(&r->subscribed);
 }
 
 void sky_geofence_relay_stats(sky_geofence_relay_t *r, sky_geofence_relay_stats_t *out) {

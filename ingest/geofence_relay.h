@@ -33,6 +33,9 @@ sky_geofence_relay_t *sky_geofence_relay_start(const sky_kconf_t *kc, const char
 /* Drains (barrier, at most timeout_ms), flushes the producer, stops and frees the relay.
  * NULL is fine. Returns 0, or SKY_ETIMEOUT when the barrier or the flush ran out. */
 int sky_geofence_relay_stop(sky_geofence_relay_t *r, int timeout_ms);
+/* Subscribed right now? Thread-safe. ingest holds its Tile38 writes while it is not:
+ * what Tile38 publishes with nobody subscribed is gone. */
+bool sky_geofence_relay_ready(sky_geofence_relay_t *r);
 /* Thread-safe. */
 void sky_geofence_relay_stats(sky_geofence_relay_t *r, sky_geofence_relay_stats_t *out);
 

@@ -334,6 +334,9 @@ static void confirm_winners(sky_ingest_t *in) {
 static int flush_tile38(sky_ingest_t *in, char *errstr, size_t errstr_size) {
     if (in->tile38_done || in->nrows == 0 || !in->tile38)
         return 0;
+    if (!sky_geofence_relay_ready(in->relay)) /* its geofence events would be lost */
+        return sky_err(errstr, errstr_size, SKY_EUNAVAIL,
+                       "the geofence relay is not subscribed to Tile38 yet: holding the batch");
     if (sky_seqmap_reserve(in->seqmap, in->nrows))
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory growing the flight map");
     in->gen++;
