@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void cli_geofence_init(cli_geofence_t *g) {
     memset(g, 0, sizeof *g);
@@ -34,10 +35,28 @@ int cli_geofence_opt(cli_geofence_t *g, const char *cmd, int opt, const char *ar
     }
 }
 
+/* --airspaces takes a file, or a scenario's name as --scenario does ("smoke"). */
+static int airspaces_path(cli_geofence_t *g, const char *cmd) {
+    char err[512];
+    struct stat st;
+    if (!g->airspaces_path || stat(g->airspaces_path, &st) == 0 ||
+        strchr(g->airspaces_path, '/'))
+        return 0;
+    if (sky_scenario_find(g->airspaces_path, g->path_buf, sizeof g->path_buf, err, sizeof err)) {
+        cli_error(cmd, "--airspaces: \"%s\" is neither a file nor a scenario in scenarios/",
+                  g->airspaces_path);
+        return 2;
+    }
+    g->airspaces_path = g->path_buf;
+    return 0;
+}
+
 int cli_geofence_add_to_scenario(cli_geofence_t *g, sky_scenario_t *sc, const char *cmd) {
     char err[1024];
     if (!g->airspaces_path)
         return 0;
+    if (airspaces_path(g, cmd))
+        return 2;
     size_t before = sc->nairspaces;
     if (sky_airspaces_load(g->airspaces_path, &sc->airspaces, &sc->nairspaces, err, sizeof err)) {
         cli_error(cmd, "--airspaces: %s", err);
@@ -68,6 +87,8 @@ int cli_geofence_prepare(cli_geofence_t *g, const sky_scenario_t *sc, const char
             cli_error(cmd, "out of memory");
             return 2;
         }
+    if (airspaces_path(g, cmd))
+        return 2;
     if (g->airspaces_path &&
         sky_airspaces_load(g->airspaces_path, &g->airspaces, &g->nairspaces, err, sizeof err)) {
         cli_error(cmd, "--airspaces: %s", err);

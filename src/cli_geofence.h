@@ -19,7 +19,8 @@ enum { OPT_AIRSPACES = 1050, OPT_GEOFENCE_ROUTE, OPT_EVENTS_TOPIC };
 
 #define CLI_GEOFENCE_HELP                                                                          \
     "Geofences (docs/geofence.md):\n"                                                              \
-    "      --airspaces FILE   airspaces from GeoJSON or YAML (a scenario's airspaces:),\n"     \
+    "      --airspaces FILE   airspaces from GeoJSON or YAML (a scenario's airspaces:, or\n"   \
+    "                         a scenario's name: --airspaces smoke),\n"                         \
     "                         added to the scenario's\n"                                           \
     "      --geofence-route R relay (default: SETCHAN, ingest relays to Kafka) or hook\n"       \
     "                         (SETHOOK kafka://: Tile38 produces itself)\n"                        \
@@ -34,6 +35,7 @@ typedef struct cli_geofence {
     sky_airspace_t *airspaces; /* resolved copies */
     size_t nairspaces;
     char topic_buf[512];
+    char path_buf[1024]; /* --airspaces NAME resolved to scenarios/NAME.yaml */
     sky_geofence_config_t cfg;
 } cli_geofence_t;
 

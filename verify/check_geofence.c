@@ -35,6 +35,7 @@ typedef struct geo_pass {
     uint64_t records, matched_total, unexpected, duplicates, out_of_order, other_airspaces,
         other_flights, other_kinds, not_json;
     int64_t last_new_ns; /* monotonic time of the latest event of this run */
+    bool topic_missing;
 } geo_pass_t;
 
 static size_t event_key(char *out, size_t outsz, const char *flight, size_t flen,
@@ -193,6 +194,7 @@ static int read_pass(geo_pass_t *p, const char *topic, bool *complete, char *err
                             p->ctx->cfg->stop, on_records, p, &st, errstr, errsz);
     free(parts);
     *complete = !rc && (st.complete || st.topic_missing);
+    p->topic_missing = !rc && st.topic_missing;
     return rc;
 }
 
@@ -235,7 +237,12 @@ static void summarize(geo_pass_t *p, const char *topic, uint64_t missing, bool c
     sky_verify_check_count(c, "other_airspaces", (int64_t)p->other_airspaces);
     sky_verify_check_count(c, "other_flights", (int64_t)p->other_flights);
     sky_verify_check_count(c, "records_read", (int64_t)p->records);
-    if (!complete)
+    if (p->topic_missing && n)
+        sky_verify_check_set(c, SKY_CHECK_FAIL,
+                             "events topic %s does not exist: were the airspaces registered "
+                             "(ingest --init-schema --airspaces, skyload geofence setup)?",
+                             topic);
+    else if (!complete)
         sky_verify_check_set(c, SKY_CHECK_FAIL,
                              "read of %s stopped before its end (%llu of %llu events found)", topic,
                              (unsigned long long)p->matched_total, (unsigned long long)n);
