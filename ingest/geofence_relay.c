@@ -33,6 +33,7 @@ struct sky_geofence_relay {
     pthread_t thread;
     bool started;
     atomic_int stop; /* 1: drain up to the barrier, then end */
+    volatile sig_atomic_t give_up; /* a send blocked on a full queue returns */
     atomic_bool subscribed;
     atomic_bool barrier_seen;
     char barrier[96];
@@ -202,6 +203,8 @@ sky_geofence_relay_t *sky_geofence_relay_start(const sky_kconf_t *kc, const char
         r->port = port ? port : 9851;
         if (!(r->producer = sky_producer_new(kc, events_topic, errstr, errstr_size)))
             rc = SKY_EKAFKA;
+        else
+            sky_producer_set_stop_flag(r->producer, &r->give_up);
     }
     if (!rc)
         rc = subscribe(r, errstr, errstr_size);
@@ -248,6 +251,7 @@ int sky_geofence_relay_stop(sky_geofence_relay_t *r, int timeout_ms) {
             sky_log_warn("geofence relay: the stop barrier did not come back within %d ms",
                          timeout_ms);
             rc = SKY_ETIMEOUT;
+            r->give_up = 1; /* a send waiting for room in a full queue (Kafka away) */
             atomic_store(&r->barrier_seen, true);
         }
         pthread_join(r->thread, NULL);

@@ -959,7 +959,7 @@ int sky_airspaces_load(const char *path, sky_airspace_t **arr, size_t *n, char *
             continue;
         }
         if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') {
-            bare = *p == '-' || *p == '[';
+            bare = (*p == '-' && p + 1 < text + len && p[1] != '-') || *p == '[';
             break;
         }
     }
