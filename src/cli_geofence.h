@@ -19,8 +19,8 @@ enum { OPT_AIRSPACES = 1050, OPT_GEOFENCE_ROUTE, OPT_EVENTS_TOPIC };
 
 #define CLI_GEOFENCE_HELP                                                                          \
     "Geofences (docs/geofence.md):\n"                                                              \
-    "      --airspaces FILE   airspaces from GeoJSON or YAML (a scenario's airspaces:, or\n"   \
-    "                         a scenario's name: --airspaces smoke); with --scenario, more\n"   \
+    "      --airspaces FILE   GeoJSON or YAML airspaces, or a scenario's (--airspaces smoke);\n"\
+    "                         with a scenario, added to its own\n"                            \
     "      --geofence-route R relay (default: SETCHAN, ingest relays to Kafka) or hook\n"       \
     "                         (SETHOOK kafka://: Tile38 produces itself)\n"                        \
     "      --events-topic T   geofence events topic (default TOPIC.events)\n"
