@@ -56,6 +56,9 @@ with open(path, "w") as f:
                     f"TST,TS1,EGLL,LFPG\n")
 PY
 
+# the topic first: a consumer subscribed to a topic that does not exist yet only finds it
+# at its next metadata refresh
+sky_kafka_create_topic "$topic" 3
 "$SKYLOAD" ingest -b "$SKY_BROKERS" -t "$topic" -g "$topic" --tile38 "$SKY_TILE38" \
   --collection "$coll" --pg "$SKY_PG_CONNINFO" --schema "$schema" --init-schema \
   --airspaces "$work/airspaces.geojson" 2>"$work/ingest.log" &
@@ -69,7 +72,8 @@ sky_wait_until 60 "ingest to register the channels" registered
 "$SKYLOAD" replay -b "$SKY_BROKERS" -t "$topic" --rate max --airspaces "$work/airspaces.geojson" \
   --manifest "$work/manifest.json" "$work/flights.csv" >"$work/replay.txt"
 last_stored() { # the AM flight's last position (seq 4) is in Tile38
-  sky_tile38 GET "$coll" "AM-$tag" WITHFIELDS 2>/dev/null | grep -qx 4
+  local out # (not piped into grep -q: with pipefail an early exit fails the pipe)
+  out=$(sky_tile38 GET "$coll" "AM-$tag" WITHFIELDS 2>/dev/null) && grep -qx 4 <<<"$out"
 }
 sky_wait_until 60 "ingest to store the last position" last_stored
 kill -TERM "$ingest"
