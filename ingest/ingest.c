@@ -5,6 +5,7 @@
 #include "codec.h"
 #include "dynbuf.h"
 #include "error.h"
+#include "geofence_relay.h"
 #include "histogram.h"
 #include "log.h"
 #include "metrics_http.h"
@@ -37,6 +38,7 @@ typedef struct batch_row {
     int64_t intended_ns;
     int64_t consumed_ns;
     int32_t partition;
+    bool newer; /* newer than the flight's position before it: SET in Tile38, in order */
 } batch_row_t;
 
 typedef struct counters {
@@ -63,6 +65,7 @@ struct sky_ingest {
     sky_pgsink_t *pg;
     sky_seqmap_t *seqmap;
     sky_metrics_http_t *metrics;
+    sky_geofence_relay_t *relay; /* geofence events, relay route (NULL otherwise) */
 
     /* the current batch */
     batch_row_t *rows;
@@ -273,6 +276,9 @@ static uint64_t pick_winners(sky_ingest_t *in) {
             newer = !e->present ||
                     sky_seq_newer(r->seq >= 0, r->seq, r->ts_ms, e->has_seq, e->seq, e->ts_ms);
         }
+        /* every newer row is SET, in order, not only the batch's newest: geofence
+         * enter/exit events come from each pair of consecutive positions */
+        in->rows[i].newer = newer;
         if (newer)
             e->pending = (int32_t)i;
         else
@@ -285,8 +291,7 @@ static int send_winners(sky_ingest_t *in, char *errstr, size_t errstr_size) {
     size_t nset = 0;
     sky_buf_reset(&in->resp);
     for (size_t i = 0; i < in->nrows; i++) {
-        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, in->rows[i].f.flight_id, false);
-        if (e->pending != (int32_t)i)
+        if (!in->rows[i].newer)
             continue;
         if (append_set(in, &in->rows[i]))
             return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory building SETs");
@@ -329,6 +334,9 @@ static void confirm_winners(sky_ingest_t *in) {
 static int flush_tile38(sky_ingest_t *in, char *errstr, size_t errstr_size) {
     if (in->tile38_done || in->nrows == 0 || !in->tile38)
         return 0;
+    if (!sky_geofence_relay_ready(in->relay)) /* its geofence events would be lost */
+        return sky_err(errstr, errstr_size, SKY_EUNAVAIL,
+                       "the geofence relay is not subscribed to Tile38 yet: holding the batch");
     if (sky_seqmap_reserve(in->seqmap, in->nrows))
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory growing the flight map");
     in->gen++;
@@ -337,8 +345,13 @@ static int flush_tile38(sky_ingest_t *in, char *errstr, size_t errstr_size) {
         return rc;
     uint64_t stale = pick_winners(in);
     rc = send_winners(in, errstr, errstr_size);
-    if (rc)
+    if (rc) {
+        /* some SETs may have landed: ask Tile38 where each flight is before the retry,
+         * or it would SET them again and move flights back (and out of geofences) */
+        for (size_t i = 0; i < in->nrows; i++)
+            sky_seqmap_get(in->seqmap, in->rows[i].f.flight_id, false)->known = false;
         return rc;
+    }
     confirm_winners(in);
     int64_t now = sky_now_ns();
     pthread_mutex_lock(&in->lock);
@@ -888,6 +901,10 @@ sky_ingest_t *sky_ingest_new(const sky_ingest_config_t *cfg, int *code, char *er
     if (!rc && pthread_create(&in->pg_thread, NULL, pg_worker_main, in) != 0)
         rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "cannot start the PostgreSQL thread");
     in->pg_thread_started = rc == 0;
+    if (!rc && cfg->geofence && in->tile38) /* geofences: ingest/geofence_relay.h */
+        rc = sky_geofence_ingest_start(cfg->geofence, cfg->kafka, cfg->tile38_host,
+                                       cfg->tile38_port, cfg->init_schema, &in->relay, errstr,
+                                       errstr_size);
     rc = rc ? rc : start_kafka(in, cfg, errstr, errstr_size);
     if (code)
         *code = rc;
@@ -915,6 +932,7 @@ void sky_ingest_destroy(sky_ingest_t *in) {
         sky_producer_flush(in->dlq, 5000, ignored, sizeof ignored);
     }
     sky_producer_destroy(in->dlq);
+    sky_geofence_relay_stop(in->relay, 10000); /* after the last SET: relays up to it */
     sky_tile38_destroy(in->tile38);
     sky_pgsink_destroy(in->pg);
     sky_seqmap_destroy(in->seqmap);

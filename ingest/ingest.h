@@ -36,6 +36,7 @@ typedef struct sky_ingest_snapshot {
 } sky_ingest_snapshot_t;
 
 typedef struct sky_ingest sky_ingest_t;
+struct sky_geofence_config;
 
 typedef void(sky_ingest_progress_fn)(void *opaque, const sky_ingest_snapshot_t *s);
 
@@ -59,6 +60,9 @@ typedef struct sky_ingest_config {
     int ttl_s;                  /* Tile38 EX, default 120; 0 = no expiry */
     const char *dlq_topic;      /* NULL: "<topic>.dlq" */
     const char *metrics_addr;   /* "HOST:PORT" for the Prometheus endpoint, NULL: none */
+    /* Airspaces (lib/geofence.h; borrowed): registered with init_schema, and relayed
+     * to their events topic on the relay route (ingest/geofence_relay.h). NULL: none. */
+    const struct sky_geofence_config *geofence;
     /* When *stats_request becomes non-zero the loop writes stats_path and clears it. */
     const char *stats_path;
     volatile sig_atomic_t *stats_request;

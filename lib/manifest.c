@@ -27,6 +27,14 @@ struct sky_manifest {
     size_t nparts, capparts;
     sky_manifest_fault_t *faults;
     size_t nfaults, capfaults;
+    sky_manifest_event_t *events;
+    size_t nevents, capevents;
+    bool has_geofence;
+    sky_manifest_geofence_t geofence; /* arrays below, strings in the arena */
+    const char **geo_names;
+    size_t cap_geo_names;
+    sky_manifest_partition_t *geo_from;
+    size_t cap_geo_from;
     json_t *slo;
     json_t *members; /* sky_manifest_set_member's, an object; NULL = none */
     sky_hist_t *ack;
@@ -101,6 +109,9 @@ void sky_manifest_destroy(sky_manifest_t *m) {
     free(m->flights);
     free(m->parts);
     free(m->faults);
+    free(m->events);
+    free(m->geo_names);
+    free(m->geo_from);
     free(m->index);
     json_decref(m->slo);
     json_decref(m->members);
@@ -172,6 +183,83 @@ int sky_manifest_add_fault(sky_manifest_t *m, const sky_manifest_fault_t *f) {
         return SKY_ENOMEM;
     m->faults[m->nfaults++] = c;
     return 0;
+}
+
+const char *sky_manifest_event_kind_name(int kind) {
+    return kind == 0 ? "enter" : kind == 1 ? "exit" : NULL;
+}
+
+int sky_manifest_add_event(sky_manifest_t *m, const sky_manifest_event_t *e) {
+    bool ok = true;
+    if (sky_grow_array((void **)&m->events, &m->capevents, m->nevents + 1, sizeof *m->events))
+        return SKY_ENOMEM;
+    sky_manifest_event_t c = *e;
+    c.flight = copy_str(m, e->flight ? e->flight : "", &ok);
+    c.airspace = copy_str(m, e->airspace ? e->airspace : "", &ok);
+    if (!ok)
+        return SKY_ENOMEM;
+    m->events[m->nevents++] = c;
+    return 0;
+}
+
+size_t sky_manifest_event_count(const sky_manifest_t *m) {
+    return m->nevents;
+}
+
+const sky_manifest_event_t *sky_manifest_event(const sky_manifest_t *m, size_t i) {
+    return i < m->nevents ? &m->events[i] : NULL;
+}
+
+static bool geo_has_name(const sky_manifest_t *m, const char *name) {
+    for (size_t i = 0; i < m->geofence.nairspaces; i++)
+        if (strcmp(m->geo_names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Adds names not there yet and lowers (or adds) start offsets. */
+static int geo_merge(sky_manifest_t *m, const sky_manifest_geofence_t *g) {
+    bool ok = true;
+    if (!m->geofence.events_topic && g->events_topic)
+        m->geofence.events_topic = copy_str(m, g->events_topic, &ok);
+    if (!m->geofence.collection && g->collection)
+        m->geofence.collection = copy_str(m, g->collection, &ok);
+    for (size_t i = 0; ok && i < g->nairspaces; i++) {
+        if (geo_has_name(m, g->airspaces[i]))
+            continue;
+        if (sky_grow_array((void **)&m->geo_names, &m->cap_geo_names, m->geofence.nairspaces + 1,
+                           sizeof *m->geo_names))
+            return SKY_ENOMEM;
+        m->geo_names[m->geofence.nairspaces++] = copy_str(m, g->airspaces[i], &ok);
+    }
+    for (size_t i = 0; ok && i < g->nfrom; i++) {
+        size_t j;
+        for (j = 0; j < m->geofence.nfrom; j++)
+            if (m->geo_from[j].partition == g->from[i].partition)
+                break;
+        if (j < m->geofence.nfrom) {
+            if (g->from[i].first_offset < m->geo_from[j].first_offset)
+                m->geo_from[j].first_offset = g->from[i].first_offset;
+            continue;
+        }
+        if (sky_grow_array((void **)&m->geo_from, &m->cap_geo_from, m->geofence.nfrom + 1,
+                           sizeof *m->geo_from))
+            return SKY_ENOMEM;
+        m->geo_from[m->geofence.nfrom++] = g->from[i];
+    }
+    m->geofence.airspaces = m->geo_names;
+    m->geofence.from = m->geo_from;
+    m->has_geofence = true;
+    return ok ? 0 : SKY_ENOMEM;
+}
+
+int sky_manifest_set_geofence(sky_manifest_t *m, const sky_manifest_geofence_t *g) {
+    memset(&m->geofence, 0, sizeof m->geofence);
+    return geo_merge(m, g);
+}
+
+const sky_manifest_geofence_t *sky_manifest_geofence(const sky_manifest_t *m) {
+    return m->has_geofence ? &m->geofence : NULL;
 }
 
 size_t sky_manifest_flight_count(const sky_manifest_t *m) {
@@ -274,6 +362,10 @@ int sky_manifest_merge(sky_manifest_t *dst, const sky_manifest_t *src, char *err
         ok = sky_manifest_add_partition(dst, &src->parts[i]) == 0;
     for (size_t i = 0; ok && i < src->nfaults; i++)
         ok = sky_manifest_add_fault(dst, &src->faults[i]) == 0;
+    for (size_t i = 0; ok && i < src->nevents; i++)
+        ok = sky_manifest_add_event(dst, &src->events[i]) == 0;
+    if (ok && src->has_geofence)
+        ok = geo_merge(dst, &src->geofence) == 0;
     const char *start = earlier(dst->info.started_at, src->info.started_at);
     const char *end = later(dst->info.ended_at, src->info.ended_at);
     dst->info.started_at = start == src->info.started_at ? copy_str(dst, start, &ok) : start;
@@ -301,6 +393,13 @@ int sky_manifest_merge(sky_manifest_t *dst, const sky_manifest_t *src, char *err
     if (!ok)
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory merging manifests");
     return 0;
+}
+
+int sky_manifest_merge_events(sky_manifest_t *dst, const sky_manifest_t *src) {
+    for (size_t i = 0; i < src->nevents; i++)
+        if (sky_manifest_add_event(dst, &src->events[i]))
+            return SKY_ENOMEM;
+    return src->has_geofence ? geo_merge(dst, &src->geofence) : 0;
 }
 
 /* ---- JSON writing ---- */
@@ -408,6 +507,50 @@ static void add_fault_json(sky_buf_t *b, const sky_manifest_fault_t *f) {
     sky_buf_add_char(b, '}');
 }
 
+static void add_event_json(sky_buf_t *b, const sky_manifest_event_t *e) {
+    sky_buf_add_char(b, '{');
+    add_str_member(b, "flight", e->flight, false);
+    add_str_member(b, "airspace", e->airspace, true);
+    add_str_member(b, "kind", sky_manifest_event_kind_name(e->kind), true);
+    add_i64_member(b, "seq", e->seq);
+    add_i64_member(b, "intended_ns", e->intended_ns);
+    add_double_member(b, "lat", e->lat);
+    add_double_member(b, "lon", e->lon);
+    add_i64_member(b, "alt", e->alt_ft);
+    sky_buf_add_char(b, '}');
+}
+
+/* "geofence": {...}, "events": [...] -- written (like faults) before the totals; the
+ * faults array is open when this is called and is closed by the caller's "]". */
+static void add_geofence_json(sky_buf_t *b, const sky_manifest_t *m) {
+    if (!m->has_geofence)
+        return;
+    const sky_manifest_geofence_t *g = &m->geofence;
+    sky_buf_add_str(b, "],\n\"geofence\":{");
+    add_str_member(b, "events_topic", g->events_topic, false);
+    add_str_member(b, "collection", g->collection, true);
+    sky_buf_add_str(b, ",\"airspaces\":[");
+    for (size_t i = 0; i < g->nairspaces; i++) {
+        if (i)
+            sky_buf_add_char(b, ',');
+        sky_buf_add_json_str(b, g->airspaces[i], strlen(g->airspaces[i]));
+    }
+    sky_buf_add_str(b, "],\"from_offsets\":[");
+    for (size_t i = 0; i < g->nfrom; i++) {
+        sky_buf_add_str(b, i ? ",{" : "{");
+        add_u64_member(b, "partition", (uint64_t)g->from[i].partition, false);
+        add_i64_member(b, "offset", g->from[i].first_offset);
+        sky_buf_add_char(b, '}');
+    }
+    sky_buf_add_str(b, "]");
+    add_i64_member(b, "expected_events", (int64_t)m->nevents);
+    sky_buf_add_str(b, "},\n\"events\":[");
+    for (size_t i = 0; i < m->nevents; i++) {
+        sky_buf_add_str(b, i ? ",\n" : "\n");
+        add_event_json(b, &m->events[i]);
+    }
+}
+
 static int add_tail_json(sky_buf_t *b, const sky_manifest_t *m) {
     sky_buf_add_str(b, "],\n\"partitions\":[");
     for (size_t i = 0; i < m->nparts; i++) {
@@ -424,6 +567,7 @@ static int add_tail_json(sky_buf_t *b, const sky_manifest_t *m) {
         sky_buf_add_str(b, i ? ",\n" : "\n");
         add_fault_json(b, &m->faults[i]);
     }
+    add_geofence_json(b, m);
     const sky_manifest_totals_t *t = &m->totals;
     sky_buf_add_str(b, "],\n\"totals\":{");
     add_u64_member(b, "flights", t->flights, false);
@@ -615,6 +759,62 @@ static int load_fault(load_ctx_t *c, json_t *o, size_t i) {
     return sky_manifest_add_fault(c->m, &f);
 }
 
+static int load_event(load_ctx_t *c, json_t *o, size_t i) {
+    sky_manifest_event_t e;
+    memset(&e, 0, sizeof e);
+    const char *kind = opt_str(o, "kind");
+    e.kind = kind && strcmp(kind, "enter") == 0 ? 0 : kind && strcmp(kind, "exit") == 0 ? 1 : -1;
+    if (!json_is_object(o) || e.kind < 0 || !(e.flight = opt_str(o, "flight")) ||
+        !(e.airspace = opt_str(o, "airspace")) || !json_is_integer(json_object_get(o, "seq")))
+        return sky_err(c->errstr, c->errstr_size, SKY_EINVAL,
+                       "%s: events[%zu]: expected {\"flight\": ..., \"airspace\": ..., \"kind\": "
+                       "enter|exit, \"seq\": ...}",
+                       c->path, i);
+    e.seq = opt_int(o, "seq", 0);
+    e.intended_ns = opt_int(o, "intended_ns", 0);
+    e.lat = opt_real(o, "lat");
+    e.lon = opt_real(o, "lon");
+    e.alt_ft = (int32_t)opt_int(o, "alt", 0);
+    return sky_manifest_add_event(c->m, &e);
+}
+
+static int load_geofence(load_ctx_t *c, json_t *root) {
+    json_t *g = json_object_get(root, "geofence");
+    if (!g)
+        return 0;
+    json_t *names = json_object_get(g, "airspaces"), *from = json_object_get(g, "from_offsets");
+    if (!json_is_object(g) || (names && !json_is_array(names)) || (from && !json_is_array(from)))
+        return sky_err(c->errstr, c->errstr_size, SKY_EINVAL,
+                       "%s: geofence: expected {\"events_topic\", \"airspaces\": [...], "
+                       "\"from_offsets\": [...]}", c->path);
+    size_t nn = json_array_size(names), nf = json_array_size(from);
+    const char **n = calloc(nn ? nn : 1, sizeof *n);
+    sky_manifest_partition_t *f = calloc(nf ? nf : 1, sizeof *f);
+    int rc = n && f ? 0 : SKY_ENOMEM;
+    for (size_t i = 0; !rc && i < nn; i++)
+        if (!(n[i] = json_string_value(json_array_get(names, i))))
+            rc = sky_err(c->errstr, c->errstr_size, SKY_EINVAL,
+                         "%s: geofence.airspaces[%zu]: expected a name", c->path, i);
+    for (size_t i = 0; !rc && i < nf; i++) {
+        json_t *o = json_array_get(from, i);
+        f[i].partition = (int32_t)opt_int(o, "partition", -1);
+        f[i].first_offset = opt_int(o, "offset", -1);
+        if (f[i].partition < 0 || f[i].first_offset < 0)
+            rc = sky_err(c->errstr, c->errstr_size, SKY_EINVAL,
+                         "%s: geofence.from_offsets[%zu]: expected {\"partition\", \"offset\"}",
+                         c->path, i);
+    }
+    sky_manifest_geofence_t info = {opt_str(g, "events_topic"), opt_str(g, "collection"), n, nn,
+                                    f, nf};
+    if (!rc && sky_manifest_set_geofence(c->m, &info))
+        rc = SKY_ENOMEM;
+    if (rc == SKY_ENOMEM)
+        sky_err(c->errstr, c->errstr_size, rc, "%s: out of memory", c->path);
+    free(n);
+    free(f);
+    return rc;
+}
+
 static int load_partition(load_ctx_t *c, json_t *o, size_t i) {
     sky_manifest_partition_t p;
     if (!json_is_object(o) || !json_is_integer(json_object_get(o, "partition")))
@@ -709,7 +909,8 @@ int sky_manifest_load(const char *path, sky_manifest_t **out, char *errstr, size
                      SKY_MANIFEST_VERSION);
     else if (!(rc = load_header(&c, root)) && !(rc = load_array(&c, root, "flights", load_flight)) &&
              !(rc = load_array(&c, root, "partitions", load_partition)) &&
-             !(rc = load_array(&c, root, "faults", load_fault)))
+             !(rc = load_array(&c, root, "faults", load_fault)) &&
+             !(rc = load_geofence(&c, root)) && !(rc = load_array(&c, root, "events", load_event)))
         rc = load_ack_hist(&c, root);
     json_decref(root);
     if (rc) {

@@ -62,6 +62,33 @@ typedef struct sky_manifest_totals {
     uint64_t flights, produced, delivered, failed, expected_unique;
 } sky_manifest_totals_t;
 
+/* An enter/exit event the run expects from Tile38's geofences (docs/manifest.md). */
+typedef struct sky_manifest_event {
+    const char *flight;   /* owned by the manifest */
+    const char *airspace; /* owned by the manifest; the hook/channel name */
+    int kind;             /* 0 enter, 1 exit (simulator/airspace.h sky_fence_kind_t) */
+    int64_t seq;          /* the position whose SET makes Tile38 send it */
+    int64_t intended_ns;  /* that position's skyload-intended */
+    double lat, lon;      /* as Tile38 holds them (7 decimals) */
+    int32_t alt_ft;
+} sky_manifest_event_t;
+
+/* Where the events go and from which offsets this run's start ("geofence" in the
+ * JSON). Strings and arrays are copied by sky_manifest_set_geofence. */
+typedef struct sky_manifest_geofence {
+    const char *events_topic; /* NULL: "<topic>.events" */
+    const char *collection;   /* NULL: "flights" */
+    const char *const *airspaces; /* names of the registered airspaces */
+    size_t nairspaces;
+    /* the events topic's high watermarks when the run started (first_offset holds the
+     * offset; the rest unused); none = read it from the start */
+    const sky_manifest_partition_t *from;
+    size_t nfrom;
+} sky_manifest_geofence_t;
+
+/* "enter", "exit"; NULL for another kind. */
+const char *sky_manifest_event_kind_name(int kind);
+
 /* Header fields. Strings are owned by the manifest (copied by sky_manifest_set_info). */
 typedef struct sky_manifest_info {
     const char *run_id;
@@ -104,6 +131,14 @@ const sky_manifest_flight_t *sky_manifest_flight(const sky_manifest_t *m, size_t
 const sky_manifest_flight_t *sky_manifest_find_flight(sky_manifest_t *m, const char *id);
 size_t sky_manifest_partition_count(const sky_manifest_t *m);
 const sky_manifest_partition_t *sky_manifest_partition(const sky_manifest_t *m, size_t i);
+/* Appends a copy (strings included); 0 or SKY_ENOMEM. */
+int sky_manifest_add_event(sky_manifest_t *m, const sky_manifest_event_t *e);
+size_t sky_manifest_event_count(const sky_manifest_t *m);
+const sky_manifest_event_t *sky_manifest_event(const sky_manifest_t *m, size_t i);
+/* Sets the geofence section (copied); 0 or SKY_ENOMEM. The getter returns NULL for a
+ * manifest without one (a run without airspaces). */
+int sky_manifest_set_geofence(sky_manifest_t *m, const sky_manifest_geofence_t *g);
+const sky_manifest_geofence_t *sky_manifest_geofence(const sky_manifest_t *m);
 size_t sky_manifest_fault_count(const sky_manifest_t *m);
 const sky_manifest_fault_t *sky_manifest_fault(const sky_manifest_t *m, size_t i);
 
@@ -124,11 +159,16 @@ const sky_hist_t *sky_manifest_ack_hist(const sky_manifest_t *m);
  * or SKY_EIO / SKY_EINVAL with "path:line:col: reason" / "path: flights[3]: reason". */
 int sky_manifest_load(const char *path, sky_manifest_t **out, char *errstr, size_t errstr_size);
 
-/* Merges shard src into dst: concatenates flights, partitions and faults, adds
- * totals, merges the ack histograms; keeps dst's header except that
+/* Merges shard src into dst: concatenates flights, partitions, faults and events,
+ * adds totals, merges the ack histograms and the geofence sections (airspaces
+ * united, the lowest start offset per partition); keeps dst's header except that
  * started_at/ended_at widen and shard count becomes the sum. src is unchanged. */
 int sky_manifest_merge(sky_manifest_t *dst, const sky_manifest_t *src, char *errstr,
                        size_t errstr_size);
+
+/* Merges only src's events and geofence section into dst (verify keeps these beside
+ * its own compact view of flights). 0 or SKY_ENOMEM. */
+int sky_manifest_merge_events(sky_manifest_t *dst, const sky_manifest_t *src);
 
 /* Writes m as docs/manifest.md's JSON to path (via path.tmp + rename, so a
  * reader never sees half a file). Returns 0 or SKY_EIO / SKY_ENOMEM. */

@@ -1,8 +1,10 @@
 /* The replay loop: merge readers by time, filter, transform, pace, publish. */
 #include "replay.h"
 
+#include "airspace.h"
 #include "cpus.h"
 #include "error.h"
+#include "geofence.h"
 #include "flight_index.h"
 #include "log.h"
 #include "readahead.h"
@@ -49,7 +51,16 @@ struct sky_replay {
     int64_t emit_loop;
     char *emit_errstr;
     size_t emit_errsz;
+    /* geofences (NULL without airspaces); events go into `faults` beside the malformed */
+    sky_fenceset_t *fences;
+    sky_fence_tracker_t *fence_state;
+    const char *fence_flight;
+    int64_t fence_seq, fence_intended;
+    const sky_flight_t *fence_pos;
+    bool fence_oom;
 };
+
+static int fence_setup(sky_replay_t *r, sky_sink_t *sink, char *errstr, size_t errsz);
 
 void sky_replay_opts_init(sky_replay_opts_t *o) {
     memset(o, 0, sizeof *o);
@@ -99,6 +110,10 @@ sky_replay_t *sky_replay_new(const sky_replay_opts_t *o, sky_sink_t *sink, char 
                 (long long)o->resample_ms, (long long)o->resample_gap_ms);
         return NULL;
     }
+    if (o->nairspaces && !o->original_headers && fence_setup(r, sink, errstr, errsz)) {
+        sky_replay_destroy(r);
+        return NULL;
+    }
     if (sky_sink_producer(sink))
         sky_producer_set_delivery_cb(sky_sink_producer(sink), on_delivery, r);
     return r;
@@ -114,6 +129,8 @@ void sky_replay_destroy(sky_replay_t *r) {
         sky_producer_set_delivery_cb(sky_sink_producer(r->sink), NULL, NULL);
     free(r->src);
     sky_resampler_destroy(r->resampler);
+    sky_fence_tracker_destroy(r->fence_state);
+    sky_fenceset_destroy(r->fences);
     sky_manifest_destroy(r->faults);
     sky_flight_index_destroy(r->flights);
     free(r);
@@ -131,6 +148,51 @@ void sky_replay_set_stop_flag(sky_replay_t *r, volatile sig_atomic_t *flag) {
 
 const sky_replay_stats_t *sky_replay_stats(const sky_replay_t *r) {
     return &r->st;
+}
+
+/* ---- geofences: the enter/exit events Tile38 will send (simulator/airspace.h) ---- */
+
+static int fence_setup(sky_replay_t *r, sky_sink_t *sink, char *errstr, size_t errsz) {
+    r->decode = true; /* positions are needed */
+    if (!(r->fences = sky_fenceset_new(r->o.airspaces, r->o.nairspaces, errstr, errsz)))
+        return SKY_EUSAGE;
+    if (!(r->fence_state = sky_fence_tracker_new(r->fences, 1024)))
+        return sky_err(errstr, errsz, SKY_ENOMEM, "out of memory");
+    sky_producer_t *p = sky_sink_producer(sink);
+    return sky_geofence_manifest_section(r->faults, p ? sky_producer_handle(p) : NULL,
+                                         r->o.events_topic ? r->o.events_topic : "flights.events",
+                                         r->o.airspaces, r->o.nairspaces, errstr, errsz);
+}
+
+static void on_fence_event(void *opaque, size_t fence, sky_fence_kind_t kind) {
+    sky_replay_t *r = opaque;
+    sky_manifest_event_t e = {r->fence_flight,
+                              sky_fenceset_airspace(r->fences, fence)->name,
+                              (int)kind,
+                              r->fence_seq,
+                              r->fence_intended,
+                              sky_tile38_coord(r->fence_pos->latitude),
+                              sky_tile38_coord(r->fence_pos->longitude),
+                              r->fence_pos->altitude};
+    r->fence_oom |= sky_manifest_add_event(r->faults, &e) != 0;
+}
+
+/* Every valid record replay publishes has the flight's next seq, so ingest applies
+ * each one in turn: each is a step of the flight in Tile38. */
+static int fence_step(sky_replay_t *r, const sky_sink_msg_t *m) {
+    uint64_t *state = sky_fence_tracker_flight(r->fence_state, m->key, m->key_len);
+    char id[SKY_FLIGHT_ID_MAX];
+    if (!state || m->key_len >= sizeof id)
+        return SKY_ENOMEM;
+    memcpy(id, m->key, m->key_len);
+    id[m->key_len] = '\0';
+    r->fence_flight = id;
+    r->fence_seq = m->seq;
+    r->fence_intended = m->intended_ns;
+    r->fence_pos = m->flight;
+    sky_fenceset_step(r->fences, state, m->flight->latitude, m->flight->longitude,
+                      m->flight->altitude, on_fence_event, r);
+    return r->fence_oom ? SKY_ENOMEM : 0;
 }
 
 /* A rejected row: logged (the first errors_shown), counted, fatal under --strict. */
@@ -395,6 +457,8 @@ static int publish(sky_replay_t *r, sky_rrec_t *rec, int64_t loop, char *errstr,
     if (valid) {
         note_final(e, &rec->flight, m.seq, final_ts, m.intended_ns);
         r->expected_unique++;
+        if (r->fences && m.flight && fence_step(r, &m))
+            return sky_err(errstr, errsz, SKY_ENOMEM, "out of memory (geofence events)");
     } else if (note_fault(r, e, m.seq, why)) {
         return sky_err(errstr, errsz, SKY_ENOMEM, "out of memory");
     }
@@ -551,7 +615,7 @@ static int manifest_tail(sky_replay_t *r, sky_manifest_t *m) {
     for (size_t i = 0; i < sky_manifest_fault_count(r->faults); i++)
         if (sky_manifest_add_fault(m, sky_manifest_fault(r->faults, i)))
             return SKY_ENOMEM;
-    return 0;
+    return sky_manifest_merge_events(m, r->faults); /* geofence events and section */
 }
 
 static void entry_to_flight(const sky_replay_t *r, const sky_flight_entry_t *e,

@@ -37,6 +37,12 @@ typedef struct sky_replay_opts {
     int64_t resample_ms;    /* > 0: positions interpolated per flight to this cadence */
     int64_t resample_gap_ms; /* gaps longer than this are not interpolated across */
     size_t resample_flights; /* flights tracked at once by the resampler */
+    /* Geofences: resolved airspaces (borrowed) whose enter/exit events the manifest
+     * lists, computed from the positions published; events_topic is required with them.
+     * Not with original_headers (the recorded seqs decide what Tile38 keeps). */
+    const struct sky_airspace *airspaces;
+    size_t nairspaces;
+    const char *events_topic;
 } sky_replay_opts_t;
 
 typedef struct sky_replay_stats {

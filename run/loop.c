@@ -1,7 +1,9 @@
 /* ingest thread + simulate + drain + verify, and the report directory. */
 #include "loop.h"
 
+#include "airspace.h"
 #include "error.h"
+#include "geofence.h"
 #include "kafka_admin.h"
 #include "schema.h"
 #include "tile38.h"
@@ -84,8 +86,41 @@ static int report_path(char *out, size_t outsz, const char *dir, const char *nam
     return 0;
 }
 
+/* The scenario's airspaces, resolved, as ingest registers them (docs/geofence.md). */
+typedef struct loop_geo {
+    sky_airspace_t *a;
+    size_t n;
+    char events_topic[512];
+    sky_geofence_config_t gc;
+} loop_geo_t;
+
+static int geo_prepare(const sky_loop_config_t *cfg, const char *topic, loop_geo_t *g,
+                       char *errstr, size_t errstr_size) {
+    const sky_scenario_t *sc = cfg->scenario;
+    if (cfg->events_topic)
+        snprintf(g->events_topic, sizeof g->events_topic, "%s", cfg->events_topic);
+    else
+        sky_geofence_events_topic(topic, g->events_topic, sizeof g->events_topic);
+    if (!sc->nairspaces || !sky_loop_tile38_enabled(cfg))
+        return 0;
+    if (!(g->a = calloc(sc->nairspaces, sizeof *g->a)))
+        return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");
+    for (; g->n < sc->nairspaces; g->n++)
+        if (sky_airspace_copy(&g->a[g->n], &sc->airspaces[g->n]))
+            return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");
+    if (sky_airspaces_resolve_dir(g->a, g->n, sc->data_dir, errstr, errstr_size))
+        return SKY_EUSAGE;
+    g->gc = (sky_geofence_config_t){.airspaces = g->a,
+                                    .nairspaces = g->n,
+                                    .route = (sky_geofence_route_t)cfg->geofence_route,
+                                    .events_topic = g->events_topic,
+                                    .events_partitions = sc->partitions,
+                                    .brokers = cfg->kafka ? cfg->kafka->brokers : NULL};
+    return 0;
+}
+
 static int start_ingest(const sky_loop_config_t *cfg, const char *topic, ingest_thread_t *t,
-                        char *errstr, size_t errstr_size) {
+                        const loop_geo_t *geo, char *errstr, size_t errstr_size) {
     sky_ingest_config_t ic;
     char host[256];
     int port = 9851, code = SKY_EUNAVAIL;
@@ -105,6 +140,7 @@ static int start_ingest(const sky_loop_config_t *cfg, const char *topic, ingest_
     ic.schema = loop_schema(cfg);
     ic.init_schema = true;
     ic.ttl_s = (int)cfg->scenario->ttl_s;
+    ic.geofence = geo->n ? &geo->gc : NULL; /* registered by ingest's init, relayed by it */
     t->ingest = sky_ingest_new(&ic, &code, errstr, errstr_size);
     if (!t->ingest)
         return code ? code : SKY_EUNAVAIL;
@@ -176,8 +212,8 @@ static void sim_progress(void *opaque, const sky_sim_progress_t *p) {
 }
 
 static int simulate(const sky_loop_config_t *cfg, const char *topic, const char *manifest_path,
-                    volatile sig_atomic_t *stop, sky_loop_result_t *res, char *errstr,
-                    size_t errstr_size) {
+                    const loop_geo_t *geo, volatile sig_atomic_t *stop, sky_loop_result_t *res,
+                    char *errstr, size_t errstr_size) {
     sky_sim_config_t sc;
     memset(&sc, 0, sizeof sc);
     sc.scenario = cfg->scenario;
@@ -187,6 +223,7 @@ static int simulate(const sky_loop_config_t *cfg, const char *topic, const char 
     sc.create_topic = true;
     sc.manifest_path = manifest_path;
     sc.shard_count = 1;
+    sc.events_topic = geo->events_topic;
     if (cfg->external_ingest) /* its pipeline keeps earlier runs' flights: new ids */
         sc.flight_index_base = (uint64_t)(sky_now_ns() / 1000000000) << 24;
     sc.progress = sim_progress;
@@ -224,8 +261,8 @@ static int write_reports(const sky_loop_config_t *cfg, sky_verify_report_t *r, c
 }
 
 static int verify(const sky_loop_config_t *cfg, const char *topic, const char *manifest_path,
-                  const char *stats_path, volatile sig_atomic_t *stop, sky_loop_result_t *res,
-                  char *errstr, size_t errstr_size) {
+                  const char *stats_path, const loop_geo_t *geo, volatile sig_atomic_t *stop,
+                  sky_loop_result_t *res, char *errstr, size_t errstr_size) {
     sky_verify_config_t vc;
     memset(&vc, 0, sizeof vc);
     vc.manifest_paths = &manifest_path;
@@ -235,8 +272,9 @@ static int verify(const sky_loop_config_t *cfg, const char *topic, const char *m
     vc.pg_conninfo = cfg->pg_conninfo;
     vc.schema = cfg->external_ingest ? cfg->schema : loop_schema(cfg);
     vc.tile38 = cfg->tile38;
+    vc.events_topic = geo->events_topic;
     if (!sky_loop_tile38_enabled(cfg))
-        vc.checks = SKY_VERIFY_ALL & ~SKY_VERIFY_TILE38;
+        vc.checks = SKY_VERIFY_ALL & ~(SKY_VERIFY_TILE38 | SKY_VERIFY_GEOFENCE);
     vc.ingest_stats_path = cfg->external_ingest ? NULL : stats_path;
     vc.stop = stop;
     int rc = sky_verify_run(&vc, &res->report, errstr, errstr_size);
@@ -298,8 +336,10 @@ int sky_loop_run(const sky_loop_config_t *cfg, volatile sig_atomic_t *stop, sky_
                  char *errstr, size_t errstr_size) {
     char manifest[1024], stats[1024];
     ingest_thread_t t;
+    loop_geo_t geo;
     memset(res, 0, sizeof *res);
     memset(&t, 0, sizeof t);
+    memset(&geo, 0, sizeof geo);
     const char *topic = cfg->topic       ? cfg->topic
                         : cfg->scenario->topic ? cfg->scenario->topic
                                                : "flights";
@@ -313,6 +353,8 @@ int sky_loop_run(const sky_loop_config_t *cfg, volatile sig_atomic_t *stop, sky_
         return SKY_EUSAGE;
     int rc = sky_kafka_ensure_topic(cfg->kafka, topic, cfg->scenario->partitions, NULL, errstr,
                                     errstr_size);
+    if (!rc)
+        rc = geo_prepare(cfg, topic, &geo, errstr, errstr_size);
     if (!rc && !cfg->external_ingest) {
         say(cfg, "reset: schema %s%s", loop_schema(cfg),
             sky_loop_tile38_enabled(cfg) ? " and the Tile38 collection" : "");
@@ -322,16 +364,17 @@ int sky_loop_run(const sky_loop_config_t *cfg, volatile sig_atomic_t *stop, sky_
     }
     if (!rc && !cfg->external_ingest) {
         say(cfg, "ingest: starting");
-        rc = start_ingest(cfg, topic, &t, errstr, errstr_size);
+        rc = start_ingest(cfg, topic, &t, &geo, errstr, errstr_size);
     }
     if (!rc)
-        rc = simulate(cfg, topic, manifest, stop, res, errstr, errstr_size);
+        rc = simulate(cfg, topic, manifest, &geo, stop, res, errstr, errstr_size);
     if (!rc)
         drain(cfg, topic, &t, stop, res);
     int src = stop_ingest(&t, res, stats, errstr, errstr_size);
     if (!rc)
         rc = src;
     if (!rc)
-        rc = verify(cfg, topic, manifest, stats, stop, res, errstr, errstr_size);
+        rc = verify(cfg, topic, manifest, stats, &geo, stop, res, errstr, errstr_size);
+    sky_airspaces_free(geo.a, geo.n);
     return rc;
 }

@@ -30,6 +30,9 @@ typedef struct sky_loop_config {
     bool external_ingest;           /* someone else ingests: only watch that group's lag */
     const char *report_dir;         /* required: created if missing */
     int64_t drain_timeout_ms;       /* bound on waiting for lag 0 (default 120 s) */
+    /* geofences, when the scenario has airspaces (docs/geofence.md) */
+    int geofence_route;             /* sky_geofence_route_t; 0 = the default (relay) */
+    const char *events_topic;       /* NULL: "<topic>.events" */
     sky_loop_status_fn *status;     /* may be NULL */
     void *status_opaque;
 } sky_loop_config_t;

@@ -99,11 +99,7 @@ void sky_scenario_destroy(sky_scenario_t *s) {
     json_decref(s->slo);
     free(s->topic);
     free(s->timestamp_format);
-    for (size_t i = 0; i < s->nairspaces; i++) {
-        free(s->airspaces[i].name);
-        free(s->airspaces[i].points);
-    }
-    free(s->airspaces);
+    sky_airspaces_free(s->airspaces, s->nairspaces);
     free(s);
 }
 
@@ -515,7 +511,119 @@ static int k_faults(yctx_t *c, struct fy_node *k, struct fy_node *v) {
     return 0;
 }
 
-/* airspaces: */
+/* airspaces: (the geometry itself is simulator/airspace.c's; here only the input) */
+
+void sky_airspace_free(sky_airspace_t *a) {
+    if (!a)
+        return;
+    free(a->name);
+    free(a->points);
+    free(a->ring_end);
+    memset(a, 0, sizeof *a);
+}
+
+void sky_airspaces_free(sky_airspace_t *arr, size_t n) {
+    for (size_t i = 0; arr && i < n; i++)
+        sky_airspace_free(&arr[i]);
+    free(arr);
+}
+
+int sky_airspace_copy(sky_airspace_t *dst, const sky_airspace_t *src) {
+    *dst = *src;
+    dst->name = NULL;
+    dst->points = NULL;
+    dst->ring_end = NULL;
+    if ((src->name && !(dst->name = strdup(src->name))) ||
+        (src->npoints && !(dst->points = malloc(src->npoints * 2 * sizeof *dst->points))) ||
+        (src->ring_end && !(dst->ring_end = malloc(src->nrings * sizeof *dst->ring_end)))) {
+        sky_airspace_free(dst);
+        return SKY_ENOMEM;
+    }
+    if (src->npoints)
+        memcpy(dst->points, src->points, src->npoints * 2 * sizeof *dst->points);
+    if (src->ring_end)
+        memcpy(dst->ring_end, src->ring_end, src->nrings * sizeof *dst->ring_end);
+    return 0;
+}
+
+size_t sky_airspace_rings(const sky_airspace_t *a) {
+    if (a->kind != SKY_AIRSPACE_POLYGON)
+        return 0;
+    return a->ring_end ? a->nrings : 1;
+}
+
+void sky_airspace_ring(const sky_airspace_t *a, size_t r, size_t *first, size_t *end) {
+    if (!a->ring_end) {
+        *first = 0;
+        *end = a->npoints;
+        return;
+    }
+    *first = r ? a->ring_end[r - 1] : 0;
+    *end = a->ring_end[r];
+}
+
+/* A new zeroed airspace at the end of *arr; NULL when out of memory. */
+static sky_airspace_t *append_airspace(sky_airspace_t **arr, size_t *n) {
+    sky_airspace_t *a = realloc(*arr, (*n + 1) * sizeof **arr);
+    if (!a)
+        return NULL;
+    *arr = a;
+    memset(&a[*n], 0, sizeof *a);
+    a[*n].kind = (sky_airspace_kind_t)-1;
+    return &a[(*n)++];
+}
+
+/* Hook and channel names, the events' "hook", the map's labels: kept to one token. */
+static const char *check_airspace_name(const char *name) {
+    size_t len = strlen(name);
+    if (len == 0 || len > 64)
+        return "must be 1 to 64 characters";
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-' || *p == '.' || *p == ':'))
+            return "may only hold letters, digits, '_', '-', '.' and ':'";
+    return NULL;
+}
+
+/* What every airspace must satisfy, wherever it came from; NULL when fine. */
+static const char *check_airspace(const sky_airspace_t *a, char *why, size_t whysz) {
+    const char *e;
+    if ((int)a->kind < 0)
+        return "needs one of polygon, circle or airport";
+    if (!a->name)
+        return "needs a name";
+    if ((e = check_airspace_name(a->name))) {
+        snprintf(why, whysz, "name \"%s\" %s", a->name, e);
+        return why;
+    }
+    if (a->kind != SKY_AIRSPACE_POLYGON && !(a->radius_nm > 0)) {
+        snprintf(why, whysz, "\"%s\" needs radius_nm", a->name);
+        return why;
+    }
+    if (a->has_floor && a->has_ceiling && a->floor_ft > a->ceiling_ft) {
+        snprintf(why, whysz, "\"%s\": floor_ft %g is above ceiling_ft %g", a->name, a->floor_ft,
+                 a->ceiling_ft);
+        return why;
+    }
+    for (size_t r = 0; r < sky_airspace_rings(a); r++) {
+        size_t first, end, distinct = 0;
+        sky_airspace_ring(a, r, &first, &end);
+        for (size_t i = first; i < end; i++) {
+            bool seen = false;
+            for (size_t j = first; j < i && !seen; j++)
+                seen = a->points[2 * i] == a->points[2 * j] &&
+                       a->points[2 * i + 1] == a->points[2 * j + 1];
+            distinct += !seen;
+        }
+        if (distinct < 3) {
+            snprintf(why, whysz, "\"%s\": %s %zu needs at least 3 distinct points", a->name,
+                     r ? "hole" : "polygon", r);
+            return why;
+        }
+    }
+    return NULL;
+}
+
 static sky_airspace_t *cur_airspace(yctx_t *c) {
     return &c->s->airspaces[c->s->nairspaces - 1];
 }
@@ -530,6 +638,14 @@ static int k_as_lat(yctx_t *c, struct fy_node *k, struct fy_node *v) {
 }
 static int k_as_lon(yctx_t *c, struct fy_node *k, struct fy_node *v) {
     return get_double(c, k, v, -180, 180, &cur_airspace(c)->lon);
+}
+static int k_as_floor(yctx_t *c, struct fy_node *k, struct fy_node *v) {
+    cur_airspace(c)->has_floor = true;
+    return get_double(c, k, v, -2000, 100000, &cur_airspace(c)->floor_ft);
+}
+static int k_as_ceiling(yctx_t *c, struct fy_node *k, struct fy_node *v) {
+    cur_airspace(c)->has_ceiling = true;
+    return get_double(c, k, v, -2000, 100000, &cur_airspace(c)->ceiling_ft);
 }
 static int k_as_airport(yctx_t *c, struct fy_node *k, struct fy_node *v) {
     const char *s;
@@ -570,38 +686,314 @@ static int k_as_polygon(yctx_t *c, struct fy_node *k, struct fy_node *v) {
     }
     return 0;
 }
-static int add_airspace(yctx_t *c, struct fy_node *k, struct fy_node *item) {
-    static const key_handler_t t[] = {{"name", k_as_name},       {"polygon", k_as_polygon},
-                                      {"circle", k_as_circle},   {"airport", k_as_airport},
-                                      {"radius_nm", k_as_radius}};
-    sky_airspace_t *a =
-        realloc(c->s->airspaces, (c->s->nairspaces + 1) * sizeof *c->s->airspaces);
-    if (!a)
-        return sky_err(c->errstr, c->errstr_size, SKY_ENOMEM, "out of memory");
-    c->s->airspaces = a;
-    memset(&a[c->s->nairspaces], 0, sizeof *a);
-    a[c->s->nairspaces].kind = (sky_airspace_kind_t)-1;
-    c->s->nairspaces++;
-    if (WALK(c, k, item, t, "airspace"))
-        return SKY_EINVAL;
-    sky_airspace_t *cur = cur_airspace(c);
-    if ((int)cur->kind < 0)
-        return node_err(c, item, "airspace: needs one of polygon, circle or airport");
-    if (!cur->name)
-        return node_err(c, item, "airspace: needs a name");
-    if (cur->kind != SKY_AIRSPACE_POLYGON && cur->radius_nm <= 0)
-        return node_err(c, item, "airspace \"%s\": needs radius_nm", cur->name);
+
+/* `file:` paths are relative to the scenario file's folder, then to the built-in
+ * scenarios/ (so a copy of a shipped scenario elsewhere still finds its airspaces). */
+static void resolve_path(const char *base_file, const char *path, char *out, size_t outsz) {
+    const char *slash = strrchr(base_file, '/');
+    struct stat st;
+    if (path[0] == '/' || !slash)
+        snprintf(out, outsz, "%s", path);
+    else
+        snprintf(out, outsz, "%.*s/%s", (int)(slash - base_file), base_file, path);
+    if (path[0] != '/' && stat(out, &st) != 0) {
+        char builtin[1024];
+        snprintf(builtin, sizeof builtin, "%s/scenarios/%s", SKY_SOURCE_DIR, path);
+        if (stat(builtin, &st) == 0)
+            snprintf(out, outsz, "%s", builtin);
+    }
+}
+
+/* Airspaces [from, n) checked against every one before them: names become Tile38
+ * hook names, which must be unique. */
+static int check_unique_names(yctx_t *c, struct fy_node *at, size_t from) {
+    const sky_airspace_t *a = c->s->airspaces;
+    for (size_t i = from; i < c->s->nairspaces; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(a[i].name, a[j].name) == 0)
+                return node_err(c, at, "airspaces: \"%s\" is named twice (names become Tile38 "
+                                       "hook names: they must be unique)", a[i].name);
     return 0;
 }
+
+static int add_airspace_file(yctx_t *c, struct fy_node *k, struct fy_node *v) {
+    const char *path;
+    char full[1024], err[768];
+    if (scalar(c, k, v, &path))
+        return SKY_EINVAL;
+    resolve_path(c->file, path, full, sizeof full);
+    size_t before = c->s->nairspaces;
+    if (sky_airspaces_load(full, &c->s->airspaces, &c->s->nairspaces, err, sizeof err))
+        return node_err(c, v, "file: %s", err);
+    return check_unique_names(c, v, before);
+}
+
+/* A list item: an airspace, or {file: PATH} with more of them. */
+static int add_airspace(yctx_t *c, struct fy_node *k, struct fy_node *item) {
+    static const key_handler_t t[] = {{"name", k_as_name},         {"polygon", k_as_polygon},
+                                      {"circle", k_as_circle},     {"airport", k_as_airport},
+                                      {"radius_nm", k_as_radius},  {"floor_ft", k_as_floor},
+                                      {"ceiling_ft", k_as_ceiling}};
+    struct fy_node *file = item && fy_node_is_mapping(item)
+                               ? fy_node_mapping_lookup_by_string(item, "file", FY_NT)
+                               : NULL;
+    if (file) {
+        if (fy_node_mapping_item_count(item) != 1)
+            return node_err(c, item, "airspace: `file:` stands alone in its item");
+        return add_airspace_file(c, k, file);
+    }
+    if (!append_airspace(&c->s->airspaces, &c->s->nairspaces))
+        return sky_err(c->errstr, c->errstr_size, SKY_ENOMEM, "out of memory");
+    if (WALK(c, k, item, t, "airspace"))
+        return SKY_EINVAL;
+    char why[256];
+    const char *bad = check_airspace(cur_airspace(c), why, sizeof why);
+    if (bad)
+        return node_err(c, item, "airspace: %s", bad);
+    return check_unique_names(c, item, c->s->nairspaces - 1);
+}
+
 static int k_airspaces(yctx_t *c, struct fy_node *k, struct fy_node *v) {
+    if (v && fy_node_is_mapping(v)) { /* airspaces: {file: x.geojson} */
+        struct fy_node *file = fy_node_mapping_lookup_by_string(v, "file", FY_NT);
+        if (!file || fy_node_mapping_item_count(v) != 1)
+            return node_err(c, v, "airspaces: expected a list, or {file: PATH}");
+        return add_airspace_file(c, k, file);
+    }
     if (!v || !fy_node_is_sequence(v))
-        return node_err(c, v ? v : k, "airspaces: expected a list");
+        return node_err(c, v ? v : k, "airspaces: expected a list, or {file: PATH}");
     void *it = NULL;
     struct fy_node *item;
     while ((item = fy_node_sequence_iterate(v, &it)) != NULL)
         if (add_airspace(c, k, item))
             return SKY_EINVAL;
     return 0;
+}
+
+/* ---- GeoJSON airspaces ---- */
+
+typedef struct gj_ctx {
+    const char *name;
+    sky_airspace_t **arr;
+    size_t *n;
+    char *errstr;
+    size_t errstr_size;
+} gj_ctx_t;
+
+static int gj_err(gj_ctx_t *g, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int gj_err(gj_ctx_t *g, const char *where, const char *fmt, ...) {
+    char msg[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return sky_err(g->errstr, g->errstr_size, SKY_EINVAL, "%s: %s: %s", g->name, where, msg);
+}
+
+static int gj_number(json_t *v, double min, double max, double *out) {
+    if (!json_is_number(v))
+        return -1;
+    *out = json_number_value(v);
+    return *out >= min && *out <= max ? 0 : -1;
+}
+
+/* One ring, GeoJSON [lon, lat] positions, appended to a's points as lat, lon. */
+static int gj_ring(gj_ctx_t *g, const char *where, json_t *ring, sky_airspace_t *a, size_t r) {
+    if (!json_is_array(ring) || json_array_size(ring) < 3)
+        return gj_err(g, where, "ring %zu: expected at least 3 [lon, lat] positions", r);
+    size_t n = json_array_size(ring);
+    double *p = realloc(a->points, (a->npoints + n) * 2 * sizeof *p);
+    size_t *ends = realloc(a->ring_end, (r + 1) * sizeof *ends);
+    if (p)
+        a->points = p;
+    if (ends)
+        a->ring_end = ends;
+    if (!p || !ends)
+        return sky_err(g->errstr, g->errstr_size, SKY_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_t *pos = json_array_get(ring, i);
+        double lon, lat;
+        if (!json_is_array(pos) || json_array_size(pos) < 2 ||
+            gj_number(json_array_get(pos, 0), -180, 180, &lon) ||
+            gj_number(json_array_get(pos, 1), -90, 90, &lat))
+            return gj_err(g, where, "ring %zu, position %zu: expected [lon, lat] within "
+                                    "[-180, 180] x [-90, 90]", r, i);
+        a->points[2 * (a->npoints + i)] = lat;
+        a->points[2 * (a->npoints + i) + 1] = lon;
+    }
+    a->npoints += n;
+    a->ring_end[r] = a->npoints;
+    a->nrings = r + 1;
+    return 0;
+}
+
+static int gj_prop_ft(gj_ctx_t *g, const char *where, json_t *props, const char *key,
+                      bool *has, double *out) {
+    json_t *v = json_object_get(props, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (gj_number(v, -2000, 100000, out))
+        return gj_err(g, where, "properties.%s: expected feet in [-2000, 100000]", key);
+    *has = true;
+    return 0;
+}
+
+static int gj_feature(gj_ctx_t *g, const char *where, json_t *props, json_t *geom, json_t *id) {
+    json_t *type = json_object_get(geom, "type");
+    const char *t = json_is_string(type) ? json_string_value(type) : "";
+    const char *name = json_string_value(json_object_get(props, "name"));
+    if (!name)
+        name = json_string_value(id);
+    if (!name)
+        return gj_err(g, where, "needs properties.name (or a string id): it names the hook");
+    sky_airspace_t *a = append_airspace(g->arr, g->n);
+    if (!a || !(a->name = strdup(name)))
+        return sky_err(g->errstr, g->errstr_size, SKY_ENOMEM, "out of memory");
+    if (gj_prop_ft(g, where, props, "floor_ft", &a->has_floor, &a->floor_ft) ||
+        gj_prop_ft(g, where, props, "ceiling_ft", &a->has_ceiling, &a->ceiling_ft))
+        return SKY_EINVAL;
+    json_t *coords = json_object_get(geom, "coordinates");
+    if (strcmp(t, "Polygon") == 0) {
+        a->kind = SKY_AIRSPACE_POLYGON;
+        if (!json_is_array(coords) || json_array_size(coords) == 0)
+            return gj_err(g, where, "Polygon: expected coordinates [[[lon, lat], ...], ...]");
+        for (size_t r = 0; r < json_array_size(coords); r++)
+            if (gj_ring(g, where, json_array_get(coords, r), a, r))
+                return SKY_EINVAL;
+    } else if (strcmp(t, "Point") == 0) {
+        /* a circle: radius_nm, or Tile38's own {"type": "Circle", "radius": m} */
+        double lon, lat, r;
+        if (!json_is_array(coords) || json_array_size(coords) < 2 ||
+            gj_number(json_array_get(coords, 0), -180, 180, &lon) ||
+            gj_number(json_array_get(coords, 1), -90, 90, &lat))
+            return gj_err(g, where, "Point: expected coordinates [lon, lat]");
+        a->kind = SKY_AIRSPACE_CIRCLE;
+        a->lat = lat;
+        a->lon = lon;
+        if (!gj_number(json_object_get(props, "radius_nm"), 0.001, 10800, &r))
+            a->radius_nm = r;
+        else if (!gj_number(json_object_get(props, "radius"), 1, 20e6, &r))
+            a->radius_nm = r / 1852.0;
+        else
+            return gj_err(g, where, "Point \"%s\": needs properties.radius_nm (a circle)", name);
+    } else {
+        return gj_err(g, where, "geometry type \"%s\" is not Polygon or Point (split a "
+                                "MultiPolygon into Polygons)", t);
+    }
+    char why[256];
+    const char *bad = check_airspace(a, why, sizeof why);
+    return bad ? gj_err(g, where, "%s", bad) : 0;
+}
+
+int sky_airspaces_parse_geojson(const char *text, size_t len, const char *name,
+                                sky_airspace_t **arr, size_t *n, char *errstr,
+                                size_t errstr_size) {
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, 0, &jerr);
+    if (!root)
+        return sky_err(errstr, errstr_size, SKY_EINVAL, "%s:%d:%d: %s", name, jerr.line,
+                       jerr.column, jerr.text);
+    gj_ctx_t g = {name, arr, n, errstr, errstr_size};
+    const char *type = json_string_value(json_object_get(root, "type"));
+    int rc = 0;
+    char where[48];
+    if (type && strcmp(type, "FeatureCollection") == 0) {
+        json_t *features = json_object_get(root, "features");
+        if (!json_is_array(features))
+            rc = gj_err(&g, "features", "expected an array");
+        for (size_t i = 0; !rc && i < json_array_size(features); i++) {
+            json_t *f = json_array_get(features, i);
+            snprintf(where, sizeof where, "features[%zu]", i);
+            rc = gj_feature(&g, where, json_object_get(f, "properties"),
+                            json_object_get(f, "geometry"), json_object_get(f, "id"));
+        }
+    } else if (type && strcmp(type, "Feature") == 0) {
+        rc = gj_feature(&g, "feature", json_object_get(root, "properties"),
+                        json_object_get(root, "geometry"), json_object_get(root, "id"));
+    } else {
+        rc = gj_err(&g, "root", "expected a FeatureCollection or a Feature with "
+                                "properties.name");
+    }
+    for (size_t i = 0; !rc && i < *n; i++)
+        for (size_t j = 0; !rc && j < i; j++)
+            if (strcmp((*arr)[i].name, (*arr)[j].name) == 0)
+                rc = gj_err(&g, "airspaces", "\"%s\" is named twice", (*arr)[i].name);
+    json_decref(root);
+    return rc;
+}
+
+static bool has_suffix(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int read_file(const char *path, char **text, size_t *len, char *errstr,
+                     size_t errstr_size);
+
+int sky_airspaces_load(const char *path, sky_airspace_t **arr, size_t *n, char *errstr,
+                       size_t errstr_size) {
+    static _Thread_local int depth; /* a file that names itself with `file:` */
+    if (depth >= 8)
+        return sky_err(errstr, errstr_size, SKY_EINVAL, "%s: `file:` nested more than 8 deep",
+                       path);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = read_file(path, &text, &len, errstr, errstr_size);
+    if (rc)
+        return rc;
+    if (has_suffix(path, ".geojson") || has_suffix(path, ".json")) {
+        rc = sky_airspaces_parse_geojson(text, len, path, arr, n, errstr, errstr_size);
+        free(text);
+        return rc;
+    }
+    /* YAML: a scenario's airspaces:, or a bare list; read as a scenario holding them */
+    size_t hlen = len + 16;
+    char *doc = malloc(hlen);
+    const char *body = text;
+    bool bare = false;
+    for (const char *p = text; p < text + len; p++) { /* first significant character */
+        if (*p == '#') {
+            while (p < text + len && *p != '\n')
+                p++;
+            continue;
+        }
+        if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') {
+            bare = (*p == '-' && p + 1 < text + len && p[1] != '-') || *p == '[';
+            break;
+        }
+    }
+    sky_scenario_t *s = NULL;
+    if (!doc) {
+        rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");
+    } else if (bare) {
+        depth++;
+        /* errors in a bare list then name a line one below the file's */
+        snprintf(doc, hlen, "airspaces:\n%.*s", (int)len, body);
+        rc = sky_scenario_parse(doc, strlen(doc), path, &s, errstr, errstr_size);
+        depth--;
+    } else {
+        depth++;
+        rc = sky_scenario_parse(text, len, path, &s, errstr, errstr_size);
+        depth--;
+    }
+    if (!rc) {
+        for (size_t i = 0; !rc && i < s->nairspaces; i++) {
+            sky_airspace_t *a = append_airspace(arr, n);
+            if (!a) {
+                rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");
+                break;
+            }
+            *a = s->airspaces[i]; /* moved */
+            memset(&s->airspaces[i], 0, sizeof s->airspaces[i]);
+        }
+        if (!rc && s->nairspaces == 0)
+            rc = sky_err(errstr, errstr_size, SKY_EINVAL, "%s: no airspaces in it", path);
+    }
+    sky_scenario_destroy(s);
+    free(doc);
+    free(text);
+    return rc;
 }
 
 static int check_scenario(yctx_t *c, struct fy_node *root) {
@@ -693,7 +1085,8 @@ int sky_scenario_parse(const char *yaml, size_t len, const char *name, sky_scena
     return 0;
 }
 
-int sky_scenario_load(const char *path, sky_scenario_t **out, char *errstr, size_t errstr_size) {
+static int read_file(const char *path, char **out, size_t *out_len, char *errstr,
+                     size_t errstr_size) {
     FILE *f = fopen(path, "rb");
     if (!f)
         return sky_err(errstr, errstr_size, SKY_EIO, "%s: cannot open: %m", path);
@@ -716,8 +1109,24 @@ int sky_scenario_load(const char *path, sky_scenario_t **out, char *errstr, size
     if (!rc && ferror(f))
         rc = sky_err(errstr, errstr_size, SKY_EIO, "%s: read error", path);
     fclose(f);
+    if (!rc && !text && !(text = calloc(1, 1)))
+        rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "%s: out of memory", path);
+    if (rc) {
+        free(text);
+        return rc;
+    }
+    text[len] = '\0';
+    *out = text;
+    *out_len = len;
+    return 0;
+}
+
+int sky_scenario_load(const char *path, sky_scenario_t **out, char *errstr, size_t errstr_size) {
+    char *text = NULL;
+    size_t len = 0;
+    int rc = read_file(path, &text, &len, errstr, errstr_size);
     if (!rc)
-        rc = sky_scenario_parse(text ? text : "", len, path, out, errstr, errstr_size);
+        rc = sky_scenario_parse(text, len, path, out, errstr, errstr_size);
     if (!rc && !((*out)->path = strdup(path))) {
         sky_scenario_destroy(*out);
         rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");

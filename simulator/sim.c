@@ -4,8 +4,10 @@
  * real time, K times faster, at N msgs/s or flat out; the manifest comes last. */
 #include "sim.h"
 
+#include "airspace.h"
 #include "error.h"
 #include "faults.h"
+#include "geofence.h"
 #include "kafka_admin.h"
 #include "log.h"
 #include "manifest.h"
@@ -25,6 +27,7 @@
 #define SLOT_HELD 2u /* a reorder fault holds the previous seq until this one is sent */
 #define SLOT_MID 4u  /* started mid-flight (the initial population) */
 #define SLOT_USED 8u /* has flown: plan.index is its latest flight's */
+#define SLOT_FENCED 16u /* in or near a geofence at its last step (its state is not zero) */
 #define PROGRESS_EVERY_NS 250000000LL
 
 /* Per airborne aircraft; with the scheduler's order entry this is the whole
@@ -91,6 +94,12 @@ typedef struct sim {
     uint64_t clock_reads;
     int64_t now_ns; /* latest clock read for unpaced Kafka runs */
     int rc;
+    /* geofences (NULL without airspaces: the hot path then pays one branch) */
+    sky_fenceset_t *fences;
+    sky_fence_tracker_t *fence_state; /* per slot */
+    sky_position_t fence_pos;         /* the position of the record in enc */
+    const slot_t *fence_slot;
+    int64_t fence_seq, fence_intended;
 } sim_t;
 
 int sky_sink_parse(const char *s, sky_sink_kind_t *kind, const char **path, char *errstr,
@@ -146,6 +155,8 @@ static int64_t seq_time_us(const sim_t *s, const slot_t *sl, int64_t seq) {
 static void build_record(sim_t *s, const slot_t *sl, int64_t t_us) {
     sky_position_t pos;
     sky_traffic_position(s->traffic, &sl->plan, flight_us(sl, t_us) / 1000, &pos);
+    if (s->fences)
+        s->fence_pos = pos;
     s->enc_len =
         sky_simrec_encode(s->rec, &sl->plan, &sl->id, &pos, s->start_ms + t_us / 1000, s->enc);
 }
@@ -234,10 +245,17 @@ static int add_fault(sim_t *s, sky_fault_kind_t kind, int64_t seq, int64_t count
     return sky_manifest_add_fault(s->m, &fault) ? SKY_ENOMEM : 0;
 }
 
-static void note_valid(sim_t *s, slot_t *sl, int64_t seq) {
+static int fence_step(sim_t *s, slot_t *sl, int64_t seq, int64_t intended);
+
+/* A valid record went to the sink. Only one newer than every earlier record of the
+ * flight moves the flight in Tile38 (ingest drops the stale ones: a reorder's held
+ * seq, a duplicate's second copy), so only it can make a geofence event. */
+static int note_valid(sim_t *s, slot_t *sl, int64_t seq, int64_t intended) {
+    int rc = s->fences && seq > sl->last_valid ? fence_step(s, sl, seq, intended) : 0;
     s->res->expected_unique++;
     if (seq > sl->last_valid)
         sl->last_valid = (int32_t)seq;
+    return rc;
 }
 
 /* Sends the seq held back by a reorder fault: after its successor (as_reorder, from
@@ -252,7 +270,7 @@ static int release_held(sim_t *s, slot_t *sl, bool as_reorder) {
     if (!rc && as_reorder)
         rc = add_fault(s, SKY_FAULT_REORDER, seq, 1, NULL);
     if (!rc)
-        note_valid(s, sl, seq);
+        rc = note_valid(s, sl, seq, intended);
     return rc;
 }
 
@@ -291,7 +309,7 @@ static int emit_faulty(sim_t *s, slot_t *sl, int64_t seq, int64_t t_us, int faul
     default: rc = send_record(s, sl, seq, intended, NULL); break;
     }
     if (!rc)
-        note_valid(s, sl, seq);
+        rc = note_valid(s, sl, seq, intended);
     return rc;
 }
 
@@ -302,6 +320,8 @@ static int emit(sim_t *s, slot_t *sl, int64_t t_us) {
         sl->gap_left--;
         return 0;
     }
+    if (sl->flags & SLOT_FENCED) /* its step follows the position: fetch it meanwhile */
+        sky_fence_tracker_prefetch(s->fence_state, (size_t)(sl - s->slots));
     build_record(s, sl, t_us);
     if (sl->flags & SLOT_HELD) {
         int rc = emit_faulty(s, sl, seq, t_us, SKY_FAULT_NONE);
@@ -311,6 +331,82 @@ static int emit(sim_t *s, slot_t *sl, int64_t t_us) {
     if (fault == SKY_FAULT_REORDER && !has_next(s, sl, t_us))
         fault = SKY_FAULT_NONE;
     return emit_faulty(s, sl, seq, t_us, fault);
+}
+
+/* ---- geofences: the enter/exit events Tile38 will send (simulator/airspace.h) ---- */
+
+static void on_fence_event(void *opaque, size_t fence, sky_fence_kind_t kind) {
+    sim_t *s = opaque;
+    sky_manifest_event_t e = {record_id(s),
+                              sky_fenceset_airspace(s->fences, fence)->name,
+                              (int)kind,
+                              s->fence_seq,
+                              s->fence_intended,
+                              sky_tile38_coord(s->fence_pos.lat),
+                              sky_tile38_coord(s->fence_pos.lon),
+                              s->fence_pos.alt_ft};
+    if (sky_manifest_add_event(s->m, &e))
+        s->fence_seq = -1; /* out of memory: fence_step says so */
+    else
+        s->res->geofence_events++;
+}
+
+static int fence_step(sim_t *s, slot_t *sl, int64_t seq, int64_t intended) {
+    /* most positions are far from every fence: skip them without touching the state */
+    if (!(sl->flags & SLOT_FENCED) &&
+        !sky_fenceset_near(s->fences, s->fence_pos.lat, s->fence_pos.lon))
+        return 0;
+    uint64_t *state = sky_fence_tracker_slot(s->fence_state, (size_t)(sl - s->slots));
+    if (!state)
+        return sky_err(s->errbuf, sizeof s->errbuf, SKY_ENOMEM, "out of memory");
+    s->fence_seq = seq;
+    s->fence_intended = intended;
+    if (sky_fenceset_step(s->fences, state, s->fence_pos.lat, s->fence_pos.lon,
+                          s->fence_pos.alt_ft, on_fence_event, s))
+        sl->flags |= SLOT_FENCED;
+    else
+        sl->flags &= (uint8_t)~SLOT_FENCED;
+    return s->fence_seq < 0
+               ? sky_err(s->errbuf, sizeof s->errbuf, SKY_ENOMEM, "out of memory (events)")
+               : 0;
+}
+
+/* Airports resolved with the run's model, fences compiled, states for every slot. */
+static int fence_setup(sim_t *s, char *errstr, size_t errstr_size) {
+    const sky_scenario_t *sc = s->sc;
+    if (!sc->nairspaces)
+        return 0;
+    sky_airspace_t *a = calloc(sc->nairspaces, sizeof *a);
+    int rc = a ? 0 : sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");
+    size_t copied = 0;
+    for (; !rc && copied < sc->nairspaces; copied++)
+        if (sky_airspace_copy(&a[copied], &sc->airspaces[copied]))
+            rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");
+    if (!rc)
+        rc = sky_airspaces_resolve(a, sc->nairspaces, s->traffic, errstr, errstr_size);
+    if (!rc && !(s->fences = sky_fenceset_new(a, sc->nairspaces, errstr, errstr_size)))
+        rc = SKY_EUSAGE;
+    if (!rc && !(s->fence_state = sky_fence_tracker_new(s->fences, sky_sched_slots(s->sched))))
+        rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory for geofence states");
+    sky_airspaces_free(a, copied);
+    return rc;
+}
+
+/* The manifest's geofence section, with the events topic's offsets before the first
+ * record (verify reads the run's events from there). */
+static int fence_manifest(sim_t *s, char *errstr, size_t errstr_size) {
+    if (!s->fences)
+        return 0;
+    char topic[512];
+    if (s->cfg->events_topic)
+        snprintf(topic, sizeof topic, "%s", s->cfg->events_topic);
+    else
+        sky_geofence_events_topic(s->topic, topic, sizeof topic);
+    const sky_fenceset_t *f = s->fences;
+    size_t n = sky_fenceset_count(f);
+    return sky_geofence_manifest_section(
+        s->m, s->producer ? sky_producer_handle(s->producer) : NULL, topic,
+        sky_fenceset_airspace(f, 0), n, errstr, errstr_size);
 }
 
 /* ---- flights ---- */
@@ -370,6 +466,8 @@ static int start_flight(sim_t *s, slot_t *sl, uint64_t global, int64_t t_us, boo
     sl->gap_left = 0;
     /* mid_flight: the sky is already full, so start somewhere along the route */
     sl->flags = (uint8_t)(SLOT_USED | SLOT_FLYING | (mid_flight ? SLOT_MID : 0));
+    if (s->fences) /* a new flight id: no object in Tile38 yet */
+        sky_fence_tracker_reset(s->fence_state, (size_t)(sl - s->slots));
     sl->first_us = t_us;
     sl->start_ms = 0;
     if (mid_flight) { /* deterministic: a function of the seed and the flight alone */
@@ -693,6 +791,9 @@ static int setup(sim_t *s, char *errstr, size_t errstr_size) {
     if (!s->slots || !s->m || !s->lag_us || !s->rec)
         return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory for %u aircraft", n);
     sky_faults_init(&s->faults, &sc->faults, sc->seed);
+    int frc = fence_setup(s, errstr, errstr_size);
+    if (frc)
+        return frc;
     s->speedup = sc->speedup > 0 ? sc->speedup : 1;
     s->rate = sc->rate;
     s->pacing = sc->rate < 0 ? PACE_MAX : sc->rate > 0 ? PACE_RATE : PACE_TIME;
@@ -720,6 +821,8 @@ static void teardown(sim_t *s) {
     sky_manifest_destroy(s->m);
     free(s->slots);
     sky_simrec_destroy(s->rec);
+    sky_fence_tracker_destroy(s->fence_state);
+    sky_fenceset_destroy(s->fences);
     sky_sched_destroy(s->sched);
     sky_traffic_destroy(s->traffic);
 }
@@ -749,6 +852,8 @@ int sky_sim_run(const sky_sim_config_t *cfg, volatile sig_atomic_t *stop, sky_si
         rc = setup(&s, errstr, errstr_size);
     if (!rc)
         rc = open_sink(&s, stop, errstr, errstr_size);
+    if (!rc)
+        rc = fence_manifest(&s, errstr, errstr_size);
     if (!rc) {
         snprintf(res->run_id, sizeof res->run_id, "%s", s.run_id);
         rc = run_loop(&s, stop);
@@ -790,6 +895,8 @@ int sky_sim_result_to_json(const sky_sim_result_t *r, sky_buf_t *b) {
                      ",\"planning_s\":%.3f,\"lag_us\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld}",
                      r->planning_s, (long long)r->lag_p50_us, (long long)r->lag_p99_us,
                      (long long)r->lag_max_us);
+    if (r->geofence_events)
+        sky_buf_addf(b, ",\"geofence_events\":%llu", (unsigned long long)r->geofence_events);
     if (r->ack_max_us)
         sky_buf_addf(b, ",\"ack_us\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld}",
                      (long long)r->ack_p50_us, (long long)r->ack_p99_us,

@@ -51,6 +51,9 @@ typedef struct sky_sim_config {
     /* Added to every flight index (0 = the deterministic ids). A run against a
      * pipeline that keeps earlier runs' rows gives each run its own flight ids. */
     uint64_t flight_index_base;
+    /* The topic the scenario's airspaces send their events to (its offsets at the start
+     * go into the manifest); NULL: "<topic>.events". */
+    const char *events_topic;
     sky_sim_progress_fn *progress;
     void *progress_opaque;
 } sky_sim_config_t;
@@ -65,6 +68,7 @@ typedef struct sky_sim_result {
     uint64_t failed;    /* undelivered */
     uint64_t expected_unique;
     uint64_t faults;
+    uint64_t geofence_events; /* enter/exit events expected from the scenario's airspaces */
     int64_t sim_ms;     /* simulated time covered */
     double planning_s;  /* paced runs: planning the initial population, before the clock */
     double elapsed_s;   /* wall time of the emission loop */

@@ -1,5 +1,6 @@
 /* skyload ingest: run the pipeline behind the topic (Kafka -> Tile38 + PostgreSQL). */
 #include "cli.h"
+#include "cli_geofence.h"
 #include "commands.h"
 #include "error.h"
 #include "ingest.h"
@@ -46,11 +47,14 @@ static const char ingest_help[] =
     "      --metrics H:P      serve Prometheus metrics on http://H:P/metrics\n"
     "      --stats PATH       write the ingest stats JSON on exit and on SIGUSR1\n"
     "Passwords: use PGPASSWORD, PGPASSFILE or ~/.pgpass, never --pg.\n"
+    "\n" CLI_GEOFENCE_HELP "  (with --init-schema the airspaces are registered; on the relay\n"
+    "  route ingest relays their channels to the events topic)\n"
     "\n" CLI_COMMON_HELP "\n"
     "Examples:\n"
     "  skyload ingest -t flights --init-schema --pg 'host=127.0.0.1 user=skyload dbname=skyload'\n"
     "  skyload ingest -t flights --metrics 127.0.0.1:9464 --stats ingest.json\n"
-    "  skyload ingest --print-schema --storage native --schema history\n";
+    "  skyload ingest --print-schema --storage native --schema history\n"
+    "  skyload ingest -t flights --init-schema --airspaces scenarios/ci.yaml\n";
 
 enum {
     OPT_INIT = OPT_FIRST_CMD, OPT_SCHEMA, OPT_BATCH_ROWS, OPT_BATCH_MS, OPT_TTL, OPT_DLQ,
@@ -63,6 +67,7 @@ typedef struct ingest_opts {
     sky_ingest_config_t cfg;
     sky_schema_opts_t schema_opts;
     bool print_schema;
+    cli_geofence_t geo; /* --airspaces, --geofence-route, --events-topic */
 } ingest_opts_t;
 
 static volatile sig_atomic_t stats_requested;
@@ -103,6 +108,7 @@ static int ingest_option(ingest_opts_t *o, int opt, const char *arg);
 
 static int parse_ingest_args(int argc, char **argv, ingest_opts_t *o) {
     static const struct option longopts[] = {CLI_COMMON_LONG,
+                                             CLI_GEOFENCE_LONG,
                                              {"group", required_argument, NULL, 'g'},
                                              {"init-schema", no_argument, NULL, OPT_INIT},
                                              {"schema", required_argument, NULL, OPT_SCHEMA},
@@ -133,6 +139,10 @@ static int parse_ingest_args(int argc, char **argv, ingest_opts_t *o) {
             continue;
         if (rc < 0)
             return rc == -2 ? -2 : 2;
+        if ((rc = cli_geofence_opt(&o->geo, "ingest", opt, optarg)) == 1)
+            continue;
+        if (rc)
+            return rc;
         if (opt == 'h') {
             fputs(ingest_help, stdout);
             return -2;
@@ -215,6 +225,14 @@ static int finish_config(ingest_opts_t *o, char *host, size_t hostsz) {
     c->tile38_host = host;
     if (c->schema && sky_schema_check_name(c->schema, err, sizeof err))
         return cli_usage_error("ingest", "%s", err);
+    if (o->geo.airspaces_path && !c->disable_tile38) { /* geofences: src/cli_geofence.h */
+        int rc = cli_geofence_prepare(&o->geo, NULL, c->topic, o->common.kafka.brokers, NULL,
+                                      "ingest");
+        if (rc)
+            return rc;
+        o->geo.cfg.collection = c->collection;
+        c->geofence = &o->geo.cfg;
+    }
     return check_no_password(c->pg_conninfo);
 }
 
@@ -299,6 +317,7 @@ int cmd_ingest(int argc, char **argv) {
     ingest_opts_t o;
     memset(&o, 0, sizeof o);
     cli_common_init(&o.common);
+    cli_geofence_init(&o.geo);
     sky_ingest_config_init(&o.cfg);
     sky_schema_opts_init(&o.schema_opts);
     char host[256];
@@ -306,6 +325,7 @@ int cmd_ingest(int argc, char **argv) {
     if (!rc)
         rc = finish_config(&o, host, sizeof host);
     if (rc) {
+        cli_geofence_free(&o.geo);
         cli_common_free(&o.common);
         return rc == -2 ? 0 : rc;
     }
@@ -317,6 +337,7 @@ int cmd_ingest(int argc, char **argv) {
     cli_install_signals();
     signal(SIGUSR1, on_usr1);
     rc = run_ingest(&o);
+    cli_geofence_free(&o.geo);
     if (sky_exit_status(rc) == 3)
         cli_explain_unreachable("ingest", &o.common,
                                 CLI_USES_KAFKA | CLI_USES_PG |

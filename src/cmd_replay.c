@@ -1,6 +1,7 @@
 /* skyload replay: publish recorded traffic files (OpenSky, skyload CSV, SBS-1,
  * JSON Lines, capture) onto the topic, paced by their recorded times. */
 #include "cli.h"
+#include "cli_geofence.h"
 #include "commands.h"
 #include "error.h"
 #include "log.h"
@@ -44,6 +45,10 @@ static const char replay_help[] =
     "                         it a capture's values are decoded only when a filter, a new\n"
     "                         time, a loop, resampling or a JSON sink needs them\n"
     "      --run-id ID        run id for the skyload-run header (default r-<time>-replay)\n"
+    "      --airspaces FILE   airspaces (GeoJSON or YAML): with --manifest, the manifest\n"
+    "                         lists the enter/exit events Tile38 will send for the\n"
+    "                         positions replayed (docs/geofence.md)\n"
+    "      --events-topic T   their events topic (default TOPIC.events)\n"
     "\n"
     "The summary counts rows read (a data line, an SBS message, a JSON line, a capture\n"
     "record) and what became of each: published, rejected, without position (SBS\n"
@@ -58,6 +63,7 @@ static const char replay_help[] =
 
 typedef struct replay_cli {
     cli_common_t common;
+    cli_geofence_t geo; /* --airspaces, --events-topic */
     sky_replay_opts_t o;
     const char *sink;
     const char *manifest;
@@ -165,6 +171,7 @@ static int replay_opt(replay_cli_t *c, int opt, const char *arg, char *err, size
 static int parse_replay_args(int argc, char **argv, replay_cli_t *c) {
     static const struct option longopts[] = {
         CLI_COMMON_LONG,
+        CLI_GEOFENCE_LONG,
         {"format", required_argument, NULL, OPT_FORMAT},
         {"speed", required_argument, NULL, OPT_SPEED},
         {"rate", required_argument, NULL, OPT_RATE},
@@ -192,6 +199,10 @@ static int parse_replay_args(int argc, char **argv, replay_cli_t *c) {
             continue;
         if (rc < 0)
             return rc == -2 ? -2 : 2;
+        if ((rc = cli_geofence_opt(&c->geo, "replay", opt, optarg)) == 1)
+            continue;
+        if (rc)
+            return rc;
         if (opt == 'h') {
             fputs(replay_help, stdout);
             return -2;
@@ -319,11 +330,21 @@ int cmd_replay(int argc, char **argv) {
         snprintf(c.run_id, sizeof c.run_id, "r-%sZ-replay-%ld", compact, (long)getpid());
     }
     c.o.run_id = c.run_id;
+    if (c.geo.airspaces_path && /* geofences: src/cli_geofence.h */
+        (rc = cli_geofence_prepare(&c.geo, NULL, c.common.topic, c.common.kafka.brokers, NULL,
+                                   "replay"))) {
+        cli_common_free(&c.common);
+        return rc;
+    }
+    c.o.airspaces = c.geo.airspaces;
+    c.o.nairspaces = c.geo.nairspaces;
+    c.o.events_topic = c.geo.cfg.events_topic;
     cli_install_signals();
     char err[512];
     rc = run_replay(&c, err, sizeof err);
     if (rc)
         cli_error("replay", "%s", err);
+    cli_geofence_free(&c.geo);
     if (sky_exit_status(rc) == 3 && strcmp(c.sink, "kafka") == 0)
         cli_explain_unreachable("replay", &c.common, CLI_USES_KAFKA);
     cli_common_free(&c.common);

@@ -1,5 +1,6 @@
 /* skyload run: one command for CI — ingest + simulate + drain + verify. */
 #include "cli.h"
+#include "cli_geofence.h"
 #include "commands.h"
 #include "error.h"
 #include "loop.h"
@@ -27,8 +28,8 @@ static const char run_help[] =
     "                           dropped and recreated at the start (not with\n"
     "                           --external-ingest)\n"
     "      --drain-timeout D    bound on waiting for lag 0 (default 120s)\n"
-    "      --tile38 none        run without the Tile38 sink (and skip its check)\n"
-    "\n" CLI_COMMON_HELP "\n"
+    "      --tile38 none        run without the Tile38 sink (and skip its checks)\n"
+    "\n" CLI_GEOFENCE_HELP "\n" CLI_COMMON_HELP "\n"
     "Exit status: 0 every check passed, 1 a check or SLO failed (or the pipeline\n"
     "did not drain in time), 2 usage error, 3 a server could not be reached.\n\n"
     "Examples:\n"
@@ -37,6 +38,7 @@ static const char run_help[] =
 
 typedef struct run_opts {
     cli_common_t common;
+    cli_geofence_t geo; /* --airspaces, --geofence-route, --events-topic */
     bool topic_set;
     const char *scenario;
     sky_loop_config_t cfg;
@@ -46,6 +48,7 @@ typedef struct run_opts {
 static int parse_run_args(int argc, char **argv, run_opts_t *o) {
     enum { OPT_REPORT = OPT_FIRST_CMD, OPT_EXTERNAL, OPT_GROUP, OPT_SCHEMA, OPT_DRAIN };
     static const struct option longopts[] = {CLI_COMMON_LONG,
+                                             CLI_GEOFENCE_LONG,
                                              {"report", required_argument, NULL, OPT_REPORT},
                                              {"external-ingest", no_argument, NULL, OPT_EXTERNAL},
                                              {"group", required_argument, NULL, OPT_GROUP},
@@ -62,6 +65,10 @@ static int parse_run_args(int argc, char **argv, run_opts_t *o) {
         }
         if (rc < 0)
             return rc == -2 ? -2 : 2;
+        if ((rc = cli_geofence_opt(&o->geo, "run", opt, optarg)) == 1)
+            continue;
+        if (rc)
+            return rc;
         switch (opt) {
         case 'h': fputs(run_help, stdout); return -2;
         case OPT_REPORT: o->cfg.report_dir = optarg; break;
@@ -107,6 +114,8 @@ static int run_loop(run_opts_t *o, const sky_scenario_t *sc) {
     o->cfg.pg_conninfo = o->common.pg;
     o->cfg.status = on_status;
     o->cfg.status_opaque = &status;
+    o->cfg.geofence_route = (int)o->geo.route;
+    o->cfg.events_topic = o->geo.events_topic;
     if (!o->cfg.report_dir) {
         snprintf(o->report_dir, sizeof o->report_dir, "report/%s", sc->name ? sc->name : "run");
         o->cfg.report_dir = o->report_dir;
@@ -131,6 +140,7 @@ int cmd_run(int argc, char **argv) {
     run_opts_t o;
     memset(&o, 0, sizeof o);
     cli_common_init(&o.common);
+    cli_geofence_init(&o.geo);
     int rc = parse_run_args(argc, argv, &o);
     if (rc) {
         cli_common_free(&o.common);
@@ -144,6 +154,11 @@ int cmd_run(int argc, char **argv) {
         rc = sky_scenario_load(path, &sc, err, sizeof err);
     if (rc) {
         cli_error("run", "%s", err);
+        cli_common_free(&o.common);
+        return 2;
+    }
+    if (cli_geofence_add_to_scenario(&o.geo, sc, "run")) {
+        sky_scenario_destroy(sc);
         cli_common_free(&o.common);
         return 2;
     }

@@ -1,6 +1,7 @@
 /* skyload simulate: synthetic air traffic from a scenario (or flags) to Kafka,
  * a JSON Lines file, stdout or nowhere, paced, deterministic, with a manifest. */
 #include "cli.h"
+#include "cli_geofence.h"
 #include "commands.h"
 #include "dynbuf.h"
 #include "error.h"
@@ -38,6 +39,9 @@ static const char simulate_help[] =
     "      --timestamp-format F  iso8601 (default), epoch or epoch-ms\n"
     "      --data-dir DIR        airports.csv, airlines.csv, aircraft_types.csv,\n"
     "                            performance.csv\n"
+    "      --airspaces FILE      more airspaces (GeoJSON or YAML): the manifest lists the\n"
+    "                            enter/exit events Tile38 will send (docs/geofence.md)\n"
+    "      --events-topic T      their events topic (default TOPIC.events)\n"
     "\n" CLI_COMMON_HELP "\n"
     "--json prints a summary object on stdout at the end. SIGINT/SIGTERM stop the run\n"
     "cleanly: flush, write the manifest, exit 0.\n\n"
@@ -48,6 +52,7 @@ static const char simulate_help[] =
 
 typedef struct simulate_opts {
     cli_common_t common;
+    cli_geofence_t geo; /* --airspaces, --events-topic */
     const char *scenario;
     sky_sim_config_t cfg;
     const char *sink;
@@ -127,6 +132,7 @@ static int simulate_opt(simulate_opts_t *o, int opt, const char *arg, char *err,
 }
 
 static const struct option simulate_longopts[] = {
+    CLI_GEOFENCE_LONG,
     {"scenario", required_argument, NULL, 's'},
     {"aircraft", required_argument, NULL, 'n'},
     {"duration", required_argument, NULL, 'd'},
@@ -145,6 +151,10 @@ static const struct option simulate_longopts[] = {
     {NULL, 0, NULL, 0}};
 
 static int simulate_own(void *opts, int opt, const char *arg) {
+    simulate_opts_t *o = opts;
+    int geo = cli_geofence_opt(&o->geo, "simulate", opt, arg);
+    if (geo)
+        return geo == 1 ? 0 : geo;
     char err[512];
     return simulate_opt(opts, opt, arg, err, sizeof err) ? cli_usage_error("simulate", "%s", err)
                                                         : 0;
@@ -233,17 +243,28 @@ int cmd_simulate(int argc, char **argv) {
     simulate_opts_t o;
     memset(&o, 0, sizeof o);
     cli_common_init(&o.common);
+    cli_geofence_init(&o.geo);
     o.cfg.shard_count = 1;
     int rc = cli_parse(&simulate_spec, &o.common, &o, argc, argv);
     if (rc != CLI_GO) {
+        cli_geofence_free(&o.geo);
         cli_common_free(&o.common);
         return cli_parse_status(rc);
     }
     char err[1024];
     sky_scenario_t *sc = NULL;
     rc = build_scenario(&o, &sc, err, sizeof err);
-    if (rc)
+    if (rc) {
+        cli_geofence_free(&o.geo);
         return cli_finish("simulate", &o.common, rc, err, 0);
+    }
+    if (cli_geofence_add_to_scenario(&o.geo, sc, "simulate")) {
+        sky_scenario_destroy(sc);
+        cli_geofence_free(&o.geo);
+        cli_common_free(&o.common);
+        return 2;
+    }
+    o.cfg.events_topic = o.geo.events_topic;
     cli_status_t status;
     cli_status_init(&status);
     cli_install_signals();
@@ -261,6 +282,7 @@ int cmd_simulate(int argc, char **argv) {
     if (rc == 0 || res.produced)
         print_summary(&o, &res);
     sky_scenario_destroy(sc);
+    cli_geofence_free(&o.geo);
     return cli_finish("simulate", &o.common, rc, err,
                       o.cfg.sink == SKY_SINK_KAFKA ? CLI_USES_KAFKA : 0);
 }

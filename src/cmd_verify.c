@@ -20,7 +20,8 @@ static const char verify_help[] =
     "Kafka once, one partition per flight, per-flight order; every expected row in\n"
     "PostgreSQL exactly once; every airborne flight at its last position in Tile38\n"
     "with a TTL; injected malformed records in the dead-letter topic and nothing\n"
-    "else; latency per stage (from the intended time) against the SLO. Injected\n"
+    "else; every expected geofence enter/exit event once, in order, on the events\n"
+    "topic; latency per stage (from the intended time) against the SLO. Injected\n"
     "faults are judged by their expected outcome. Manifests of shards merge.\n\n"
     "Checks and the server each reads:\n"
     "  kafka        Kafka (-b): the topic\n"
@@ -43,8 +44,9 @@ static const char verify_help[] =
     "                          sampled tracks; one self-contained file); default:\n"
     "                          report.html beside --output, none without it\n"
     "      --dlq-topic NAME    dead-letter topic (default <topic>.dlq)\n"
-    "      --skip CHECK        kafka, pg, tile38 or dlq (repeat, or comma-separated);\n"
+    "      --skip CHECK        kafka, pg, tile38, dlq or geofence (repeat, or comma-separated);\n"
     "                          --tile38 none is --skip tile38\n"
+    "      --events-topic T    geofence events (default: the manifest's, TOPIC.events)\n"
     "      --timeout DURATION  server round trip / Kafka idle bound (default 30s)\n"
     "      --threads N         threads reading the topic, each a share of the partitions\n"
     "                          (default: one per usable CPU, at most one per partition)\n"
@@ -87,7 +89,8 @@ static int parse_skip(verify_opts_t *o, const char *arg) {
                  {"pg", SKY_VERIFY_PG},
                  {"postgresql", SKY_VERIFY_PG},
                  {"tile38", SKY_VERIFY_TILE38},
-                 {"dlq", SKY_VERIFY_DLQ}};
+                 {"dlq", SKY_VERIFY_DLQ},
+                 {"geofence", SKY_VERIFY_GEOFENCE}};
     const char *p = arg;
     while (*p) {
         size_t len = strcspn(p, ",");
@@ -98,8 +101,8 @@ static int parse_skip(verify_opts_t *o, const char *arg) {
                 found = 1;
             }
         if (!found)
-            return cli_usage_error("verify", "--skip \"%s\": expected kafka, pg, tile38 or dlq",
-                                   arg);
+            return cli_usage_error(
+                "verify", "--skip \"%s\": expected kafka, pg, tile38, dlq or geofence", arg);
         p += len + (p[len] == ',');
     }
     return 0;
@@ -118,6 +121,7 @@ enum {
     OPT_TIMEOUT,
     OPT_THREADS,
     OPT_HTML,
+    OPT_EVENTS_TOPIC,
 };
 
 static int handle_opt(verify_opts_t *o, int opt, const char *arg) {
@@ -139,6 +143,7 @@ static int handle_opt(verify_opts_t *o, int opt, const char *arg) {
     case OPT_HGRM_DIR: o->hgrm_dir = arg; return 0;
     case OPT_HTML: o->html = arg; return 0;
     case OPT_DLQ_TOPIC: o->cfg.dlq_topic = arg; return 0;
+    case OPT_EVENTS_TOPIC: o->cfg.events_topic = arg; return 0;
     case OPT_SKIP: return parse_skip(o, arg);
     case OPT_TIMEOUT:
         if (sky_parse_duration_ms(arg, &ms, "--timeout", err, sizeof err) || ms <= 0 ||
@@ -172,6 +177,7 @@ static int parse_verify_args(int argc, char **argv, verify_opts_t *o) {
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"html", required_argument, NULL, OPT_HTML},
+        {"events-topic", required_argument, NULL, OPT_EVENTS_TOPIC},
         {NULL, 0, NULL, 0}};
     int opt;
     o->cfg.checks = SKY_VERIFY_ALL;

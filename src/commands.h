@@ -11,5 +11,6 @@ int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
 int cmd_map(int argc, char **argv);
+int cmd_geofence(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const struct sky_cmd commands[] = {
     {"run", cmd_run, "ingest + simulate + drain + verify, one report (for CI)"},
     {"bench", cmd_bench, "capacity ramp to the SLO knee, and peers side by side"},
     {"tail", cmd_tail, "print records of a topic as JSON Lines"},
+    {"geofence", cmd_geofence, "register airspaces as Tile38 geofences; list, drop"},
     {"map", cmd_map, "serve a live map of what Tile38 holds (web page)"},
 };
 

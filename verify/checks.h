@@ -24,6 +24,8 @@ int sky_verify_check_kafka(sky_verify_ctx_t *ctx, char *errstr, size_t errstr_si
 int sky_verify_check_pg(sky_verify_ctx_t *ctx, char *errstr, size_t errstr_size);
 int sky_verify_check_tile38(sky_verify_ctx_t *ctx, char *errstr, size_t errstr_size);
 int sky_verify_check_dlq(sky_verify_ctx_t *ctx, char *errstr, size_t errstr_size);
+/* verify/check_geofence.c: adds no check when no manifest has airspaces. */
+int sky_verify_check_geofence(sky_verify_ctx_t *ctx, char *errstr, size_t errstr_size);
 
 /* Walks every expected seq of every flight that is not seen and not excused by
  * a fault in `excused` (SKY_FAULT_BIT mask): records a "missing" problem for each. */

@@ -53,6 +53,7 @@ void sky_verify_manifest_destroy(sky_verify_manifest_t *m) {
     free(m->topic);
     json_decref(m->slo);
     sky_hist_destroy(m->ack_hist);
+    sky_manifest_destroy(m->geo);
     free(m);
 }
 
@@ -164,6 +165,9 @@ int sky_verify_manifest_add(sky_verify_manifest_t *m, const sky_manifest_t *src,
         if (p->first_offset >= 0)
             rc = merge_partition(m, p);
     }
+    if (!rc && sky_manifest_geofence(src)) /* verify/check_geofence.c's */
+        rc = (m->geo || (m->geo = sky_manifest_new())) ? sky_manifest_merge_events(m->geo, src)
+                                                       : SKY_ENOMEM;
     return rc ? sky_err(errstr, errstr_size, rc, "out of memory reading the manifest") : 0;
 }
 

@@ -92,6 +92,8 @@ static int run_checks(sky_verify_ctx_t *ctx, unsigned checks, char *errstr, size
         rc = sky_verify_check_pg(ctx, errstr, errsz);
     if (!rc && (checks & SKY_VERIFY_TILE38))
         rc = sky_verify_check_tile38(ctx, errstr, errsz);
+    if (!rc && (checks & SKY_VERIFY_GEOFENCE))
+        rc = sky_verify_check_geofence(ctx, errstr, errsz);
     return rc;
 }
 

@@ -19,7 +19,8 @@ enum sky_verify_check_set {
     SKY_VERIFY_PG = 1 << 1,
     SKY_VERIFY_TILE38 = 1 << 2,
     SKY_VERIFY_DLQ = 1 << 3,
-    SKY_VERIFY_ALL = 0xf,
+    SKY_VERIFY_GEOFENCE = 1 << 4, /* only runs when a manifest has airspaces */
+    SKY_VERIFY_ALL = 0x1f,
 };
 
 #define SKY_VERIFY_MAX_THREADS 16
@@ -38,6 +39,7 @@ typedef struct sky_verify_config {
     const char *schema;       /* NULL: "public" */
     const char *tile38;       /* "host:port"; NULL: 127.0.0.1:9851 */
     const char *tile38_collection; /* NULL: "flights" */
+    const char *events_topic; /* geofence events; NULL: the manifest's, else "<topic>.events" */
     const char *ingest_stats_path; /* NULL: no consumed/tile38/pg_commit stages from ingest */
     const char *slo_path;     /* YAML or JSON {"latency_ms": {...}}; NULL: the manifest's "slo" */
     unsigned checks;          /* SKY_VERIFY_* bits; 0 = SKY_VERIFY_ALL */
@@ -80,7 +82,7 @@ size_t sky_verify_report_check_count(const sky_verify_report_t *r);
 /* Name ("kafka.complete", ...) and status of check i; NULL past the end. */
 const char *sky_verify_report_check_name(const sky_verify_report_t *r, size_t i);
 /* The stage's histogram in microseconds ("kafka_ack", "kafka", "consumed", "tile38",
- * "pg_commit", "pg_commit_table"); NULL when absent. Owned by the report. */
+ * "pg_commit", "pg_commit_table", "geofence"); NULL when absent. Owned by the report. */
 const sky_hist_t *sky_verify_report_stage(const sky_verify_report_t *r, const char *stage);
 
 #endif

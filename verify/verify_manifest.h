@@ -57,6 +57,9 @@ typedef struct sky_verify_manifest {
     size_t npartitions;
     json_t *slo;         /* the first "slo" object, or NULL; owned */
     sky_hist_t *ack_hist; /* merged ack_latency_us (microseconds); NULL when absent */
+    /* expected geofence events and the geofence sections, merged (lib/manifest.h);
+     * NULL when no manifest has a geofence section */
+    sky_manifest_t *geo;
 } sky_verify_manifest_t;
 
 /* Returns an empty manifest, or NULL on allocation failure. */

@@ -16,6 +16,8 @@ work=$(mktemp -d)
 sky_on_exit rm -rf "$work"
 sky_on_exit sky_kafka_delete_topic "$topic"
 sky_on_exit sky_kafka_delete_topic "$topic.dlq"
+sky_on_exit sky_kafka_delete_topic "$topic.events"
+sky_on_exit "$SKYLOAD" geofence drop --scenario ci --tile38 "$tile38"
 sky_on_exit sky_pg_drop_schema "$schema"
 common=(-b "$SKY_BROKERS" -t "$topic" --group "$group" --schema "$schema" --pg "$SKY_PG_CONNINFO"
   --tile38 "$tile38" --drain-timeout 90s)
@@ -64,8 +66,10 @@ grep -q 'slo.kafka_ack' "$work/tight.txt" || sky_fail "report does not name slo.
 # --external-ingest: the pipeline under test is a separate `skyload ingest`
 # (into the same schema, which then keeps earlier runs' rows); run only
 # simulates, waits for that group to drain and verifies, twice.
+# (smoke's airspaces too: that pipeline registers them and relays their events)
 "$SKYLOAD" ingest -b "$SKY_BROKERS" -t "$topic" -g "$group-ext" --tile38 "$tile38" \
-  --pg "$SKY_PG_CONNINFO" --schema "$schema" --init-schema 2>"$work/ext-ingest.log" &
+  --pg "$SKY_PG_CONNINFO" --schema "$schema" --init-schema \
+  --airspaces "$SKY_SOURCE_DIR/scenarios/smoke.yaml" 2>"$work/ext-ingest.log" &
 ext_pid=$!
 stop_ext() { kill "$ext_pid" 2>/dev/null || true; }
 sky_on_exit stop_ext

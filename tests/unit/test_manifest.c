@@ -179,6 +179,10 @@ static void test_manifest_load_rejects_bad_files(void **state) {
         {"{\"skyload_manifest\":1,\"faults\":[{\"kind\":\"teleport\",\"flight\":\"a\"}]}",
          "faults[0]"},
         {"{\"skyload_manifest\":1,\"partitions\":{}}", "\"partitions\" is not an array"},
+        {"{\"skyload_manifest\":1,\"events\":[{\"flight\":\"a\",\"airspace\":\"b\",\"kind\":"
+         "\"inside\",\"seq\":1}]}", "events[0]"},
+        {"{\"skyload_manifest\":1,\"geofence\":{\"from_offsets\":[{\"partition\":0}]}}",
+         "geofence.from_offsets[0]"},
     };
     char path[256];
     tmp_path(path, sizeof path, "bad");
@@ -199,6 +203,54 @@ static void test_manifest_load_rejects_bad_files(void **state) {
     assert_int_equal(sky_manifest_load("/nonexistent/m.json", &m, err, sizeof err), SKY_EIO);
 }
 
+/* A shard with airspaces: events, and the events topic's offsets at its start. */
+static void add_geofence(sky_manifest_t *m, const char *flight, const char *extra_airspace,
+                         int64_t offset0) {
+    const char *names[] = {"LHR-CTR", extra_airspace};
+    sky_manifest_partition_t from[] = {{0, offset0, -1, 0}, {3, 7, -1, 0}};
+    sky_manifest_geofence_t g = {"flights.events", "flights", names, 2, from, 2};
+    assert_int_equal(sky_manifest_set_geofence(m, &g), 0);
+    sky_manifest_event_t e[] = {{flight, "LHR-CTR", 0, 3, 1795600860000000001, 51.4, -0.4, 2500},
+                                {flight, extra_airspace, 1, 9, 1795600890000000000, 51.6, 0.1,
+                                 9000}};
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(sky_manifest_add_event(m, &e[i]), 0);
+}
+
+static void test_manifest_events_round_trip_and_merge(void **state) {
+    (void)state;
+    char path[256], err[256];
+    tmp_path(path, sizeof path, "ev");
+    sky_manifest_t *a = sample(0, "A"), *b = sample(1, "B"), *back = NULL;
+    assert_null(sky_manifest_geofence(a));
+    add_geofence(a, "A0", "LON-FIR", 12);
+    add_geofence(b, "B1", "LTMA", 5);
+    assert_int_equal(sky_manifest_merge(a, b, err, sizeof err), 0);
+    assert_int_equal(sky_manifest_write(a, path, err, sizeof err), 0);
+    assert_int_equal(sky_manifest_load(path, &back, err, sizeof err), 0);
+    const sky_manifest_geofence_t *g = sky_manifest_geofence(back);
+    assert_non_null(g);
+    assert_string_equal(g->events_topic, "flights.events");
+    assert_int_equal(g->nairspaces, 3); /* LHR-CTR once, LON-FIR, LTMA */
+    assert_string_equal(g->airspaces[2], "LTMA");
+    assert_int_equal(g->nfrom, 2);
+    assert_int_equal(g->from[0].first_offset, 5); /* the lower start of the two shards */
+    assert_int_equal(g->from[1].partition, 3);
+    assert_int_equal(sky_manifest_event_count(back), 4);
+    const sky_manifest_event_t *e = sky_manifest_event(back, 3);
+    assert_string_equal(e->flight, "B1");
+    assert_string_equal(e->airspace, "LTMA");
+    assert_int_equal(e->kind, 1);
+    assert_int_equal(e->seq, 9);
+    assert_int_equal(e->alt_ft, 9000);
+    assert_true(e->lat == 51.6 && e->lon == 0.1);
+    assert_int_equal(sky_manifest_event(back, 0)->intended_ns, 1795600860000000001);
+    sky_manifest_destroy(a);
+    sky_manifest_destroy(b);
+    sky_manifest_destroy(back);
+    unlink(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_manifest_round_trips_every_field),
@@ -206,6 +258,7 @@ int main(void) {
         cmocka_unit_test(test_manifest_merge_concatenates_and_adds),
         cmocka_unit_test(test_manifest_streaming_writer_puts_streamed_flights_first),
         cmocka_unit_test(test_manifest_load_rejects_bad_files),
+        cmocka_unit_test(test_manifest_events_round_trip_and_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

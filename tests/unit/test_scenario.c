@@ -83,6 +83,89 @@ static void test_scenario_keeps_airspaces(void **state) {
     sky_scenario_destroy(s);
 }
 
+static void test_scenario_airspace_altitudes_and_files(void **state) {
+    (void)state;
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "aircraft: 5\nairspaces:\n"
+             "  - {name: low, polygon: [[1, 2], [3, 4], [5, 6]], floor_ft: -500, ceiling_ft: "
+             "10000}\n"
+             "  - file: %s/tests/data/airspaces/two.geojson\n"
+             "  - file: %s/tests/data/airspaces/list.yaml\n",
+             SKY_SOURCE_DIR, SKY_SOURCE_DIR);
+    sky_scenario_t *s = parse_ok(yaml);
+    assert_int_equal(s->nairspaces, 5);
+    const sky_airspace_t *a = s->airspaces;
+    assert_true(a[0].has_floor && a[0].floor_ft == -500 && a[0].ceiling_ft == 10000);
+    assert_string_equal(a[1].name, "DONUT");
+    assert_int_equal(sky_airspace_rings(&a[1]), 2);
+    size_t first, end;
+    sky_airspace_ring(&a[1], 1, &first, &end);
+    assert_int_equal(first, 5);
+    assert_int_equal(end, 10);
+    assert_true(a[1].points[2 * 6] == 4 && a[1].points[2 * 6 + 1] == 6); /* [lon, lat] swapped */
+    assert_true(a[1].has_ceiling && a[1].ceiling_ft == 24500);
+    assert_string_equal(a[2].name, "RING"); /* Tile38's own circle form, named by id */
+    assert_int_equal(a[2].kind, SKY_AIRSPACE_CIRCLE);
+    assert_true(a[2].radius_nm == 10 && a[2].lat == 50.0333);
+    assert_string_equal(a[4].name, "LIST-B");
+    assert_int_equal(a[4].kind, SKY_AIRSPACE_AIRPORT);
+    assert_false(a[4].has_floor);
+    sky_scenario_destroy(s);
+    /* airspaces: {file: PATH} */
+    snprintf(yaml, sizeof yaml, "airspaces: {file: %s/tests/data/airspaces/two.geojson}\n",
+             SKY_SOURCE_DIR);
+    s = parse_ok(yaml);
+    assert_int_equal(s->nairspaces, 2);
+    sky_scenario_destroy(s);
+}
+
+static void test_airspaces_load_reports_file_errors(void **state) {
+    (void)state;
+    static const struct {
+        const char *text, *error;
+    } rows[] = {
+        {"{\"type\": \"FeatureCollection\", \"features\": [{\"type\": \"Feature\", "
+         "\"properties\": {}, \"geometry\": {\"type\": \"Point\", \"coordinates\": [1, 2]}}]}",
+         "x.geojson: features[0]: needs properties.name"},
+        {"{\"type\": \"Feature\", \"properties\": {\"name\": \"P\"}, \"geometry\": {\"type\": "
+         "\"Point\", \"coordinates\": [1, 2]}}",
+         "x.geojson: feature: Point \"P\": needs properties.radius_nm"},
+        {"{\"type\": \"Feature\", \"properties\": {\"name\": \"P\"}, \"geometry\": {\"type\": "
+         "\"Polygon\", \"coordinates\": [[[0, 0], [1, 0], [0, 0]]]}}",
+         "x.geojson: feature: \"P\": polygon 0 needs at least 3 distinct points"},
+        {"{\"type\": \"Feature\", \"properties\": {\"name\": \"P Q\"}, \"geometry\": {\"type\": "
+         "\"Point\", \"coordinates\": [1, 2]}}",
+         "x.geojson: feature: Point \"P Q\": needs"},
+        {"{\"type\": \"Feature\", \"properties\": {\"name\": \"P\", \"radius_nm\": 3, "
+         "\"floor_ft\": 9000, \"ceiling_ft\": 1000}, \"geometry\": {\"type\": \"Point\", "
+         "\"coordinates\": [1, 2]}}",
+         "x.geojson: feature: \"P\": floor_ft 9000 is above ceiling_ft 1000"},
+        {"{\"type\": \"Feature\", \"properties\": {\"name\": \"P\"}, \"geometry\": {\"type\": "
+         "\"Polygon\", \"coordinates\": [[[200, 0], [1, 0], [1, 1]]]}}",
+         "x.geojson: feature: ring 0, position 0: expected [lon, lat]"},
+        {"[1,", "x.geojson:1:"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        sky_airspace_t *arr = NULL;
+        size_t n = 0;
+        char err[512] = "";
+        int rc = sky_airspaces_parse_geojson(rows[i].text, strlen(rows[i].text), "x.geojson",
+                                             &arr, &n, err, sizeof err);
+        if (rc != SKY_EINVAL || strncmp(err, rows[i].error, strlen(rows[i].error)) != 0)
+            fail_msg("row %zu: rc=%d error \"%s\", want prefix \"%s\"", i, rc, err,
+                     rows[i].error);
+        sky_airspaces_free(arr, n);
+    }
+    char path[512], err[512];
+    snprintf(path, sizeof path, "%s/tests/data/airspaces/bad.geojson", SKY_SOURCE_DIR);
+    sky_airspace_t *arr = NULL;
+    size_t n = 0;
+    assert_int_equal(sky_airspaces_load(path, &arr, &n, err, sizeof err), SKY_EINVAL);
+    assert_non_null(strstr(err, "features[1]: geometry type \"MultiPolygon\""));
+    sky_airspaces_free(arr, n);
+}
+
 struct bad_row {
     const char *yaml;
     const char *error; /* expected prefix of the message */
@@ -101,6 +184,19 @@ static void test_scenario_rejects_bad_input_with_position(void **state) {
         {"load: {profile: wave, to: 3}\n", "t.yaml:1:17: profile: \"wave\""},
         {"aircraft: 1\nregion: {routes: [EGLL]}\n", "t.yaml:2:19: routes"},
         {"aircraft: 1\nairspaces: [{name: x}]\n", "t.yaml:2:14: airspace: needs one"},
+        {"aircraft: 1\nairspaces: [{name: a b, airport: EGLL, radius_nm: 1}]\n",
+         "t.yaml:2:14: airspace: name \"a b\" may only hold"},
+        {"aircraft: 1\nairspaces: [{name: a, airport: EGLL}]\n",
+         "t.yaml:2:14: airspace: \"a\" needs radius_nm"},
+        {"aircraft: 1\nairspaces:\n  - {name: a, airport: EGLL, radius_nm: 1}\n"
+         "  - {name: a, airport: EHAM, radius_nm: 1}\n",
+         "t.yaml:4:6: airspaces: \"a\" is named twice"},
+        {"aircraft: 1\nairspaces: [{name: a, airport: EGLL, radius_nm: 1, ceiling_ft: 10, "
+         "floor_ft: 20}]\n", "t.yaml:2:14: airspace: \"a\": floor_ft 20 is above"},
+        {"aircraft: 1\nairspaces: [{file: /nonexistent.geojson}]\n",
+         "t.yaml:2:20: file: /nonexistent.geojson: cannot open"},
+        {"aircraft: 1\nairspaces: [{file: x.geojson, name: y}]\n",
+         "t.yaml:2:14: airspace: `file:` stands alone"},
         {"aircraft: 1\nstart_time: yesterday\n", "t.yaml:2:13: start_time"},
         {"aircraft: [1\n", "t.yaml:"},
         {"aircraft: 1\nfaults:\n  drop: 0.01\n duplicate: 0.01\n", "t.yaml:4:2: invalid indentation"},
@@ -167,6 +263,8 @@ int main(void) {
         cmocka_unit_test(test_scenario_reads_every_field),
         cmocka_unit_test(test_scenario_defaults_when_absent),
         cmocka_unit_test(test_scenario_keeps_airspaces),
+        cmocka_unit_test(test_scenario_airspace_altitudes_and_files),
+        cmocka_unit_test(test_airspaces_load_reports_file_errors),
         cmocka_unit_test(test_scenario_rejects_bad_input_with_position),
         cmocka_unit_test(test_profile_target_table),
         cmocka_unit_test(test_shipped_scenarios_load),
