@@ -8,7 +8,7 @@
 
 #include "kafka.h"
 #include "manifest.h"
-#include "scenario.h"
+#include "airspace.h"
 #include "tile38.h"
 
 #include <jansson.h>

@@ -1,7 +1,7 @@
 /* ingest thread + simulate + drain + verify, and the report directory. */
 #include "loop.h"
 
-#include "airspace.h"
+#include "airspace_resolve.h"
 #include "error.h"
 #include "geofence.h"
 #include "kafka_admin.h"

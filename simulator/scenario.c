@@ -513,56 +513,6 @@ static int k_faults(yctx_t *c, struct fy_node *k, struct fy_node *v) {
 
 /* airspaces: (the geometry itself is simulator/airspace.c's; here only the input) */
 
-void sky_airspace_free(sky_airspace_t *a) {
-    if (!a)
-        return;
-    free(a->name);
-    free(a->points);
-    free(a->ring_end);
-    memset(a, 0, sizeof *a);
-}
-
-void sky_airspaces_free(sky_airspace_t *arr, size_t n) {
-    for (size_t i = 0; arr && i < n; i++)
-        sky_airspace_free(&arr[i]);
-    free(arr);
-}
-
-int sky_airspace_copy(sky_airspace_t *dst, const sky_airspace_t *src) {
-    *dst = *src;
-    dst->name = NULL;
-    dst->points = NULL;
-    dst->ring_end = NULL;
-    if ((src->name && !(dst->name = strdup(src->name))) ||
-        (src->npoints && !(dst->points = malloc(src->npoints * 2 * sizeof *dst->points))) ||
-        (src->ring_end && !(dst->ring_end = malloc(src->nrings * sizeof *dst->ring_end)))) {
-        sky_airspace_free(dst);
-        return SKY_ENOMEM;
-    }
-    if (src->npoints)
-        memcpy(dst->points, src->points, src->npoints * 2 * sizeof *dst->points);
-    if (src->ring_end)
-        memcpy(dst->ring_end, src->ring_end, src->nrings * sizeof *dst->ring_end);
-    return 0;
-}
-
-size_t sky_airspace_rings(const sky_airspace_t *a) {
-    if (a->kind != SKY_AIRSPACE_POLYGON)
-        return 0;
-    return a->ring_end ? a->nrings : 1;
-}
-
-void sky_airspace_ring(const sky_airspace_t *a, size_t r, size_t *first, size_t *end) {
-    if (!a->ring_end) {
-        *first = 0;
-        *end = a->npoints;
-        return;
-    }
-    *first = r ? a->ring_end[r - 1] : 0;
-    *end = a->ring_end[r];
-}
-
-/* A new zeroed airspace at the end of *arr; NULL when out of memory. */
 static sky_airspace_t *append_airspace(sky_airspace_t **arr, size_t *n) {
     sky_airspace_t *a = realloc(*arr, (*n + 1) * sizeof **arr);
     if (!a)

@@ -4,6 +4,8 @@
 #define SKY_SCENARIO_H
 
 #include <jansson.h>
+#include "airspace.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,37 +42,6 @@ typedef struct sky_fault_rates {
     int gap_length; /* messages skipped by one gap (default 3) */
 } sky_fault_rates_t;
 
-typedef enum sky_airspace_kind {
-    SKY_AIRSPACE_POLYGON = 0,
-    SKY_AIRSPACE_CIRCLE,
-    SKY_AIRSPACE_AIRPORT, /* circle around an airport: sky_airspaces_resolve fills lat/lon */
-} sky_airspace_kind_t;
-
-/* One airspace (docs/scenarios.md, docs/geofence.md). Tile38 has no altitude: floor and
- * ceiling become `WHERE altitude floor ceiling` on the airspace's hook or channel. */
-typedef struct sky_airspace {
-    char *name;
-    sky_airspace_kind_t kind;
-    double *points; /* polygon: lat0, lon0, lat1, lon1, ... (npoints pairs), every ring */
-    size_t npoints;
-    size_t *ring_end; /* polygon with holes: ring i ends before point ring_end[i] (ring 0
-                         is the exterior); NULL = one ring of npoints points */
-    size_t nrings;    /* 0 or 1 when ring_end is NULL */
-    double lat, lon;  /* circle centre (airport: once resolved) */
-    double radius_nm; /* circle and airport */
-    char airport[8];  /* airport: ICAO code */
-    bool has_floor, has_ceiling;
-    double floor_ft, ceiling_ft; /* inclusive, feet above mean sea level */
-} sky_airspace_t;
-
-/* Frees what an airspace owns (not the struct itself). */
-void sky_airspace_free(sky_airspace_t *a);
-/* Deep copy of src into dst; 0 or SKY_ENOMEM (dst then holds nothing to free). */
-int sky_airspace_copy(sky_airspace_t *dst, const sky_airspace_t *src);
-/* Number of rings of a polygon (1 without holes) and the point range of ring r. */
-size_t sky_airspace_rings(const sky_airspace_t *a);
-void sky_airspace_ring(const sky_airspace_t *a, size_t r, size_t *first, size_t *end);
-
 /* Reads airspaces from a file: GeoJSON (.geojson / .json: a FeatureCollection, a
  * Feature, or a geometry; Polygon with holes, or Point with properties.radius_nm) or
  * YAML (a scenario file's `airspaces:`, or a bare list of airspaces). Appends to
@@ -81,8 +52,6 @@ int sky_airspaces_load(const char *path, sky_airspace_t **arr, size_t *n, char *
 int sky_airspaces_parse_geojson(const char *text, size_t len, const char *name,
                                 sky_airspace_t **arr, size_t *n, char *errstr,
                                 size_t errstr_size);
-/* Frees n airspaces and the array. */
-void sky_airspaces_free(sky_airspace_t *arr, size_t n);
 
 /* Everything a scenario file says. Owned strings and arrays are freed by
  * sky_scenario_destroy. Fields a file leaves out hold the defaults below. */

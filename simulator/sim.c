@@ -4,7 +4,7 @@
  * real time, K times faster, at N msgs/s or flat out; the manifest comes last. */
 #include "sim.h"
 
-#include "airspace.h"
+#include "airspace_resolve.h"
 #include "error.h"
 #include "faults.h"
 #include "geofence.h"

@@ -1,7 +1,7 @@
 /* --airspaces, --geofence-route, --events-topic: parsing and preparation. */
 #include "cli_geofence.h"
 
-#include "airspace.h"
+#include "airspace_resolve.h"
 #include "cli.h"
 #include "error.h"
 

@@ -2,7 +2,7 @@
  * circles by haversine, the altitude filter, the hook rectangle (inside out across the
  * antimeridian), and the enter/exit events of a flight's positions. The same cases run
  * against the real Tile38 in tests/e2e/test_geofence_rules.sh. */
-#include "airspace.h"
+#include "airspace_resolve.h"
 #include "error.h"
 #include "tile38.h"
 

@@ -54,41 +54,6 @@ double sky_tile38_coord(double v) {
 
 /* ---- airports ---- */
 
-int sky_airspaces_resolve(sky_airspace_t *a, size_t n, const sky_traffic_t *t, char *errstr,
-                          size_t errstr_size) {
-    for (size_t i = 0; i < n; i++) {
-        if (a[i].kind != SKY_AIRSPACE_AIRPORT)
-            continue;
-        long ap = t ? sky_traffic_find_airport(t, a[i].airport) : -1;
-        if (ap < 0)
-            return sky_err(errstr, errstr_size, SKY_EINVAL,
-                           "airspace \"%s\": airport %s is not in airports.csv (large and "
-                           "medium airports with an ICAO code)",
-                           a[i].name, a[i].airport);
-        int32_t elev;
-        sky_traffic_airport_pos(t, (uint32_t)ap, &a[i].lat, &a[i].lon, &elev);
-    }
-    return 0;
-}
-
-int sky_airspaces_resolve_dir(sky_airspace_t *a, size_t n, const char *data_dir, char *errstr,
-                              size_t errstr_size) {
-    bool needed = false;
-    for (size_t i = 0; i < n; i++)
-        needed |= a[i].kind == SKY_AIRSPACE_AIRPORT;
-    if (!needed)
-        return 0;
-    sky_traffic_params_t p;
-    memset(&p, 0, sizeof p);
-    p.data_dir = data_dir ? data_dir : SKY_SOURCE_DIR "/scenarios/data";
-    p.seed = 1;
-    sky_traffic_t *t = sky_traffic_new(&p, errstr, errstr_size);
-    if (!t)
-        return SKY_EINVAL;
-    int rc = sky_airspaces_resolve(a, n, t, errstr, errstr_size);
-    sky_traffic_destroy(t);
-    return rc;
-}
 
 /* ---- geometry ---- */
 
@@ -691,3 +656,56 @@ uint64_t *sky_fence_tracker_flight(sky_fence_tracker_t *t, const char *id, size_
     int64_t i = sky_idmap_intern(t->ids, id, len, NULL);
     return i < 0 ? NULL : sky_fence_tracker_slot(t, (size_t)i);
 }
+
+/* ---- the airspace type ---- */
+
+void sky_airspace_free(sky_airspace_t *a) {
+    if (!a)
+        return;
+    free(a->name);
+    free(a->points);
+    free(a->ring_end);
+    memset(a, 0, sizeof *a);
+}
+
+void sky_airspaces_free(sky_airspace_t *arr, size_t n) {
+    for (size_t i = 0; arr && i < n; i++)
+        sky_airspace_free(&arr[i]);
+    free(arr);
+}
+
+int sky_airspace_copy(sky_airspace_t *dst, const sky_airspace_t *src) {
+    *dst = *src;
+    dst->name = NULL;
+    dst->points = NULL;
+    dst->ring_end = NULL;
+    if ((src->name && !(dst->name = strdup(src->name))) ||
+        (src->npoints && !(dst->points = malloc(src->npoints * 2 * sizeof *dst->points))) ||
+        (src->ring_end && !(dst->ring_end = malloc(src->nrings * sizeof *dst->ring_end)))) {
+        sky_airspace_free(dst);
+        return SKY_ENOMEM;
+    }
+    if (src->npoints)
+        memcpy(dst->points, src->points, src->npoints * 2 * sizeof *dst->points);
+    if (src->ring_end)
+        memcpy(dst->ring_end, src->ring_end, src->nrings * sizeof *dst->ring_end);
+    return 0;
+}
+
+size_t sky_airspace_rings(const sky_airspace_t *a) {
+    if (a->kind != SKY_AIRSPACE_POLYGON)
+        return 0;
+    return a->ring_end ? a->nrings : 1;
+}
+
+void sky_airspace_ring(const sky_airspace_t *a, size_t r, size_t *first, size_t *end) {
+    if (!a->ring_end) {
+        *first = 0;
+        *end = a->npoints;
+        return;
+    }
+    *first = r ? a->ring_end[r - 1] : 0;
+    *end = a->ring_end[r];
+}
+
+/* A new zeroed airspace at the end of *arr; NULL when out of memory. */

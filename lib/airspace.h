@@ -2,16 +2,50 @@
  * polygon raycast, its haversine circle, the altitude WHERE), which fences a SET is
  * even tested against (the hook's bounding rectangle), and the enter/exit events a
  * flight's stored positions then produce. simulate and replay compute the events they
- * expect with it; docs/geofence.md says where Tile38's rules surprise. */
+ * expect with it; lib/geofence registers the fences. docs/geofence.md says where
+ * Tile38's rules surprise. The airspace type is here, on the ground floor, as all
+ * three use it; resolving airports needs the traffic model (simulator/airspace_resolve.h). */
 #ifndef SKY_AIRSPACE_H
 #define SKY_AIRSPACE_H
 
-#include "scenario.h"
-#include "traffic.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+typedef enum sky_airspace_kind {
+    SKY_AIRSPACE_POLYGON = 0,
+    SKY_AIRSPACE_CIRCLE,
+    SKY_AIRSPACE_AIRPORT, /* circle around an airport: sky_airspaces_resolve fills lat/lon */
+} sky_airspace_kind_t;
+
+/* One airspace (docs/scenarios.md, docs/geofence.md). Tile38 has no altitude: floor and
+ * ceiling become `WHERE altitude floor ceiling` on the airspace's hook or channel. */
+typedef struct sky_airspace {
+    char *name;
+    sky_airspace_kind_t kind;
+    double *points; /* polygon: lat0, lon0, lat1, lon1, ... (npoints pairs), every ring */
+    size_t npoints;
+    size_t *ring_end; /* polygon with holes: ring i ends before point ring_end[i] (ring 0
+                         is the exterior); NULL = one ring of npoints points */
+    size_t nrings;    /* 0 or 1 when ring_end is NULL */
+    double lat, lon;  /* circle centre (airport: once resolved) */
+    double radius_nm; /* circle and airport */
+    char airport[8];  /* airport: ICAO code */
+    bool has_floor, has_ceiling;
+    double floor_ft, ceiling_ft; /* inclusive, feet above mean sea level */
+} sky_airspace_t;
+
+/* Frees what an airspace owns (not the struct itself). */
+void sky_airspace_free(sky_airspace_t *a);
+/* Deep copy of src into dst; 0 or SKY_ENOMEM (dst then holds nothing to free). */
+int sky_airspace_copy(sky_airspace_t *dst, const sky_airspace_t *src);
+/* Number of rings of a polygon (1 without holes) and the point range of ring r. */
+size_t sky_airspace_rings(const sky_airspace_t *a);
+void sky_airspace_ring(const sky_airspace_t *a, size_t r, size_t *first, size_t *end);
+
+/* Frees n airspaces and the array. */
+void sky_airspaces_free(sky_airspace_t *arr, size_t n);
 
 /* ingest writes coordinates to Tile38 with this many decimals (sky_fmt_fixed). */
 #define SKY_TILE38_COORD_DECIMALS 7
@@ -27,14 +61,6 @@ int sky_fence_kind_parse(const char *name, sky_fence_kind_t *out);
  * back as the nearest double (what Go's strconv.ParseFloat gives). */
 double sky_tile38_coord(double v);
 
-/* Fills lat/lon of every airport airspace from the traffic model's airports; errors
- * name the airspace and the unknown airport. */
-int sky_airspaces_resolve(sky_airspace_t *a, size_t n, const sky_traffic_t *t, char *errstr,
-                          size_t errstr_size);
-/* The same with the airports of data_dir (NULL: <source>/scenarios/data). Loads no
- * model when no airspace needs it. */
-int sky_airspaces_resolve_dir(sky_airspace_t *a, size_t n, const char *data_dir, char *errstr,
-                              size_t errstr_size);
 
 /* ---- fences: resolved airspaces compiled for point tests ---- */
 
