@@ -1,6 +1,8 @@
 /* Shared CLI plumbing: common options, logging, signals, status line. */
 #include "cli.h"
 
+#include "cli_geofence.h"
+
 #include "error.h"
 #include "log.h"
 #include "timefmt.h"
@@ -85,7 +87,10 @@ int cli_common_opt(cli_common_t *c, int opt, const char *arg) {
         }
         return 1;
     case OPT_TILE38: c->tile38 = arg; return 1;
-    case OPT_PG: c->pg = arg; return 1;
+    case OPT_PG:
+        c->pg = arg;
+        c->pg_set = true;
+        return 1;
     case OPT_JSON: c->json = true; return 1;
     case OPT_LOG_LEVEL: {
         int lvl = sky_log_level_parse(arg);
@@ -101,18 +106,23 @@ int cli_common_opt(cli_common_t *c, int opt, const char *arg) {
     }
 }
 
-/* The common long options followed by the command's own, in one array for getopt_long. */
-static struct option *merged_longopts(const struct option *own) {
+/* The common long options, the geofence ones when asked, then the command's own, in
+ * one array for getopt_long. */
+static struct option *merged_longopts(const struct option *own, bool geofence) {
     static const struct option common[] = {CLI_COMMON_LONG};
-    size_t ncommon = sizeof common / sizeof common[0], nown = 0;
+    static const struct option geo[] = {CLI_GEOFENCE_LONG};
+    size_t ncommon = sizeof common / sizeof common[0], ngeo = geofence ? sizeof geo / sizeof geo[0] : 0;
+    size_t nown = 0;
     while (own && own[nown].name)
         nown++;
-    struct option *all = calloc(ncommon + nown + 1, sizeof *all);
+    struct option *all = calloc(ncommon + ngeo + nown + 1, sizeof *all);
     if (!all)
         return NULL;
     memcpy(all, common, sizeof common);
+    if (ngeo)
+        memcpy(all + ncommon, geo, sizeof geo);
     if (nown)
-        memcpy(all + ncommon, own, nown * sizeof *own);
+        memcpy(all + ncommon + ngeo, own, nown * sizeof *own);
     return all;
 }
 
@@ -120,7 +130,7 @@ int cli_parse(const cli_spec_t *spec, cli_common_t *c, void *opts, int argc, cha
     char shortopts[128];
     snprintf(shortopts, sizeof shortopts, "%s%s", CLI_COMMON_SHORT,
              spec->shortopts ? spec->shortopts : "");
-    struct option *longopts = merged_longopts(spec->longopts);
+    struct option *longopts = merged_longopts(spec->longopts, spec->geofence != NULL);
     if (!longopts) {
         cli_error(spec->cmd, "out of memory");
         return 2;
@@ -131,7 +141,12 @@ int cli_parse(const cli_spec_t *spec, cli_common_t *c, void *opts, int argc, cha
         int common = cli_common_opt(c, opt, optarg);
         if (common == 1)
             continue;
-        if (common < 0)
+        int geo = spec->geofence ? cli_geofence_opt(spec->geofence(opts), spec->cmd, opt, optarg) : 0;
+        if (geo == 1)
+            continue;
+        if (geo)
+            rc = geo;
+        else if (common < 0)
             rc = common == -2 ? CLI_EXIT_OK : 2;
         else if (opt == 'h')
             rc = fputs(spec->help, stdout) < 0 ? 2 : CLI_EXIT_OK;

@@ -31,6 +31,7 @@ typedef struct cli_common {
     sky_kconf_t kafka; /* -b and -X; brokers NULL = SKY_DEFAULT_BROKERS */
     const char *topic; /* -t */
     bool topic_set;    /* -t was given (else the scenario's topic may apply) */
+    bool pg_set;       /* --pg was given */
     const char *tile38; /* --tile38 HOST:PORT, or "none" */
     const char *pg;     /* --pg CONNINFO ("" = PG* variables, then the stack's defaults) */
     bool json;          /* --json */
@@ -81,6 +82,8 @@ int cli_common_opt(cli_common_t *c, int opt, const char *arg);
  * options (the common ones, -h and unknown options never reach it) and returns 0, or
  * cli_usage_error()'s 2. `args` gets the positional arguments once all options are
  * read (NULL: the command takes none) and returns 0 or 2 likewise. */
+struct cli_geofence;
+
 typedef struct cli_spec {
     const char *cmd;                /* "tail" */
     const char *help;               /* the whole --help text */
@@ -88,6 +91,9 @@ typedef struct cli_spec {
     const struct option *longopts;  /* its own long options, NULL-terminated (may be NULL) */
     int (*own)(void *opts, int opt, const char *arg);
     int (*args)(void *opts, int argc, char **argv);
+    /* The command's geofence options (cli_geofence.h: --airspaces, --geofence-route,
+     * --events-topic), or NULL when it has none. */
+    struct cli_geofence *(*geofence)(void *opts);
 } cli_spec_t;
 
 enum { CLI_GO = 0, CLI_EXIT_OK = -2 };

@@ -50,46 +50,46 @@ typedef struct geofence_opts {
     int nnames;
 } geofence_opts_t;
 
-static int parse_args(int argc, char **argv, geofence_opts_t *o) {
-    static const struct option longopts[] = {
-        CLI_COMMON_LONG,
-        CLI_GEOFENCE_LONG,
-        {"scenario", required_argument, NULL, 's'},
-        {"collection", required_argument, NULL, OPT_COLLECTION},
-        {"pattern", required_argument, NULL, OPT_PATTERN},
-        {"data-dir", required_argument, NULL, OPT_DATA_DIR},
-        {NULL, 0, NULL, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "s:", longopts, NULL)) != -1) {
-        int rc = cli_common_opt(&o->common, opt, optarg);
-        if (rc == 1)
-            continue;
-        if (rc < 0)
-            return rc == -2 ? -2 : 2;
-        if ((rc = cli_geofence_opt(&o->geo, "geofence", opt, optarg)) == 1)
-            continue;
-        if (rc)
-            return rc;
-        switch (opt) {
-        case 'h': fputs(geofence_help, stdout); return -2;
-        case 's': o->scenario = optarg; break;
-        case OPT_COLLECTION: o->collection = optarg; break;
-        case OPT_PATTERN: o->pattern = optarg; break;
-        case OPT_DATA_DIR: o->data_dir = optarg; break;
-        default: return cli_usage_error("geofence", "unknown option");
-        }
+static const struct option geofence_longopts[] = {
+    {"scenario", required_argument, NULL, 's'},
+    {"collection", required_argument, NULL, OPT_COLLECTION},
+    {"pattern", required_argument, NULL, OPT_PATTERN},
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+    {NULL, 0, NULL, 0}};
+
+static int geofence_opt(void *opts, int opt, const char *arg) {
+    geofence_opts_t *o = opts;
+    switch (opt) {
+    case 's': o->scenario = arg; return 0;
+    case OPT_COLLECTION: o->collection = arg; return 0;
+    case OPT_PATTERN: o->pattern = arg; return 0;
+    case OPT_DATA_DIR: o->data_dir = arg; return 0;
+    default: return cli_usage_error("geofence", "unknown option");
     }
-    if (optind >= argc)
+}
+
+/* ACTION [NAME...]: setup, list, or drop with the fences to drop. */
+static int geofence_args(void *opts, int argc, char **argv) {
+    geofence_opts_t *o = opts;
+    if (argc < 1)
         return cli_usage_error("geofence", "no action: setup, list or drop");
-    o->action = argv[optind++];
-    o->names = argv + optind;
-    o->nnames = argc - optind;
+    o->action = argv[0];
+    o->names = argv + 1;
+    o->nnames = argc - 1;
     if (strcmp(o->action, "setup") && strcmp(o->action, "list") && strcmp(o->action, "drop"))
         return cli_usage_error("geofence", "\"%s\" is not setup, list or drop", o->action);
     if (o->nnames && strcmp(o->action, "drop") != 0)
         return cli_usage_error("geofence", "unexpected argument \"%s\"", o->names[0]);
     return 0;
 }
+
+static cli_geofence_t *geofence_of(void *opts) {
+    return &((geofence_opts_t *)opts)->geo;
+}
+
+static const cli_spec_t geofence_spec = {
+    .cmd = "geofence", .help = geofence_help, .shortopts = "s:", .longopts = geofence_longopts,
+    .own = geofence_opt, .args = geofence_args, .geofence = geofence_of};
 
 /* The airspaces of --scenario and --airspaces, resolved into o->geo. */
 static int load_airspaces(geofence_opts_t *o) {
@@ -228,7 +228,7 @@ int cmd_geofence(int argc, char **argv) {
     memset(&o, 0, sizeof o);
     cli_common_init(&o.common);
     cli_geofence_init(&o.geo);
-    int rc = parse_args(argc, argv, &o);
+    int rc = cli_parse(&geofence_spec, &o.common, &o, argc, argv);
     if (!rc && strcmp(o.action, "list") != 0 && (o.scenario || o.geo.airspaces_path ||
                                                  strcmp(o.action, "setup") == 0))
         rc = load_airspaces(&o);
@@ -242,5 +242,5 @@ int cmd_geofence(int argc, char **argv) {
     sky_tile38_destroy(t);
     cli_geofence_free(&o.geo);
     cli_common_free(&o.common);
-    return rc == -2 ? 0 : rc;
+    return cli_parse_status(rc);
 }

@@ -40,60 +40,48 @@ static const char map_help[] =
 
 typedef struct map_opts {
     cli_common_t common;
-    bool pg_set;
     sky_map_config_t cfg;
 } map_opts_t;
 
-static int parse_map_args(int argc, char **argv, map_opts_t *o) {
-    enum { OPT_LISTEN = OPT_FIRST_CMD, OPT_EVENTS, OPT_COLLECTION, OPT_SCHEMA, OPT_MAX };
-    static const struct option longopts[] = {CLI_COMMON_LONG,
-                                             {"listen", required_argument, NULL, OPT_LISTEN},
+enum { OPT_LISTEN = OPT_FIRST_CMD, OPT_EVENTS, OPT_COLLECTION, OPT_SCHEMA, OPT_MAX };
+static const struct option map_longopts[] = {{"listen", required_argument, NULL, OPT_LISTEN},
                                              {"events-topic", required_argument, NULL, OPT_EVENTS},
                                              {"collection", required_argument, NULL, OPT_COLLECTION},
                                              {"schema", required_argument, NULL, OPT_SCHEMA},
                                              {"max-aircraft", required_argument, NULL, OPT_MAX},
                                              {NULL, 0, NULL, 0}};
+
+static int map_opt(void *opts, int opt, const char *arg) {
+    sky_map_config_t *c = &((map_opts_t *)opts)->cfg;
     char err[512];
-    int opt;
-    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-        int rc = cli_common_opt(&o->common, opt, optarg);
-        if (rc == 1) {
-            o->pg_set |= opt == OPT_PG;
-            continue;
-        }
-        if (rc < 0)
-            return rc == -2 ? -2 : 2;
-        switch (opt) {
-        case 'h': fputs(map_help, stdout); return -2;
-        case OPT_LISTEN: o->cfg.listen = optarg; break;
-        case OPT_EVENTS: o->cfg.events_topic = optarg; break;
-        case OPT_COLLECTION: o->cfg.collection = optarg; break;
-        case OPT_SCHEMA: o->cfg.schema = optarg; break;
-        case OPT_MAX:
-            if (sky_parse_i64(optarg, 1, 10000000, &o->cfg.max_aircraft, "--max-aircraft", err,
-                              sizeof err))
-                return cli_usage_error("map", "%s", err);
-            break;
-        default: return cli_usage_error("map", "unknown option");
-        }
+    switch (opt) {
+    case OPT_LISTEN: c->listen = arg; return 0;
+    case OPT_EVENTS: c->events_topic = arg; return 0;
+    case OPT_COLLECTION: c->collection = arg; return 0;
+    case OPT_SCHEMA: c->schema = arg; return 0;
+    case OPT_MAX:
+        return sky_parse_i64(arg, 1, 10000000, &c->max_aircraft, "--max-aircraft", err, sizeof err)
+                   ? cli_usage_error("map", "%s", err)
+                   : 0;
+    default: return cli_usage_error("map", "unknown option");
     }
-    if (optind < argc)
-        return cli_usage_error("map", "unexpected argument \"%s\"", argv[optind]);
-    return 0;
 }
+
+static const cli_spec_t map_spec = {
+    .cmd = "map", .help = map_help, .longopts = map_longopts, .own = map_opt};
 
 int cmd_map(int argc, char **argv) {
     map_opts_t o;
     memset(&o, 0, sizeof o);
     cli_common_init(&o.common);
-    int rc = parse_map_args(argc, argv, &o);
-    if (rc) {
+    int rc = cli_parse(&map_spec, &o.common, &o, argc, argv);
+    if (rc != CLI_GO) {
         cli_common_free(&o.common);
-        return rc == -2 ? 0 : rc;
+        return cli_parse_status(rc);
     }
     o.cfg.tile38 = o.common.tile38;
     o.cfg.kafka = &o.common.kafka;
-    o.cfg.pg_conninfo = o.pg_set ? o.common.pg : NULL;
+    o.cfg.pg_conninfo = o.common.pg_set ? o.common.pg : NULL;
     cli_install_signals();
     char err[1024];
     int code;

@@ -65,8 +65,9 @@ static int record_args(void *opts, int argc, char **argv) {
     return ((record_opts_t *)opts)->rec.output ? 0 : cli_usage_error("record", "-o FILE is required");
 }
 
-static const cli_spec_t record_spec = {"record",   record_help, "o:c:e", record_longopts,
-                                       record_opt, record_args};
+static const cli_spec_t record_spec = {
+    .cmd = "record", .help = record_help, .shortopts = "o:c:e", .longopts = record_longopts,
+    .own = record_opt, .args = record_args};
 
 static void show_progress(void *opaque, int64_t written) {
     cli_status_update(opaque, false, "record: %lld records", (long long)written);

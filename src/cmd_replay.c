@@ -6,7 +6,7 @@
 #include "error.h"
 #include "log.h"
 #include "parse.h"
-#include "replay.h"
+#include "publish.h"
 #include "timefmt.h"
 
 #include <stdio.h>
@@ -133,7 +133,7 @@ static int parse_positive_ms(const char *s, const char *what, int64_t *out, char
     return 0;
 }
 
-static int replay_opt(replay_cli_t *c, int opt, const char *arg, char *err, size_t errsz) {
+static int replay_opt_text(replay_cli_t *c, int opt, const char *arg, char *err, size_t errsz) {
     sky_replay_opts_t *o = &c->o;
     switch (opt) {
     case OPT_FORMAT: return sky_replay_format_parse(arg, &o->format, err, errsz);
@@ -168,59 +168,55 @@ static int replay_opt(replay_cli_t *c, int opt, const char *arg, char *err, size
     }
 }
 
-static int parse_replay_args(int argc, char **argv, replay_cli_t *c) {
-    static const struct option longopts[] = {
-        CLI_COMMON_LONG,
-        CLI_GEOFENCE_LONG,
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"speed", required_argument, NULL, OPT_SPEED},
-        {"rate", required_argument, NULL, OPT_RATE},
-        {"time-shift", required_argument, NULL, OPT_SHIFT},
-        {"loop", required_argument, NULL, OPT_LOOP},
-        {"bbox", required_argument, NULL, OPT_BBOX},
-        {"from", required_argument, NULL, OPT_FROM},
-        {"to", required_argument, NULL, OPT_TO},
-        {"strict", no_argument, NULL, OPT_STRICT},
-        {"skip-ground", no_argument, NULL, OPT_SKIP_GROUND},
-        {"original-headers", no_argument, NULL, OPT_ORIG_HEADERS},
-        {"sink", required_argument, NULL, OPT_SINK},
-        {"manifest", required_argument, NULL, OPT_MANIFEST},
-        {"run-id", required_argument, NULL, OPT_RUN_ID},
-        {"resample", required_argument, NULL, OPT_RESAMPLE},
-        {"resample-gap", required_argument, NULL, OPT_RESAMPLE_GAP},
-        {"partitions", required_argument, NULL, OPT_PARTITIONS},
-        {"no-create-topic", no_argument, NULL, OPT_NO_CREATE},
-        {NULL, 0, NULL, 0}};
+static const struct option replay_longopts[] = {
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"speed", required_argument, NULL, OPT_SPEED},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"time-shift", required_argument, NULL, OPT_SHIFT},
+    {"loop", required_argument, NULL, OPT_LOOP},
+    {"bbox", required_argument, NULL, OPT_BBOX},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"to", required_argument, NULL, OPT_TO},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"skip-ground", no_argument, NULL, OPT_SKIP_GROUND},
+    {"original-headers", no_argument, NULL, OPT_ORIG_HEADERS},
+    {"sink", required_argument, NULL, OPT_SINK},
+    {"manifest", required_argument, NULL, OPT_MANIFEST},
+    {"run-id", required_argument, NULL, OPT_RUN_ID},
+    {"resample", required_argument, NULL, OPT_RESAMPLE},
+    {"resample-gap", required_argument, NULL, OPT_RESAMPLE_GAP},
+    {"partitions", required_argument, NULL, OPT_PARTITIONS},
+    {"no-create-topic", no_argument, NULL, OPT_NO_CREATE},
+    {NULL, 0, NULL, 0}};
+
+static int replay_opt(void *opts, int opt, const char *arg) {
     char err[512];
-    int opt;
-    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-        int rc = cli_common_opt(&c->common, opt, optarg);
-        if (rc == 1)
-            continue;
-        if (rc < 0)
-            return rc == -2 ? -2 : 2;
-        if ((rc = cli_geofence_opt(&c->geo, "replay", opt, optarg)) == 1)
-            continue;
-        if (rc)
-            return rc;
-        if (opt == 'h') {
-            fputs(replay_help, stdout);
-            return -2;
-        }
-        if (opt == '?' || opt == ':')
-            return cli_usage_error("replay", "bad option");
-        if (replay_opt(c, opt, optarg, err, sizeof err))
-            return cli_usage_error("replay", "%s", err);
-    }
-    if (optind >= argc)
+    return replay_opt_text(opts, opt, arg, err, sizeof err) ? cli_usage_error("replay", "%s", err)
+                                                            : 0;
+}
+
+static int replay_files(void *opts, int argc, char **argv) {
+    replay_cli_t *c = opts;
+    if (argc < 1)
         return cli_usage_error("replay", "no FILE given");
-    c->o.files = (const char *const *)argv + optind;
-    c->o.nfiles = (size_t)(argc - optind);
+    c->o.files = (const char *const *)argv;
+    c->o.nfiles = (size_t)argc;
     c->o.manifest = c->manifest != NULL;
     if (c->o.from_ms > c->o.to_ms)
         return cli_usage_error("replay", "--from is after --to");
     return 0;
 }
+
+static cli_geofence_t *replay_geofence(void *opts) {
+    return &((replay_cli_t *)opts)->geo;
+}
+
+static const cli_spec_t replay_spec = {.cmd = "replay",
+                                       .help = replay_help,
+                                       .longopts = replay_longopts,
+                                       .own = replay_opt,
+                                       .args = replay_files,
+                                       .geofence = replay_geofence};
 
 static void show_progress(void *opaque, const sky_replay_stats_t *st) {
     cli_status_update(opaque, false,
@@ -258,50 +254,26 @@ static void print_summary(const replay_cli_t *c, const sky_replay_stats_t *st) {
 }
 
 static int run_replay(replay_cli_t *c, char *err, size_t errsz) {
-    sky_sink_t *sink = NULL;
-    int rc = 0;
-    if (strcmp(c->sink, "kafka") == 0 && !c->no_create_topic)
-        rc = sky_sink_create_topic(&c->common.kafka, c->common.topic, (int)c->partitions, err,
-                                   errsz);
-    if (!rc)
-        rc = sky_sink_open(c->sink, &c->common.kafka, c->common.topic, &sink, err, errsz);
-    if (rc)
-        return rc;
-    sky_replay_t *r = sky_replay_new(&c->o, sink, err, errsz);
-    if (!r) {
-        sky_sink_close(sink, NULL, 0);
-        return SKY_ENOMEM;
-    }
     cli_status_t status;
     cli_status_init(&status);
-    sky_replay_set_progress(r, show_progress, &status);
-    sky_replay_set_stop_flag(r, &cli_stop);
-    int64_t started = sky_now_ns();
-    rc = sky_replay_run(r, err, errsz);
-    bool stopped = rc == SKY_EINTR; /* Ctrl-C: a clean end, as for simulate */
-    if (stopped)
-        rc = 0;
-    char ferr[512];
-    int frc = sky_sink_flush(sink, 60000, ferr, sizeof ferr);
+    sky_replay_job_t job = {.opts = &c->o,
+                            .kafka = &c->common.kafka,
+                            .topic = c->common.topic,
+                            .sink = c->sink,
+                            .create_topic = !c->no_create_topic,
+                            .partitions = (int)c->partitions,
+                            .manifest_path = c->manifest,
+                            .stop = &cli_stop,
+                            .progress = show_progress,
+                            .progress_opaque = &status};
+    sky_replay_outcome_t out;
+    int rc = sky_replay_publish(&job, &out, err, errsz);
     cli_status_clear(&status);
-    if (!rc && frc) {
-        rc = frc;
-        snprintf(err, errsz, "%s", ferr);
-    }
-    if (c->manifest) {
-        int mrc = sky_replay_write_manifest(r, c->manifest, c->common.topic, started,
-                                            sky_now_ns(), ferr, sizeof ferr);
-        if (mrc)
-            cli_error("replay", "%s", ferr);
-        if (!rc)
-            rc = mrc;
-    }
-    print_summary(c, sky_replay_stats(r));
-    if (stopped)
+    if (out.ran)
+        print_summary(c, &out.stats);
+    if (out.stopped)
         cli_error("replay", "stopped by a signal; %s what was published before it",
                   c->manifest ? "the manifest covers" : "the counts are");
-    sky_replay_destroy(r);
-    sky_sink_close(sink, NULL, 0);
     return rc;
 }
 
@@ -309,44 +281,29 @@ int cmd_replay(int argc, char **argv) {
     replay_cli_t c;
     memset(&c, 0, sizeof c);
     cli_common_init(&c.common);
+    cli_geofence_init(&c.geo);
     sky_replay_opts_init(&c.o);
     c.sink = "kafka";
     c.partitions = 6;
-    int rc = parse_replay_args(argc, argv, &c);
-    if (rc) {
+    int rc = cli_parse(&replay_spec, &c.common, &c, argc, argv);
+    if (rc == CLI_GO && c.geo.airspaces_path) /* geofences: src/cli_geofence.h */
+        rc = cli_geofence_prepare(&c.geo, NULL, c.common.topic, c.common.kafka.brokers, NULL,
+                                  "replay");
+    if (rc != CLI_GO) {
+        cli_geofence_free(&c.geo);
         cli_common_free(&c.common);
-        return rc == -2 ? 0 : rc;
+        return cli_parse_status(rc);
     }
-    if (!c.run_id[0]) {
-        char ts[SKY_TS_MAX];
-        size_t n = sky_ts_format(sky_now_ns() / 1000000, SKY_TS_ISO8601, ts);
-        ts[n > 4 ? 19 : n] = '\0'; /* 2026-11-25T10:00:05 */
-        char compact[24];
-        size_t k = 0;
-        for (size_t i = 0; ts[i] && k + 1 < sizeof compact; i++)
-            if (ts[i] != '-' && ts[i] != ':')
-                compact[k++] = ts[i];
-        compact[k] = '\0';
-        snprintf(c.run_id, sizeof c.run_id, "r-%sZ-replay-%ld", compact, (long)getpid());
-    }
+    if (!c.run_id[0])
+        sky_replay_default_run_id(c.run_id, sizeof c.run_id);
     c.o.run_id = c.run_id;
-    if (c.geo.airspaces_path && /* geofences: src/cli_geofence.h */
-        (rc = cli_geofence_prepare(&c.geo, NULL, c.common.topic, c.common.kafka.brokers, NULL,
-                                   "replay"))) {
-        cli_common_free(&c.common);
-        return rc;
-    }
     c.o.airspaces = c.geo.airspaces;
     c.o.nairspaces = c.geo.nairspaces;
     c.o.events_topic = c.geo.cfg.events_topic;
     cli_install_signals();
     char err[512];
     rc = run_replay(&c, err, sizeof err);
-    if (rc)
-        cli_error("replay", "%s", err);
     cli_geofence_free(&c.geo);
-    if (sky_exit_status(rc) == 3 && strcmp(c.sink, "kafka") == 0)
-        cli_explain_unreachable("replay", &c.common, CLI_USES_KAFKA);
-    cli_common_free(&c.common);
-    return sky_exit_status(rc);
+    return cli_finish("replay", &c.common, rc, err,
+                      strcmp(c.sink, "kafka") == 0 ? CLI_USES_KAFKA : 0);
 }

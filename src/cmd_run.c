@@ -39,55 +39,49 @@ static const char run_help[] =
 typedef struct run_opts {
     cli_common_t common;
     cli_geofence_t geo; /* --airspaces, --geofence-route, --events-topic */
-    bool topic_set;
     const char *scenario;
     sky_loop_config_t cfg;
     char report_dir[512];
 } run_opts_t;
 
-static int parse_run_args(int argc, char **argv, run_opts_t *o) {
-    enum { OPT_REPORT = OPT_FIRST_CMD, OPT_EXTERNAL, OPT_GROUP, OPT_SCHEMA, OPT_DRAIN };
-    static const struct option longopts[] = {CLI_COMMON_LONG,
-                                             CLI_GEOFENCE_LONG,
-                                             {"report", required_argument, NULL, OPT_REPORT},
+enum { OPT_REPORT = OPT_FIRST_CMD, OPT_EXTERNAL, OPT_GROUP, OPT_SCHEMA, OPT_DRAIN };
+static const struct option run_longopts[] = {{"report", required_argument, NULL, OPT_REPORT},
                                              {"external-ingest", no_argument, NULL, OPT_EXTERNAL},
                                              {"group", required_argument, NULL, OPT_GROUP},
                                              {"schema", required_argument, NULL, OPT_SCHEMA},
                                              {"drain-timeout", required_argument, NULL, OPT_DRAIN},
                                              {NULL, 0, NULL, 0}};
+
+static int run_opt(void *opts, int opt, const char *arg) {
+    run_opts_t *o = opts;
     char err[512];
-    int opt;
-    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-        int rc = cli_common_opt(&o->common, opt, optarg);
-        if (rc == 1) {
-            o->topic_set |= opt == 't';
-            continue;
-        }
-        if (rc < 0)
-            return rc == -2 ? -2 : 2;
-        if ((rc = cli_geofence_opt(&o->geo, "run", opt, optarg)) == 1)
-            continue;
-        if (rc)
-            return rc;
-        switch (opt) {
-        case 'h': fputs(run_help, stdout); return -2;
-        case OPT_REPORT: o->cfg.report_dir = optarg; break;
-        case OPT_EXTERNAL: o->cfg.external_ingest = true; break;
-        case OPT_GROUP: o->cfg.group = optarg; break;
-        case OPT_SCHEMA: o->cfg.schema = optarg; break;
-        case OPT_DRAIN:
-            if (sky_parse_duration_ms(optarg, &o->cfg.drain_timeout_ms, "--drain-timeout", err,
-                                      sizeof err))
-                return cli_usage_error("run", "%s", err);
-            break;
-        default: return cli_usage_error("run", "unknown option");
-        }
+    switch (opt) {
+    case OPT_REPORT: o->cfg.report_dir = arg; return 0;
+    case OPT_EXTERNAL: o->cfg.external_ingest = true; return 0;
+    case OPT_GROUP: o->cfg.group = arg; return 0;
+    case OPT_SCHEMA: o->cfg.schema = arg; return 0;
+    case OPT_DRAIN:
+        return sky_parse_duration_ms(arg, &o->cfg.drain_timeout_ms, "--drain-timeout", err,
+                                     sizeof err)
+                   ? cli_usage_error("run", "%s", err)
+                   : 0;
+    default: return cli_usage_error("run", "unknown option");
     }
-    if (optind != argc - 1)
-        return cli_usage_error("run", optind < argc ? "one SCENARIO only" : "no SCENARIO given");
-    o->scenario = argv[optind];
+}
+
+static int run_args(void *opts, int argc, char **argv) {
+    if (argc != 1)
+        return cli_usage_error("run", argc ? "one SCENARIO only" : "no SCENARIO given");
+    ((run_opts_t *)opts)->scenario = argv[0];
     return 0;
 }
+
+static cli_geofence_t *run_geofence(void *opts) {
+    return &((run_opts_t *)opts)->geo;
+}
+
+static const cli_spec_t run_spec = {.cmd = "run", .help = run_help, .longopts = run_longopts,
+                                    .own = run_opt, .args = run_args, .geofence = run_geofence};
 
 static void on_status(void *opaque, const char *line) {
     cli_status_update(opaque, false, "%s", line);
@@ -109,7 +103,7 @@ static int run_loop(run_opts_t *o, const sky_scenario_t *sc) {
     cli_status_init(&status);
     o->cfg.scenario = sc;
     o->cfg.kafka = &o->common.kafka;
-    o->cfg.topic = o->topic_set ? o->common.topic : NULL;
+    o->cfg.topic = o->common.topic_set ? o->common.topic : NULL;
     o->cfg.tile38 = o->common.tile38;
     o->cfg.pg_conninfo = o->common.pg;
     o->cfg.status = on_status;
@@ -141,10 +135,11 @@ int cmd_run(int argc, char **argv) {
     memset(&o, 0, sizeof o);
     cli_common_init(&o.common);
     cli_geofence_init(&o.geo);
-    int rc = parse_run_args(argc, argv, &o);
-    if (rc) {
+    int rc = cli_parse(&run_spec, &o.common, &o, argc, argv);
+    if (rc != CLI_GO) {
+        cli_geofence_free(&o.geo);
         cli_common_free(&o.common);
-        return rc == -2 ? 0 : rc;
+        return cli_parse_status(rc);
     }
     cli_install_signals();
     char path[1024], err[1024];
@@ -154,11 +149,13 @@ int cmd_run(int argc, char **argv) {
         rc = sky_scenario_load(path, &sc, err, sizeof err);
     if (rc) {
         cli_error("run", "%s", err);
+        cli_geofence_free(&o.geo);
         cli_common_free(&o.common);
         return 2;
     }
     if (cli_geofence_add_to_scenario(&o.geo, sc, "run")) {
         sky_scenario_destroy(sc);
+        cli_geofence_free(&o.geo);
         cli_common_free(&o.common);
         return 2;
     }
@@ -174,6 +171,7 @@ int cmd_run(int argc, char **argv) {
         cli_explain_unreachable("run", &o.common,
                                 CLI_USES_KAFKA | CLI_USES_PG | CLI_USES_TILE38);
     sky_scenario_destroy(sc);
+    cli_geofence_free(&o.geo);
     cli_common_free(&o.common);
     return rc;
 }

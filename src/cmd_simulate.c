@@ -132,7 +132,6 @@ static int simulate_opt(simulate_opts_t *o, int opt, const char *arg, char *err,
 }
 
 static const struct option simulate_longopts[] = {
-    CLI_GEOFENCE_LONG,
     {"scenario", required_argument, NULL, 's'},
     {"aircraft", required_argument, NULL, 'n'},
     {"duration", required_argument, NULL, 'd'},
@@ -151,10 +150,6 @@ static const struct option simulate_longopts[] = {
     {NULL, 0, NULL, 0}};
 
 static int simulate_own(void *opts, int opt, const char *arg) {
-    simulate_opts_t *o = opts;
-    int geo = cli_geofence_opt(&o->geo, "simulate", opt, arg);
-    if (geo)
-        return geo == 1 ? 0 : geo;
     char err[512];
     return simulate_opt(opts, opt, arg, err, sizeof err) ? cli_usage_error("simulate", "%s", err)
                                                         : 0;
@@ -169,8 +164,14 @@ static int simulate_args(void *opts, int argc, char **argv) {
     return 0;
 }
 
-static const cli_spec_t simulate_spec = {"simulate",   simulate_help, "s:n:d:", simulate_longopts,
-                                         simulate_own, simulate_args};
+static cli_geofence_t *simulate_geofence(void *opts) {
+    return &((simulate_opts_t *)opts)->geo;
+}
+
+static const cli_spec_t simulate_spec = {
+    .cmd = "simulate", .help = simulate_help, .shortopts = "s:n:d:",
+    .longopts = simulate_longopts, .own = simulate_own, .args = simulate_args,
+    .geofence = simulate_geofence};
 
 /* Loads the scenario (or the defaults) and applies the flags on top. */
 static int build_scenario(simulate_opts_t *o, sky_scenario_t **out, char *err, size_t errsz) {

@@ -59,7 +59,9 @@ static int tail_opt(void *opts, int opt, const char *arg) {
     }
 }
 
-static const cli_spec_t tail_spec = {"tail", tail_help, "g:o:c:e", tail_longopts, tail_opt, NULL};
+static const cli_spec_t tail_spec = {
+    .cmd = "tail", .help = tail_help, .shortopts = "g:o:c:e", .longopts = tail_longopts,
+    .own = tail_opt};
 
 int cmd_tail(int argc, char **argv) {
     tail_opts_t o = {.tail = {.offset = RD_KAFKA_OFFSET_BEGINNING}};

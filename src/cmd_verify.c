@@ -124,11 +124,11 @@ enum {
     OPT_EVENTS_TOPIC,
 };
 
-static int handle_opt(verify_opts_t *o, int opt, const char *arg) {
+static int handle_opt(void *opts, int opt, const char *arg) {
+    verify_opts_t *o = opts;
     char err[512];
     int64_t ms;
     switch (opt) {
-    case 'h': fputs(verify_help, stdout); return -2;
     case OPT_MANIFEST: return add_manifest(o, arg);
     case OPT_SCHEMA: o->cfg.schema = arg; return 0;
     case OPT_COLLECTION: o->cfg.tile38_collection = arg; return 0;
@@ -161,37 +161,28 @@ static int handle_opt(verify_opts_t *o, int opt, const char *arg) {
     }
 }
 
-static int parse_verify_args(int argc, char **argv, verify_opts_t *o) {
-    static const struct option longopts[] = {
-        CLI_COMMON_LONG,
-        {"manifest", required_argument, NULL, OPT_MANIFEST},
-        {"schema", required_argument, NULL, OPT_SCHEMA},
-        {"tile38-collection", required_argument, NULL, OPT_COLLECTION},
-        {"ingest-stats", required_argument, NULL, OPT_INGEST_STATS},
-        {"slo", required_argument, NULL, OPT_SLO},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"output", required_argument, NULL, 'o'},
-        {"hgrm-dir", required_argument, NULL, OPT_HGRM_DIR},
-        {"dlq-topic", required_argument, NULL, OPT_DLQ_TOPIC},
-        {"skip", required_argument, NULL, OPT_SKIP},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"html", required_argument, NULL, OPT_HTML},
-        {"events-topic", required_argument, NULL, OPT_EVENTS_TOPIC},
-        {NULL, 0, NULL, 0}};
-    int opt;
-    o->cfg.checks = SKY_VERIFY_ALL;
-    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "o:", longopts, NULL)) != -1) {
-        int rc = cli_common_opt(&o->common, opt, optarg);
-        if (rc == 1)
-            continue;
-        if (rc < 0)
-            return rc == -2 ? -2 : 2;
-        if ((rc = handle_opt(o, opt, optarg)))
-            return rc;
-    }
-    if (optind < argc)
-        return cli_usage_error("verify", "unexpected argument \"%s\"", argv[optind]);
+static const struct option verify_longopts[] = {
+    {"manifest", required_argument, NULL, OPT_MANIFEST},
+    {"schema", required_argument, NULL, OPT_SCHEMA},
+    {"tile38-collection", required_argument, NULL, OPT_COLLECTION},
+    {"ingest-stats", required_argument, NULL, OPT_INGEST_STATS},
+    {"slo", required_argument, NULL, OPT_SLO},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"output", required_argument, NULL, 'o'},
+    {"hgrm-dir", required_argument, NULL, OPT_HGRM_DIR},
+    {"dlq-topic", required_argument, NULL, OPT_DLQ_TOPIC},
+    {"skip", required_argument, NULL, OPT_SKIP},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"events-topic", required_argument, NULL, OPT_EVENTS_TOPIC},
+    {NULL, 0, NULL, 0}};
+
+/* What the options mean together, once all are read. */
+static int check_args(void *opts, int argc, char **argv) {
+    verify_opts_t *o = opts;
+    if (argc > 0)
+        return cli_usage_error("verify", "unexpected argument \"%s\"", argv[0]);
     if (cli_tile38_none(&o->common)) /* one spelling for "no Tile38" in every command */
         o->cfg.checks &= ~(unsigned)SKY_VERIFY_TILE38;
     char host[256], err[300];
@@ -283,12 +274,17 @@ static int write_outputs(const verify_opts_t *o, const sky_verify_report_t *r) {
     return sky_verify_report_passed(r) ? 0 : 1;
 }
 
+static const cli_spec_t verify_spec = {
+    .cmd = "verify", .help = verify_help, .shortopts = "o:", .longopts = verify_longopts,
+    .own = handle_opt, .args = check_args};
+
 int cmd_verify(int argc, char **argv) {
     verify_opts_t o;
     memset(&o, 0, sizeof o);
     cli_common_init(&o.common);
     o.common.topic = NULL; /* the manifest's topic unless -t says otherwise */
-    int rc = parse_verify_args(argc, argv, &o);
+    o.cfg.checks = SKY_VERIFY_ALL;
+    int rc = cli_parse(&verify_spec, &o.common, &o, argc, argv);
     if (!rc)
         rc = servers_answer(&o);
     if (!rc) {
@@ -308,5 +304,5 @@ int cmd_verify(int argc, char **argv) {
     }
     free(o.manifests);
     cli_common_free(&o.common);
-    return rc == -2 ? 0 : rc;
+    return cli_parse_status(rc);
 }
