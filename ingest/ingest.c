@@ -11,8 +11,7 @@
 #include "parse.h"
 #include "pgsink.h"
 #include "schema.h"
-#include "seqmap.h"
-#include "tile38.h"
+#include "t38sink.h"
 #include "timefmt.h"
 
 #include <pthread.h>
@@ -37,10 +36,16 @@ typedef struct batch_row {
     int64_t intended_ns;
     int64_t consumed_ns;
     int32_t partition;
+    /* the record's own bytes in the batch's arena (key, value, skyload-run), for the
+     * dead-letter topic when a sink refuses the row itself */
+    uint32_t raw_off, key_len, value_len, run_len;
 } batch_row_t;
 
 typedef struct counters {
     _Atomic uint64_t consumed, stored_pg, duplicates, stored_tile38, stale, dlq, batches, retries;
+    _Atomic uint64_t tile38_refused, pauses;
+    _Atomic int64_t paused_ns;       /* total time paused, the current pause included once over */
+    _Atomic int64_t pause_started_ns; /* monotonic; 0 when not paused */
     _Atomic int64_t lag, pending;
     _Atomic int assigned;
     _Atomic bool paused;
@@ -59,22 +64,19 @@ struct sky_ingest {
     /* clients */
     sky_consumer_t *consumer;
     sky_producer_t *dlq;
-    sky_tile38_t *tile38;
+    sky_t38sink_t *tile38;
     sky_pgsink_t *pg;
-    sky_seqmap_t *seqmap;
     sky_metrics_http_t *metrics;
 
     /* the current batch */
     batch_row_t *rows;
     sky_pg_row_t *pg_rows;
-    size_t *lookups;
+    sky_t38_row_t *t38_rows;
+    sky_buf_t raw; /* the rows' key, value and run id bytes */
     size_t nrows;
     bool tile38_done, pg_done;
     int64_t batch_started_ns; /* monotonic; 0 = nothing pending */
     size_t dlq_unflushed;
-    uint32_t gen, pg_gen;
-    sky_buf_t resp;
-    char ttl_text[24];
 
     /* offsets: next to commit and last committed, per partition (-1: none) */
     int64_t *next_offset, *committed;
@@ -167,215 +169,99 @@ static void commit_offsets(sky_ingest_t *in) {
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* ---- Tile38 ---- */
+/* ---- dead letters ---- */
 
-static int resp_arg(sky_buf_t *b, const char *s, size_t n) {
-    char len[24];
-    size_t ln = sky_fmt_u64(len, n);
-    int rc = sky_buf_add_char(b, '$');
-    rc |= sky_buf_add(b, len, ln);
-    rc |= sky_buf_add(b, "\r\n", 2);
-    rc |= sky_buf_add(b, s, n);
-    rc |= sky_buf_add(b, "\r\n", 2);
-    return rc;
+static rd_kafka_headers_t *dlq_headers(const rd_kafka_message_t *m) {
+    rd_kafka_headers_t *orig = NULL;
+    return m && rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
+               ? rd_kafka_headers_copy(orig)
+               : rd_kafka_headers_new(4);
 }
 
-#define RESP_LIT(b, s) resp_arg((b), (s), sizeof(s) - 1)
-
-static int resp_i64(sky_buf_t *b, int64_t v) {
-    char tmp[24];
-    return resp_arg(b, tmp, sky_fmt_i64(tmp, v));
+/* Queues one record for the dead-letter topic with skyload-error: why; false when it
+ * could not be queued. headers are taken over. */
+static bool dlq_send(sky_ingest_t *in, rd_kafka_headers_t *h, const void *key, size_t key_len,
+                     const void *value, size_t value_len, const char *why, int64_t intended) {
+    char err[256];
+    /* created on the first bad record, so a clean topic gets no <topic>.dlq auto-created */
+    if (!in->dlq && !(in->dlq = sky_producer_new(in->kafka, in->dlq_topic, err, sizeof err))) {
+        sky_log_error("ingest: dead-letter producer: %s", err);
+        rd_kafka_headers_destroy(h);
+        return false;
+    }
+    rd_kafka_header_add(h, SKY_HDR_ERROR, -1, why, -1);
+    int rc = sky_producer_send_with(in->dlq, in->dlq_topic, RD_KAFKA_PARTITION_UA, key, key_len,
+                                    value, value_len, h, 0, intended, err, sizeof err);
+    rd_kafka_headers_destroy(h);
+    if (rc) {
+        sky_log_error("ingest: dead-letter %s: %s", in->dlq_topic, err);
+        return false;
+    }
+    in->dlq_unflushed++;
+    in->c.dlq++;
+    return true;
 }
 
-static int resp_count(sky_buf_t *b, int argc) {
-    char tmp[24];
-    size_t n = sky_fmt_i64(tmp, argc);
-    return sky_buf_add_char(b, '*') | sky_buf_add(b, tmp, n) | sky_buf_add(b, "\r\n", 2);
-}
-
-static int append_set(sky_ingest_t *in, const batch_row_t *r) {
-    sky_buf_t *b = &in->resp;
-    char lat[40], lon[40];
-    size_t nlat = sky_fmt_fixed(lat, r->f.latitude, 7);
-    size_t nlon = sky_fmt_fixed(lon, r->f.longitude, 7);
-    int argc = 3 + (r->seq >= 0 ? 3 : 0) + 9 + (in->ttl_s > 0 ? 2 : 0) + 3;
-    int rc = resp_count(b, argc) | RESP_LIT(b, "SET");
-    rc |= resp_arg(b, in->collection, strlen(in->collection));
-    rc |= resp_arg(b, r->f.flight_id, strlen(r->f.flight_id));
+/* A row a sink refused for itself: its original bytes, headers rebuilt. */
+static bool dlq_send_row(sky_ingest_t *in, const batch_row_t *r, const char *why) {
+    const char *raw = in->raw.data + r->raw_off;
+    rd_kafka_headers_t *h = rd_kafka_headers_new(4);
+    char num[24];
+    if (r->run_len)
+        rd_kafka_header_add(h, SKY_HDR_RUN, -1, raw + r->key_len + r->value_len, r->run_len);
     if (r->seq >= 0)
-        rc |= RESP_LIT(b, "FIELD") | RESP_LIT(b, "seq") | resp_i64(b, r->seq);
-    rc |= RESP_LIT(b, "FIELD") | RESP_LIT(b, "altitude") | resp_i64(b, r->f.altitude);
-    rc |= RESP_LIT(b, "FIELD") | RESP_LIT(b, "airspeed") | resp_i64(b, r->f.airspeed);
-    rc |= RESP_LIT(b, "FIELD") | RESP_LIT(b, "ts") | resp_i64(b, r->ts_ms);
-    if (in->ttl_s > 0)
-        rc |= RESP_LIT(b, "EX") | resp_arg(b, in->ttl_text, strlen(in->ttl_text));
-    rc |= RESP_LIT(b, "POINT") | resp_arg(b, lat, nlat) | resp_arg(b, lon, nlon);
-    return rc ? SKY_ENOMEM : 0;
+        rd_kafka_header_add(h, SKY_HDR_SEQ, -1, num, (ssize_t)sky_fmt_i64(num, r->seq));
+    if (r->intended_ns > 0)
+        rd_kafka_header_add(h, SKY_HDR_INTENDED, -1, num,
+                            (ssize_t)sky_fmt_i64(num, r->intended_ns));
+    return dlq_send(in, h, raw, r->key_len, raw + r->key_len, r->value_len, why, r->intended_ns);
 }
 
-/* Flights seen for the first time (since start or the last assignment) get their
- * current position from Tile38 itself, so ordering survives restarts and rebalances. */
-static int learn_unknown_flights(sky_ingest_t *in, char *errstr, size_t errstr_size) {
-    size_t nlook = 0;
-    sky_buf_reset(&in->resp);
-    for (size_t i = 0; i < in->nrows; i++) {
-        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, in->rows[i].f.flight_id, true);
-        e->pending = -1;
-        if (e->known || e->gen == in->gen) {
-            e->gen = in->gen;
-            continue;
-        }
-        e->gen = in->gen;
-        const char *id = in->rows[i].f.flight_id;
-        int rc = resp_count(&in->resp, 5) | RESP_LIT(&in->resp, "GET") |
-                 resp_arg(&in->resp, in->collection, strlen(in->collection)) |
-                 resp_arg(&in->resp, id, strlen(id)) | RESP_LIT(&in->resp, "WITHFIELDS") |
-                 RESP_LIT(&in->resp, "POINT");
-        if (rc)
-            return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory building GETs");
-        in->lookups[nlook++] = i;
-    }
-    if (!nlook)
-        return 0;
-    int rc = sky_tile38_append_raw(in->tile38, in->resp.data, in->resp.len, errstr, errstr_size);
-    for (size_t k = 0; k < nlook && !rc; k++) {
-        redisReply *r;
-        sky_tile38_obj_t obj;
-        if ((rc = sky_tile38_get_reply(in->tile38, &r, errstr, errstr_size)) != 0)
-            break;
-        rc = sky_tile38_parse_object(r, &obj, errstr, errstr_size);
-        freeReplyObject(r);
-        const char *id = in->rows[in->lookups[k]].f.flight_id;
-        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, id, false);
-        if (!rc) {
-            e->known = true;
-            e->present = obj.found;
-            e->has_seq = obj.has_seq;
-            e->seq = obj.seq;
-            e->ts_ms = obj.ts_ms;
-        }
-    }
-    return rc;
-}
-
-/* Picks, per flight, the newest row of the batch that is newer than Tile38's;
- * returns the number of stale rows. Nothing is confirmed until Tile38 acks. */
-static uint64_t pick_winners(sky_ingest_t *in) {
-    uint64_t stale = 0;
-    for (size_t i = 0; i < in->nrows; i++) {
-        const batch_row_t *r = &in->rows[i];
-        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, r->f.flight_id, false);
-        bool newer;
-        if (e->pending >= 0) {
-            const batch_row_t *p = &in->rows[e->pending];
-            newer = sky_seq_newer(r->seq >= 0, r->seq, r->ts_ms, p->seq >= 0, p->seq, p->ts_ms);
-        } else {
-            newer = !e->present ||
-                    sky_seq_newer(r->seq >= 0, r->seq, r->ts_ms, e->has_seq, e->seq, e->ts_ms);
-        }
-        if (newer)
-            e->pending = (int32_t)i;
-        else
-            stale++;
-    }
-    return stale;
-}
-
-static int send_winners(sky_ingest_t *in, char *errstr, size_t errstr_size) {
-    size_t nset = 0;
-    sky_buf_reset(&in->resp);
-    for (size_t i = 0; i < in->nrows; i++) {
-        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, in->rows[i].f.flight_id, false);
-        if (e->pending != (int32_t)i)
-            continue;
-        if (append_set(in, &in->rows[i]))
-            return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory building SETs");
-        nset++;
-    }
-    int rc = nset ? sky_tile38_append_raw(in->tile38, in->resp.data, in->resp.len, errstr,
-                                          errstr_size)
-                  : 0;
-    for (size_t k = 0; k < nset && !rc; k++) {
-        redisReply *r;
-        if ((rc = sky_tile38_get_reply(in->tile38, &r, errstr, errstr_size)) != 0)
-            break;
-        if (r->type != REDIS_REPLY_STRING || strncmp(r->str, "{\"ok\":true", 10) != 0)
-            rc = sky_err(errstr, errstr_size, SKY_ETILE38, "Tile38 SET refused: %s",
-                         r->type == REDIS_REPLY_STRING ? r->str : "unexpected reply");
-        freeReplyObject(r);
-    }
-    /* an unread reply would be taken for the next command's: start afresh */
-    if (rc && rc != SKY_EUNAVAIL) {
-        char ignored[64];
-        sky_tile38_reconnect(in->tile38, ignored, sizeof ignored);
-    }
-    return rc;
-}
-
-static void confirm_winners(sky_ingest_t *in) {
-    for (size_t i = 0; i < in->nrows; i++) {
-        const batch_row_t *r = &in->rows[i];
-        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, r->f.flight_id, false);
-        if (e->pending != (int32_t)i)
-            continue;
-        e->present = true;
-        e->has_seq = r->seq >= 0;
-        e->seq = r->seq;
-        e->ts_ms = r->ts_ms;
-        e->pending = -1;
-    }
-}
+/* ---- Tile38 ---- */
 
 static int flush_tile38(sky_ingest_t *in, char *errstr, size_t errstr_size) {
     if (in->tile38_done || in->nrows == 0 || !in->tile38)
         return 0;
-    if (sky_seqmap_reserve(in->seqmap, in->nrows))
-        return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory growing the flight map");
-    in->gen++;
-    int rc = learn_unknown_flights(in, errstr, errstr_size);
+    for (size_t i = 0; i < in->nrows; i++)
+        in->t38_rows[i] = (sky_t38_row_t){.f = &in->rows[i].f, .ts_ms = in->rows[i].ts_ms,
+                                          .seq = in->rows[i].seq};
+    sky_t38_outcome_t o;
+    int rc = sky_t38sink_write(in->tile38, in->t38_rows, in->nrows, &o, errstr, errstr_size);
     if (rc)
         return rc;
-    uint64_t stale = pick_winners(in);
-    rc = send_winners(in, errstr, errstr_size);
-    if (rc)
-        return rc;
-    confirm_winners(in);
+    /* a command Tile38 refuses for itself is not retried: the row goes to the DLQ */
+    for (size_t k = 0; k < o.nrejected; k++) {
+        sky_log_warn("ingest: %s: %s (sent to %s)", in->rows[o.rejected[k]].f.flight_id,
+                     o.reasons[k], in->dlq_topic);
+        if (!dlq_send_row(in, &in->rows[o.rejected[k]], o.reasons[k]))
+            return sky_err(errstr, errstr_size, SKY_EKAFKA,
+                           "cannot queue a row Tile38 refused for the dead-letter topic %s",
+                           in->dlq_topic);
+    }
     int64_t now = sky_now_ns();
     pthread_mutex_lock(&in->lock);
     for (size_t i = 0; i < in->nrows; i++)
         if (in->rows[i].intended_ns > 0)
             sky_hist_record(in->h_tile38, (now - in->rows[i].intended_ns) / 1000);
     pthread_mutex_unlock(&in->lock);
-    in->c.stale += stale;
-    in->c.stored_tile38 += in->nrows - stale;
+    in->c.stale += o.stale;
+    in->c.stored_tile38 += o.applied;
+    in->c.tile38_refused += o.nrejected;
     in->tile38_done = true;
     return 0;
 }
 
 /* ---- PostgreSQL ---- */
 
-/* Fills pg_rows (the flights table gets each flight once per process, ON
- * CONFLICT DO NOTHING). Main thread: it uses the flight map. */
-static int prepare_pg(sky_ingest_t *in, char *errstr, size_t errstr_size) {
-    if (sky_seqmap_reserve(in->seqmap, in->nrows))
-        return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory growing the flight map");
-    in->pg_gen++;
+static void prepare_pg(sky_ingest_t *in) {
     for (size_t i = 0; i < in->nrows; i++) {
         const batch_row_t *r = &in->rows[i];
-        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, r->f.flight_id, true);
-        bool first = !e->meta_stored && e->meta_gen != in->pg_gen;
-        if (first)
-            e->meta_gen = in->pg_gen;
         in->pg_rows[i] = (sky_pg_row_t){.flight = &r->f, .ts_ms = r->ts_ms, .seq = r->seq,
-                                        .intended_ns = r->intended_ns, .new_flight = first};
+                                        .intended_ns = r->intended_ns};
     }
-    return 0;
 }
 
 static void finish_pg(sky_ingest_t *in, uint64_t inserted) {
-    for (size_t i = 0; i < in->nrows; i++)
-        if (in->pg_rows[i].new_flight)
-            sky_seqmap_get(in->seqmap, in->rows[i].f.flight_id, true)->meta_stored = true;
     int64_t now = sky_now_ns();
     pthread_mutex_lock(&in->lock);
     for (size_t i = 0; i < in->nrows; i++)
@@ -437,11 +323,11 @@ static int pg_wait(sky_ingest_t *in, char *errstr, size_t errstr_size) {
 static int flush_once(sky_ingest_t *in, char *errstr, size_t errstr_size) {
     int64_t t0 = sky_monotonic_ns();
     bool pg = !in->pg_done && in->nrows;
-    int rc = pg ? prepare_pg(in, errstr, errstr_size) : 0;
-    if (rc)
-        return rc;
-    if (pg)
+    int rc = 0;
+    if (pg) {
+        prepare_pg(in);
         pg_post(in);
+    }
     char pg_err[512];
     int rc_tile38 = flush_tile38(in, errstr, errstr_size);
     int64_t t1 = sky_monotonic_ns();
@@ -471,6 +357,7 @@ static int flush_once(sky_ingest_t *in, char *errstr, size_t errstr_size) {
         in->c.batches++;
     }
     in->nrows = 0;
+    sky_buf_reset(&in->raw);
     in->tile38_done = in->pg_done = false;
     in->batch_started_ns = offsets_pending(in) ? sky_monotonic_ns() : 0;
     in->c.pending = 0;
@@ -488,9 +375,18 @@ static void pause_all(sky_ingest_t *in, bool pause) {
         else
             rd_kafka_resume_partitions(rk, a);
     }
-    sky_log_info("ingest: %s %d partition(s)", pause ? "paused (a sink is down)" : "resumed",
-                 a->cnt);
     rd_kafka_topic_partition_list_destroy(a);
+    int64_t now = sky_monotonic_ns();
+    if (pause) {
+        in->c.pauses++;
+        in->c.pause_started_ns = now;
+        sky_log_info("ingest: paused %d partition(s): a sink is down", a->cnt);
+    } else if (in->c.pause_started_ns) {
+        int64_t took = now - in->c.pause_started_ns;
+        in->c.paused_ns += took;
+        in->c.pause_started_ns = 0;
+        sky_log_info("ingest: resumed %d partition(s) after %.1f s", a->cnt, (double)took / 1e9);
+    }
     in->c.paused = pause;
 }
 
@@ -509,8 +405,6 @@ static void drop_rows_of(sky_ingest_t *in, const rd_kafka_topic_partition_list_t
                      in->nrows - kept);
     in->nrows = kept;
     in->c.pending = (int64_t)kept;
-    /* winners were picked over the old rows: recompute them on the next attempt */
-    in->gen++;
 }
 
 static void handle_message(sky_ingest_t *in, rd_kafka_message_t *m);
@@ -579,28 +473,25 @@ static int flush_with_retry(sky_ingest_t *in, volatile sig_atomic_t *stop, int g
  * the caller then leaves it unconsumed (rewinds) so it is tried again later. */
 static bool send_to_dlq(sky_ingest_t *in, const rd_kafka_message_t *m, const char *why,
                         int64_t intended) {
-    char err[256];
-    /* created on the first bad record, so a clean topic gets no <topic>.dlq auto-created */
-    if (!in->dlq && !(in->dlq = sky_producer_new(in->kafka, in->dlq_topic, err, sizeof err))) {
-        sky_log_error("ingest: dead-letter producer: %s", err);
-        return false;
-    }
-    rd_kafka_headers_t *orig = NULL, *h;
-    h = rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
-            ? rd_kafka_headers_copy(orig)
-            : rd_kafka_headers_new(4);
-    rd_kafka_header_add(h, SKY_HDR_ERROR, -1, why, -1);
-    int rc = sky_producer_send_with(in->dlq, in->dlq_topic, RD_KAFKA_PARTITION_UA, m->key,
-                                    m->key_len, m->payload, m->len, h, 0, intended, err,
-                                    sizeof err);
-    rd_kafka_headers_destroy(h);
-    if (rc) {
-        sky_log_error("ingest: dead-letter %s: %s", in->dlq_topic, err);
-        return false;
-    }
-    in->dlq_unflushed++;
-    in->c.dlq++;
-    return true;
+    return dlq_send(in, dlq_headers(m), m->key, m->key_len, m->payload, m->len, why, intended);
+}
+
+/* Keeps the record's bytes with its row (see batch_row_t). */
+static int keep_raw(sky_ingest_t *in, batch_row_t *r, const rd_kafka_message_t *m) {
+    const void *run = NULL;
+    size_t run_len = 0;
+    rd_kafka_headers_t *h = NULL;
+    if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        rd_kafka_header_get_last(h, SKY_HDR_RUN, &run, &run_len) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        run_len = 0;
+    r->raw_off = (uint32_t)in->raw.len;
+    r->key_len = (uint32_t)m->key_len;
+    r->value_len = (uint32_t)m->len;
+    r->run_len = (uint32_t)run_len;
+    int rc = sky_buf_add(&in->raw, m->key ? m->key : "", m->key_len);
+    rc |= sky_buf_add(&in->raw, m->payload ? m->payload : "", m->len);
+    rc |= sky_buf_add(&in->raw, run ? run : "", run_len);
+    return rc ? SKY_ENOMEM : 0;
 }
 
 static void rewind_to(sky_ingest_t *in, const rd_kafka_message_t *m) {
@@ -658,6 +549,11 @@ static void handle_message(sky_ingest_t *in, rd_kafka_message_t *m) {
     r->partition = m->partition;
     if (sky_flight_parse(m->payload, m->len, &r->f, &r->ts_ms, why, sizeof why) == 0 &&
         !timestamp_out_of_range(r->ts_ms, why, sizeof why)) {
+        if (keep_raw(in, r, m)) {
+            rewind_to(in, m);
+            rd_kafka_message_destroy(m);
+            return;
+        }
         in->nrows++;
     } else if (!send_to_dlq(in, m, why, r->intended_ns)) {
         rewind_to(in, m);
@@ -679,7 +575,8 @@ static void on_rebalance(void *opaque, int kind, const rd_kafka_topic_partition_
     char err[512];
     if (kind == SKY_REBALANCE_ASSIGN) {
         /* another member may have moved these flights meanwhile: ask Tile38 again */
-        sky_seqmap_clear(in->seqmap);
+        if (in->tile38)
+            sky_t38sink_forget(in->tile38);
         in->c.assigned += parts->cnt;
         if (in->c.paused)
             rd_kafka_pause_partitions(sky_consumer_handle(in->consumer),
@@ -776,7 +673,6 @@ static int copy_config(sky_ingest_t *in, const sky_ingest_config_t *cfg) {
     in->batch_rows = cfg->batch_rows > 0 ? cfg->batch_rows : SKY_INGEST_DEFAULT_BATCH_ROWS;
     in->batch_ms = cfg->batch_ms > 0 ? cfg->batch_ms : 200;
     in->ttl_s = cfg->ttl_s >= 0 ? cfg->ttl_s : 120;
-    in->ttl_text[sky_fmt_i64(in->ttl_text, in->ttl_s)] = '\0';
     in->stats_request = cfg->stats_request;
     in->progress = cfg->progress;
     in->progress_opaque = cfg->progress_opaque;
@@ -799,15 +695,14 @@ static int allocate(sky_ingest_t *in) {
     size_t n = (size_t)in->batch_rows;
     in->rows = calloc(n, sizeof *in->rows);
     in->pg_rows = calloc(n, sizeof *in->pg_rows);
-    in->lookups = calloc(n, sizeof *in->lookups);
-    in->seqmap = sky_seqmap_new(4096);
+    in->t38_rows = calloc(n, sizeof *in->t38_rows);
     in->h_consumed = sky_hist_new();
     in->h_tile38 = sky_hist_new();
     in->h_pg = sky_hist_new();
     in->h_batch_rows = sky_hist_new();
     in->h_batch_us = sky_hist_new();
-    sky_buf_init(&in->resp, 0);
-    bool ok = in->rows && in->pg_rows && in->lookups && in->seqmap && in->h_consumed &&
+    sky_buf_init(&in->raw, 0);
+    bool ok = in->rows && in->pg_rows && in->t38_rows && in->h_consumed &&
               in->h_tile38 && in->h_pg && in->h_batch_rows && in->h_batch_us;
     return ok && ensure_partition(in, 0) == 0 ? 0 : SKY_ENOMEM;
 }
@@ -816,11 +711,20 @@ static int render_metrics(void *opaque, sky_buf_t *out);
 
 static int connect_sinks(sky_ingest_t *in, const sky_ingest_config_t *cfg, char *errstr,
                          size_t errstr_size) {
-    if (!cfg->disable_tile38 &&
-        !(in->tile38 = sky_tile38_new(cfg->tile38_host ? cfg->tile38_host : "127.0.0.1",
-                                      cfg->tile38_port ? cfg->tile38_port : 9851, 5000, errstr,
-                                      errstr_size)))
-        return SKY_EUNAVAIL;
+    if (!cfg->disable_tile38) {
+        in->tile38 = sky_t38sink_new(cfg->tile38_host ? cfg->tile38_host : "127.0.0.1",
+                                     cfg->tile38_port ? cfg->tile38_port : 9851, in->collection,
+                                     in->ttl_s, 5000, errstr, errstr_size);
+        if (!in->tile38)
+            return SKY_ENOMEM;
+        char why[512];
+        /* Tile38 down at the start is a Tile38 down like any other: wait for it */
+        if (sky_t38sink_connect(in->tile38, why, sizeof why))
+            sky_log_warn("ingest: %s; starting anyway: every batch waits for Tile38 "
+                         "(partitions paused, retried with backoff up to %d s) and no offset "
+                         "is committed until it answers",
+                         why, BACKOFF_MAX_MS / 1000);
+    }
     in->pg = sky_pgsink_new(in->pg_conninfo, in->schema, errstr, errstr_size);
     if (!in->pg)
         return SKY_EUNAVAIL;
@@ -913,18 +817,17 @@ void sky_ingest_destroy(sky_ingest_t *in) {
         sky_producer_flush(in->dlq, 5000, ignored, sizeof ignored);
     }
     sky_producer_destroy(in->dlq);
-    sky_tile38_destroy(in->tile38);
+    sky_t38sink_destroy(in->tile38);
     sky_pgsink_destroy(in->pg);
-    sky_seqmap_destroy(in->seqmap);
     sky_hist_destroy(in->h_consumed);
     sky_hist_destroy(in->h_tile38);
     sky_hist_destroy(in->h_pg);
     sky_hist_destroy(in->h_batch_rows);
     sky_hist_destroy(in->h_batch_us);
-    sky_buf_free(&in->resp);
+    sky_buf_free(&in->raw);
     free(in->rows);
     free(in->pg_rows);
-    free(in->lookups);
+    free(in->t38_rows);
     free(in->next_offset);
     free(in->committed);
     free(in->topic);
@@ -949,8 +852,12 @@ void sky_ingest_snapshot(sky_ingest_t *in, sky_ingest_snapshot_t *out) {
     out->stored_tile38 = in->c.stored_tile38;
     out->stale_dropped = in->c.stale;
     out->dlq = in->c.dlq;
+    out->tile38_refused = in->c.tile38_refused;
     out->batches = in->c.batches;
     out->sink_retries = in->c.retries;
+    out->pauses = in->c.pauses;
+    int64_t started = in->c.pause_started_ns;
+    out->paused_ms = (in->c.paused_ns + (started ? sky_monotonic_ns() - started : 0)) / 1000000;
     out->lag = in->c.lag;
     out->pending = in->c.pending;
     out->assigned = in->c.assigned;
@@ -990,6 +897,17 @@ static int render_metrics(void *opaque, sky_buf_t *out) {
                                   "Rows consumed, not committed", "gauge", s.pending);
     rc |= sky_metrics_add_counter(out, "skyload_ingest_paused", "1 while a sink is down",
                                   "gauge", s.paused);
+    rc |= sky_metrics_add_counter(out, "skyload_ingest_pauses_total",
+                                  "Times the partitions were paused for a sink", "counter",
+                                  (int64_t)s.pauses);
+    rc |= sky_buf_addf(out,
+                       "# HELP skyload_ingest_paused_seconds_total Time paused for a sink\n"
+                       "# TYPE skyload_ingest_paused_seconds_total counter\n"
+                       "skyload_ingest_paused_seconds_total %.3f\n",
+                       (double)s.paused_ms / 1000.0);
+    rc |= sky_metrics_add_counter(out, "skyload_ingest_tile38_refused_total",
+                                  "Rows whose SET Tile38 refused (sent to the DLQ)", "counter",
+                                  (int64_t)s.tile38_refused);
     pthread_mutex_lock(&in->lock);
     rc |= sky_metrics_add_summary(out, "skyload_ingest_consumed_latency_seconds",
                                   "intended -> consumed", in->h_consumed, 1e6);
@@ -1015,12 +933,14 @@ static int stats_json(sky_ingest_t *in, sky_buf_t *b) {
     rc |= sky_buf_addf(b,
                        ",\"consumed\":%llu,\"stored_pg\":%llu,\"stored_tile38\":%llu,\"dlq\":%llu,"
                        "\"stale_dropped\":%llu,\"duplicates_ignored\":%llu,\"batches\":%llu,"
-                       "\"sink_retries\":%llu,\"latency_us\":{\"consumed\":",
+                       "\"sink_retries\":%llu,\"tile38_refused\":%llu,\"pauses\":%llu,"
+                       "\"paused_ms\":%lld,\"latency_us\":{\"consumed\":",
                        (unsigned long long)s.consumed, (unsigned long long)s.stored_pg,
                        (unsigned long long)s.stored_tile38, (unsigned long long)s.dlq,
                        (unsigned long long)s.stale_dropped,
                        (unsigned long long)s.duplicates_ignored, (unsigned long long)s.batches,
-                       (unsigned long long)s.sink_retries);
+                       (unsigned long long)s.sink_retries, (unsigned long long)s.tile38_refused,
+                       (unsigned long long)s.pauses, (long long)s.paused_ms);
     pthread_mutex_lock(&in->lock);
     rc |= sky_hist_to_json(in->h_consumed, b);
     rc |= sky_buf_add_str(b, ",\"tile38\":");

@@ -25,8 +25,11 @@ typedef struct sky_ingest_snapshot {
     uint64_t stored_tile38;      /* valid records applied to Tile38 (not stale) */
     uint64_t stale_dropped;      /* older than or equal to Tile38's position of the flight */
     uint64_t dlq;                /* records sent to the dead-letter topic */
+    uint64_t tile38_refused;     /* rows whose SET Tile38 refused for itself (sent to the DLQ) */
     uint64_t batches;            /* batches committed */
     uint64_t sink_retries;       /* failed sink attempts that were retried */
+    uint64_t pauses;             /* times the partitions were paused for a sink */
+    int64_t paused_ms;           /* time spent paused, the current pause included */
     int64_t lag;                 /* high watermark - position over the assignment, from the
                                     fetcher's cached watermarks (refreshed by every fetch
                                     response, i.e. within fetch.wait.max.ms); -1 unknown */

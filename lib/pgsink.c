@@ -3,6 +3,7 @@
 #include "pgsink.h"
 
 #include "error.h"
+#include "idmap.h"
 #include "log.h"
 #include "parse.h"
 #include "schema.h"
@@ -28,7 +29,13 @@ struct sky_pgsink {
     sky_buf_t copy;    /* positions, reused for every batch */
     sky_buf_t flights; /* new flights' metadata */
     bool staging_ready; /* the session's temp tables exist (after the first write) */
+    sky_idmap_t *meta_stored; /* flights whose metadata row this sink committed */
+    sky_idmap_t *meta_batch;  /* flights whose metadata the current write carries */
 };
+
+/* The metadata set only saves work (ON CONFLICT DO NOTHING keeps the table right):
+ * past this many flights it starts afresh rather than grow without bound. */
+#define META_MAX_FLIGHTS 2000000
 
 /* Same columns and COPY text as flight_positions, so one buffer serves the
  * direct COPY and the staging fallback. */
@@ -124,6 +131,13 @@ sky_pgsink_t *sky_pgsink_new(const char *conninfo, const char *schema, char *err
     sky_strlcpy(s->schema, name, sizeof s->schema);
     sky_buf_init(&s->copy, 0);
     sky_buf_init(&s->flights, 0);
+    s->meta_stored = sky_idmap_new(4096);
+    s->meta_batch = sky_idmap_new(4096);
+    if (!s->meta_stored || !s->meta_batch) {
+        sky_pgsink_destroy(s);
+        sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory creating the PostgreSQL sink");
+        return NULL;
+    }
     build_statements(s);
     if (sky_pgsink_reconnect(s, errstr, errstr_size)) {
         sky_pgsink_destroy(s);
@@ -139,6 +153,8 @@ void sky_pgsink_destroy(sky_pgsink_t *s) {
         PQfinish(s->conn);
     sky_buf_free(&s->copy);
     sky_buf_free(&s->flights);
+    sky_idmap_destroy(s->meta_stored);
+    sky_idmap_destroy(s->meta_batch);
     free(s->conninfo);
     free(s);
 }
@@ -267,11 +283,31 @@ static int build_buffers(sky_pgsink_t *s, const sky_pg_row_t *rows, size_t n, ch
                          size_t errstr_size) {
     sky_buf_reset(&s->copy);
     sky_buf_reset(&s->flights);
-    for (size_t i = 0; i < n; i++)
+    sky_idmap_clear(s->meta_batch);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = rows[i].flight->flight_id;
+        size_t len = strlen(id);
+        bool added = false;
         if (sky_pg_copy_row(&s->copy, &rows[i]) ||
-            (rows[i].new_flight && copy_flight_row(&s->flights, &rows[i])))
+            (sky_idmap_find(s->meta_stored, id, len) < 0 &&
+             sky_idmap_intern(s->meta_batch, id, len, &added) < 0) ||
+            (added && copy_flight_row(&s->flights, &rows[i])))
             return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory building a COPY");
+    }
     return 0;
+}
+
+/* After the commit: these flights' metadata rows are in the table. */
+static void remember_flights(sky_pgsink_t *s) {
+    size_t n = sky_idmap_count(s->meta_batch);
+    if (sky_idmap_count(s->meta_stored) + n > META_MAX_FLIGHTS)
+        sky_idmap_clear(s->meta_stored);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const char *id = sky_idmap_key(s->meta_batch, i, &len);
+        if (sky_idmap_intern(s->meta_stored, id, len, NULL) < 0)
+            return; /* out of memory: the next batch writes them again, harmlessly */
+    }
 }
 
 /* Optimistic path: COPY straight into flight_positions under a savepoint (as fast
@@ -339,5 +375,7 @@ int sky_pgsink_write(sky_pgsink_t *s, const sky_pg_row_t *rows, size_t n, uint64
     }
     if (rc)
         *inserted = 0;
+    else
+        remember_flights(s);
     return rc;
 }

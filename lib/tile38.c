@@ -14,8 +14,10 @@
 struct sky_tile38 {
     redisContext *ctx;
     char host[256];
+    char address[300];
     int port;
     int timeout_ms;
+    uint64_t connections;
 };
 
 static struct timeval ms_to_tv(int ms) {
@@ -62,11 +64,13 @@ int sky_tile38_reconnect(sky_tile38_t *t, char *errstr, size_t errstr_size) {
         return unavailable(t, errstr, errstr_size, t->ctx->errstr);
     if (redisSetTimeout(t->ctx, ms_to_tv(t->timeout_ms)) != REDIS_OK)
         return unavailable(t, errstr, errstr_size, "cannot set the socket timeout");
-    return switch_to_json(t, errstr, errstr_size);
+    int rc = switch_to_json(t, errstr, errstr_size);
+    t->connections += rc == 0;
+    return rc;
 }
 
-sky_tile38_t *sky_tile38_new(const char *host, int port, int timeout_ms, char *errstr,
-                             size_t errstr_size) {
+sky_tile38_t *sky_tile38_new_unconnected(const char *host, int port, int timeout_ms,
+                                         char *errstr, size_t errstr_size) {
     sky_tile38_t *t = calloc(1, sizeof *t);
     if (!t) {
         sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory creating the Tile38 client");
@@ -79,7 +83,14 @@ sky_tile38_t *sky_tile38_new(const char *host, int port, int timeout_ms, char *e
     }
     t->port = port;
     t->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
-    if (sky_tile38_reconnect(t, errstr, errstr_size)) {
+    snprintf(t->address, sizeof t->address, "%s:%d", t->host, port);
+    return t;
+}
+
+sky_tile38_t *sky_tile38_new(const char *host, int port, int timeout_ms, char *errstr,
+                             size_t errstr_size) {
+    sky_tile38_t *t = sky_tile38_new_unconnected(host, port, timeout_ms, errstr, errstr_size);
+    if (t && sky_tile38_reconnect(t, errstr, errstr_size)) {
         sky_tile38_destroy(t);
         return NULL;
     }
@@ -95,6 +106,46 @@ void sky_tile38_destroy(sky_tile38_t *t) {
 
 bool sky_tile38_connected(const sky_tile38_t *t) {
     return t->ctx != NULL;
+}
+
+uint64_t sky_tile38_connections(const sky_tile38_t *t) {
+    return t->connections;
+}
+
+const char *sky_tile38_address(const sky_tile38_t *t) {
+    return t->address;
+}
+
+const char *sky_tile38_reply_error(const redisReply *r, char *buf, size_t bufsz) {
+    if (r->type == REDIS_REPLY_ERROR) {
+        snprintf(buf, bufsz, "%s", r->str);
+        return buf;
+    }
+    if (r->type != REDIS_REPLY_STRING) {
+        snprintf(buf, bufsz, "unexpected reply (type %d)", r->type);
+        return buf;
+    }
+    if (strncmp(r->str, "{\"ok\":true", 10) == 0)
+        return NULL;
+    json_t *root = json_loadb(r->str, r->len, 0, NULL);
+    const char *e = json_string_value(json_object_get(root, "err"));
+    snprintf(buf, bufsz, "%s", e ? e : r->str);
+    json_decref(root);
+    return buf;
+}
+
+bool sky_tile38_error_is_transient(const char *err) {
+    /* Tile38 prefixes some with "ERR "; the rest of the text is what tells them apart. */
+    if (strncmp(err, "ERR ", 4) == 0)
+        err += 4;
+    if (strncmp(err, "invalid password", 16) == 0)
+        return true;
+    /* What a SET's own arguments can earn (crud.go: errInvalidArgument,
+     * errInvalidNumberOfArguments, the GeoJSON parser's "invalid ..."). Anything
+     * else (LOADING, read only, OOM, not the leader, catching up, authentication
+     * required, timeout, an error this list does not know) is the server's state:
+     * the batch waits for it rather than emptying the stream into the DLQ. */
+    return strncmp(err, "invalid ", 8) != 0 && strncmp(err, "wrong number of arguments", 25) != 0;
 }
 
 int sky_tile38_append(sky_tile38_t *t, int argc, const char **argv, const size_t *argvlen,

@@ -11,8 +11,14 @@ fixture needs nothing but kafka-python.
 
 scenario: the fault tests' whole run (phases of records around a fault, the
 ingest processes, the checks); each tests/e2e/test_ingest_<fault>.sh calls it.
+
+tile38-check, stale-count, doc-queries: the Tile38 sink against a run manifest
+(test_ingest_tile38_sink.sh): every flight's object field for field, the records
+the topic holds out of order (what ingest must count as stale), and the Tile38
+examples of docs/queries.md, each answer compared with the manifest's prediction.
 """
 import argparse
+import math
 import os
 import re
 import signal
@@ -162,6 +168,266 @@ def tile38_get(addr, collection, fid):
     r = cmd("GET", collection, fid, "WITHFIELDS", "POINT")
     s.close()
     return r
+
+
+class Tile38:
+    """A RESP connection in JSON output mode (one reply per command, in order)."""
+
+    def __init__(self, addr):
+        host, port = addr.rsplit(":", 1)
+        self.s = socket.create_connection((host, int(port)), timeout=10)
+        self.f = self.s.makefile("rb")
+        self.cmd("OUTPUT", "json")
+
+    def send(self, *args):
+        args = [str(x).encode() for x in args]
+        self.s.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in args))
+
+    def reply(self):
+        line = self.f.readline()
+        if line[:1] == b"-":
+            return {"ok": False, "err": line[1:].decode().strip()}
+        assert line[:1] == b"$", line
+        n = int(line[1:])
+        return json.loads(self.f.read(n + 2)[:n])
+
+    def cmd(self, *args):
+        self.send(*args)
+        return self.reply()
+
+    def pipeline(self, cmds):
+        for c in cmds:
+            self.send(*c)
+        return [self.reply() for _ in cmds]
+
+
+def manifest_flights(path):
+    """Every flight with a final position, as Tile38 holds it (7 decimals)."""
+    m = json.load(open(path))
+    out = {}
+    for f in m["flights"]:
+        fin = f.get("final")
+        if fin:
+            out[f["id"]] = dict(fin, lat=round(fin["lat"], 7), lon=round(fin["lon"], 7))
+    return m, out
+
+
+def tile38_check(a):
+    m, flights = manifest_flights(a.manifest)
+    ttl = m.get("ttl_s") or a.ttl
+    t = Tile38(a.tile38)
+    ids = sorted(flights)
+    cmds = []
+    for fid in ids:
+        cmds += [("GET", a.collection, fid, "WITHFIELDS"), ("TTL", a.collection, fid)]
+    replies = t.pipeline(cmds)
+    problems = []
+    for k, fid in enumerate(ids):
+        got, ttl_reply, fin = replies[2 * k], replies[2 * k + 1], flights[fid]
+        problems += compare_object(fid, got, ttl_reply, fin, ttl)
+    print(json.dumps({"flights": len(ids), "problems": len(problems)}))
+    for p in problems[:20]:
+        print("  " + p, file=sys.stderr)
+    return 1 if problems or not ids else 0
+
+
+def compare_object(fid, got, ttl_reply, fin, ttl):
+    """Field for field: position, seq, altitude, airspeed, ts (absent = 0), a TTL."""
+    if not got.get("ok"):
+        return ["%s: GET: %s" % (fid, got.get("err"))]
+    coords = got.get("object", {}).get("coordinates", [None, None])
+    fields = got.get("fields", {})
+    want = {"seq": fin["seq"], "altitude": fin["alt"], "airspeed": fin["speed"], "ts": fin["ts_ms"]}
+    out = []
+    if coords[1] is None or abs(coords[1] - fin["lat"]) > 1e-9 or abs(coords[0] - fin["lon"]) > 1e-9:
+        out.append("%s: at %s, the manifest's last position is (%s, %s)"
+                   % (fid, coords[::-1], fin["lat"], fin["lon"]))
+    for k, v in want.items():
+        if fields.get(k, 0) != v:
+            out.append("%s: field %s = %s, expected %s" % (fid, k, fields.get(k, 0), v))
+    left = ttl_reply.get("ttl")
+    if not isinstance(left, (int, float)) or not 0 < left <= ttl:
+        out.append("%s: TTL %s, expected (0, %s]" % (fid, left, ttl))
+    return out
+
+
+def stale_count(a):
+    """Records a correct sink must not apply: per flight, in partition order, a seq not
+    above every seq before it (reordered or duplicated), malformed records left out."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    m = json.load(open(a.manifest))
+    bad = {(f["flight"], f["seq"]) for f in m["faults"] if f["kind"] == "malformed"}
+    c = KafkaConsumer(bootstrap_servers=a.brokers, enable_auto_commit=False)
+    parts = [TopicPartition(a.topic, p) for p in c.partitions_for_topic(a.topic)]
+    c.assign(parts)
+    c.seek_to_beginning()
+    end, begin = c.end_offsets(parts), c.beginning_offsets(parts)
+    top, stale, records = {}, 0, 0
+    done = {tp: begin[tp] >= end[tp] for tp in parts}
+    deadline = time.time() + 120
+    while not all(done.values()) and time.time() < deadline:
+        for tp, msgs in c.poll(timeout_ms=1000).items():
+            for r in msgs:
+                if r.offset >= end[tp]:
+                    done[tp] = True
+                    continue
+                fid, seq = r.key.decode(), int(dict(r.headers)["skyload-seq"])
+                if r.offset + 1 >= end[tp]:
+                    done[tp] = True
+                if (fid, seq) in bad:
+                    continue
+                records += 1
+                if fid in top and seq <= top[fid]:
+                    stale += 1
+                else:
+                    top[fid] = seq
+    c.close()
+    if not all(done.values()):
+        print("topic %s not read to its end in 120 s" % a.topic, file=sys.stderr)
+        return 1
+    kinds = {}
+    for f in m["faults"]:
+        kinds[f["kind"]] = kinds.get(f["kind"], 0) + 1
+    print(json.dumps({"records": records, "stale": stale, "duplicates_injected": kinds.get("duplicate", 0),
+                      "reorders_injected": kinds.get("reorder", 0)}))
+    return 0
+
+
+def haversine(lat1, lon1, lat2, lon2):
+    """Tile38's distance (geojson/geo: haversine, earth radius 6371 km)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 6371e3 * 2 * math.asin(math.sqrt(min(1.0, h)))
+
+
+def in_polygon(lat, lon, ring):
+    """Even-odd rule on the plane (lon = x, lat = y) as Tile38 tests a point; None
+    when the point is within 1e-6 degrees of an edge (either answer is right)."""
+    inside = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+        dx, dy = x2 - x1, y2 - y1
+        t = max(0.0, min(1.0, ((lon - x1) * dx + (lat - y1) * dy) / (dx * dx + dy * dy or 1)))
+        if math.hypot(lon - (x1 + t * dx), lat - (y1 + t * dy)) < 1e-6:
+            return None
+        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * dx / dy:
+            inside = not inside
+    return inside
+
+
+def predict(words, flights):
+    """(sure, maybe, ordered) for one WITHIN / NEARBY / INTERSECTS command: the ids it
+    must return, those it may return (on an edge), and for NEARBY LIMIT the order."""
+    i, limit, where, area = 2, None, [], None
+    while i < len(words):
+        w = words[i].upper()
+        if w == "LIMIT":
+            limit, i = int(words[i + 1]), i + 2
+        elif w == "WHERE":
+            where.append((words[i + 1], float(words[i + 2]), float(words[i + 3])))
+            i += 4
+        elif w in ("IDS", "COUNT"):
+            i += 1
+        elif w in ("BOUNDS", "POINT", "OBJECT"):
+            area = (w, words[i + 1:])
+            break
+        else:
+            raise ValueError("predict: option %s not understood" % words[i])
+    fieldname = {"altitude": "alt", "airspeed": "speed", "seq": "seq", "ts": "ts_ms"}
+    sure, maybe, dist = set(), set(), {}
+    for fid, f in flights.items():
+        if not all(lo <= f[fieldname[n]] <= hi for n, lo, hi in where):
+            continue
+        lat, lon = f["lat"], f["lon"]
+        kind, args = area
+        if kind == "BOUNDS":
+            a, b, c, d = (float(x) for x in args[:4])
+            edge = min(abs(lat - a), abs(lat - c), abs(lon - b), abs(lon - d)) < 1e-6
+            hit = a <= lat <= c and b <= lon <= d
+        elif kind == "POINT":
+            dist[fid] = haversine(float(args[0]), float(args[1]), lat, lon)
+            if len(args) < 3:
+                continue
+            edge, hit = abs(dist[fid] - float(args[2])) < 1.0, dist[fid] <= float(args[2])
+        else:
+            ring = json.loads(args[0])["coordinates"][0]
+            r = in_polygon(lat, lon, ring)
+            edge, hit = r is None, bool(r)
+        if edge:
+            maybe.add(fid)
+        elif hit:
+            sure.add(fid)
+    ordered = None
+    if area[0] == "POINT" and len(area[1]) < 3:
+        ordered = sorted(dist, key=dist.get)[:limit or 100]
+        near = sorted(dist.values())
+        if limit and len(near) > limit and near[limit] - near[limit - 1] < 1.0:
+            raise ValueError("predict: two flights equally near: the doc's NEARBY LIMIT is ambiguous")
+        sure = set(ordered)
+    return sure, maybe, ordered
+
+
+def doc_queries(a):
+    """Runs every line of the ```tile38 block of docs/queries.md (collection renamed,
+    <flight_id> filled with each flight) and compares with the manifest."""
+    text = open(a.doc).read()
+    block = re.search(r"```tile38\n(.*?)```", text, re.S)
+    if not block:
+        print("%s: no ```tile38 block" % a.doc, file=sys.stderr)
+        return 1
+    m, flights = manifest_flights(a.manifest)
+    t = Tile38(a.tile38)
+    problems, ran, hits = [], 0, 0
+    for line in block.group(1).splitlines():
+        words = line.split()
+        if not words:
+            continue
+        if words[1] != "flights":
+            problems.append("doc line %r: the collection is not 'flights'" % line)
+            continue
+        words[1] = a.collection
+        cmd = words[0].upper()
+        if "<flight_id>" in words:
+            k = words.index("<flight_id>")
+            replies = t.pipeline([words[:k] + [fid] + words[k + 1:] for fid in sorted(flights)])
+            for fid, r in zip(sorted(flights), replies):
+                if cmd == "GET":
+                    problems += compare_object(fid, r, {"ttl": 1}, flights[fid], 1)
+                elif cmd == "TTL":
+                    ttl = m.get("ttl_s") or 120
+                    if not (r.get("ok") and 0 < r.get("ttl", -1) <= ttl):
+                        problems.append("%s: %s -> %s" % (fid, line, r))
+            ran += len(replies)
+            continue
+        sure, maybe, ordered = predict(words, flights)
+        r = t.cmd(*words)
+        ran += 1
+        if not r.get("ok"):
+            problems.append("%s -> %s" % (line, r.get("err")))
+            continue
+        if "COUNT" in (w.upper() for w in words):
+            got_n = r.get("count", -1)
+            if not len(sure) <= got_n <= len(sure) + len(maybe):
+                problems.append("%s: count %d, the manifest predicts %d (+%d on an edge)"
+                                % (line, got_n, len(sure), len(maybe)))
+        else:
+            got = r.get("ids", [])
+            got_n = len(got)
+            if r.get("cursor") and "LIMIT" not in (w.upper() for w in words):
+                problems.append("%s: more than one page of results: narrow the example" % line)
+            if not (sure <= set(got) <= sure | maybe and (ordered is None or got == ordered)):
+                problems.append("%s: got %s; the manifest predicts %s (order %s), maybe %s"
+                                % (line, sorted(got), sorted(sure), ordered, sorted(maybe)))
+        print("  %-72.72s %d (manifest: %d, %d on an edge)" % (line, got_n, len(sure), len(maybe)),
+              file=sys.stderr)
+        hits += got_n
+    print(json.dumps({"commands": ran, "area_hits": hits, "problems": len(problems)}))
+    for p in problems[:20]:
+        print("  " + p, file=sys.stderr)
+    if hits == 0:
+        print("no area example of %s matches a flight of this run: pick areas with traffic" % a.doc, file=sys.stderr)
+        return 1
+    return 1 if problems else 0
 
 
 def check(a):
@@ -403,6 +669,20 @@ def main():
     c.add_argument("--collection", required=True)
     c.add_argument("--tile38", required=True)
     c.add_argument("expected", nargs="+")
+    tc = sub.add_parser("tile38-check")
+    tc.add_argument("--manifest", required=True)
+    tc.add_argument("--collection", required=True)
+    tc.add_argument("--tile38", required=True)
+    tc.add_argument("--ttl", type=int, default=120)
+    st = sub.add_parser("stale-count")
+    st.add_argument("--manifest", required=True)
+    st.add_argument("--brokers", required=True)
+    st.add_argument("--topic", required=True)
+    dq = sub.add_parser("doc-queries")
+    dq.add_argument("--doc", required=True)
+    dq.add_argument("--manifest", required=True)
+    dq.add_argument("--collection", required=True)
+    dq.add_argument("--tile38", required=True)
     sc = sub.add_parser("scenario")
     sc.add_argument("--fault", required=True,
                     choices=["none", "pg", "tile38", "kafka", "kill9", "sigterm", "rebalance"])
@@ -419,6 +699,12 @@ def main():
     if a.cmd == "produce":
         produce(a)
         return 0
+    if a.cmd == "tile38-check":
+        return tile38_check(a)
+    if a.cmd == "stale-count":
+        return stale_count(a)
+    if a.cmd == "doc-queries":
+        return doc_queries(a)
     return check(a)
 
 

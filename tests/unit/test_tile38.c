@@ -84,11 +84,69 @@ static void test_new_reports_an_unreachable_server(void **state) {
     assert_non_null(strstr(err, "127.0.0.1:1"));
 }
 
+static void test_reply_error_reads_json_and_resp_errors(void **state) {
+    (void)state;
+    static const struct {
+        int type;
+        const char *text, *expected; /* NULL: the reply is ok */
+    } rows[] = {
+        {REDIS_REPLY_STRING, "{\"ok\":true,\"elapsed\":\"5µs\"}", NULL},
+        {REDIS_REPLY_STRING, "{\"ok\":false,\"err\":\"invalid argument 'x'\",\"elapsed\":\"1µs\"}",
+         "invalid argument 'x'"},
+        {REDIS_REPLY_STRING, "{\"ok\":false,\"err\":\"LOADING Tile38 is loading the dataset\"}",
+         "LOADING Tile38 is loading the dataset"},
+        {REDIS_REPLY_ERROR, "ERR read only", "ERR read only"},
+        {REDIS_REPLY_STRING, "garbage", "garbage"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        redisReply r;
+        memset(&r, 0, sizeof r);
+        r.type = rows[i].type;
+        r.str = (char *)rows[i].text;
+        r.len = strlen(rows[i].text);
+        char buf[128];
+        const char *e = sky_tile38_reply_error(&r, buf, sizeof buf);
+        if (!rows[i].expected)
+            assert_null(e);
+        else
+            assert_string_equal(e, rows[i].expected);
+    }
+}
+
+static void test_error_kinds_split_server_state_from_bad_commands(void **state) {
+    (void)state;
+    static const struct {
+        const char *err;
+        bool transient;
+    } rows[] = {
+        {"invalid argument 'abc'", false},
+        {"ERR invalid argument 'abc'", false},
+        {"invalid number of arguments", false},
+        {"ERR wrong number of arguments for 'set' command", false},
+        {"invalid geojson", false},
+        {"LOADING Tile38 is loading the dataset in memory", true},
+        {"read only", true},
+        {"OOM command not allowed when used memory > 'maxmemory'", true},
+        {"not the leader", true},
+        {"catching up to leader", true},
+        {"authentication required", true},
+        {"invalid password", true},
+        {"ERR invalid password", true},
+        {"something new", true},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (sky_tile38_error_is_transient(rows[i].err) != rows[i].transient)
+            fail_msg("\"%s\": expected %s", rows[i].err,
+                     rows[i].transient ? "transient" : "about the command");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_object_reads_point_and_fields),
         cmocka_unit_test(test_fmt_fixed_rounds_to_the_requested_decimals),
         cmocka_unit_test(test_new_reports_an_unreachable_server),
+        cmocka_unit_test(test_reply_error_reads_json_and_resp_errors),
+        cmocka_unit_test(test_error_kinds_split_server_state_from_bad_commands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
