@@ -375,17 +375,18 @@ static void pause_all(sky_ingest_t *in, bool pause) {
         else
             rd_kafka_resume_partitions(rk, a);
     }
+    int n = a->cnt;
     rd_kafka_topic_partition_list_destroy(a);
     int64_t now = sky_monotonic_ns();
     if (pause) {
         in->c.pauses++;
         in->c.pause_started_ns = now;
-        sky_log_info("ingest: paused %d partition(s): a sink is down", a->cnt);
+        sky_log_info("ingest: paused %d partition(s): a sink is down", n);
     } else if (in->c.pause_started_ns) {
         int64_t took = now - in->c.pause_started_ns;
         in->c.paused_ns += took;
         in->c.pause_started_ns = 0;
-        sky_log_info("ingest: resumed %d partition(s) after %.1f s", a->cnt, (double)took / 1e9);
+        sky_log_info("ingest: resumed %d partition(s) after %.1f s", n, (double)took / 1e9);
     }
     in->c.paused = pause;
 }

@@ -453,6 +453,10 @@ def check(a):
             continue
         r = tile38_get(a.tile38, a.collection, fid)
         fin = fl["final"]
+        if fid in getattr(a, "absent", ()):
+            if r.get("ok"):
+                problems.append("%s: in Tile38 although Tile38 refused its every SET: %s" % (fid, r))
+            continue
         if not r.get("ok"):
             problems.append("%s: not in Tile38 (%s)" % (fid, r.get("err")))
             continue
@@ -472,10 +476,10 @@ def check(a):
 class Ingest:
     """One `skyload ingest` process of the scenario."""
 
-    def __init__(self, a, log_path):
+    def __init__(self, a, log_path, tile38=None):
         self.a, self.log_path = a, log_path
         cmd = [a.skyload, "ingest", "-b", a.brokers, "-t", a.name, "-g", a.name,
-               "--tile38", a.tile38, "--pg", a.pg, "--schema", a.name, "--collection", a.name,
+               "--tile38", tile38 or a.tile38, "--pg", a.pg, "--schema", a.name, "--collection", a.name,
                "--init-schema", "--batch-rows", "50", "--batch-ms", "100",
                "--metrics", "127.0.0.1:0", "--stats", log_path + ".stats.json",
                "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
@@ -492,6 +496,15 @@ class Ingest:
         if not m:
             return ""
         return urllib.request.urlopen("http://127.0.0.1:%s/metrics" % m.group(1), timeout=5).read().decode()
+
+    def metric(self, name):
+        """One value of /metrics (0 when the endpoint does not answer)."""
+        try:
+            text = self.metrics()
+        except OSError:
+            return 0.0
+        m = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
+        return float(m.group(1)) if m else 0.0
 
     def rss_kb(self):
         for line in open("/proc/%d/status" % self.p.pid):
@@ -528,8 +541,16 @@ def pg_rows(schema):
 
 def stack(*args):
     log("stack " + " ".join(args))
-    subprocess.run([os.path.join(os.environ["SKY_SOURCE_DIR"], "deploy/local/stack")] + list(args),
-                   check=True, stdout=sys.stderr, timeout=300)
+    cmd = [os.path.join(os.environ["SKY_SOURCE_DIR"], "deploy/local/stack")] + list(args)
+    # `stack start` can take a server still exec'ing for one that exited (its pid's
+    # command line is checked a few ms after the fork): a second start sees it running
+    for attempt in range(3):
+        if subprocess.run(cmd, stdout=sys.stderr, timeout=300).returncode == 0:
+            return
+        if args[0] != "start":
+            break
+        time.sleep(1)
+    fail("stack %s failed" % " ".join(args))
 
 
 def wait_for(what, cond, timeout, logs=()):
@@ -546,6 +567,121 @@ def mid_stream(schema, stored_before):
     end = time.time() + 30
     while time.time() < end and pg_rows(schema) <= stored_before:
         time.sleep(0.02)
+
+
+def committed(brokers, group, topic):
+    """The group's committed offsets on topic, summed (0 when nothing is committed)."""
+    from kafka import KafkaAdminClient
+
+    ad = KafkaAdminClient(bootstrap_servers=brokers)
+    try:
+        offs = ad.list_consumer_group_offsets(group)
+    finally:
+        ad.close()
+    return sum(v.offset for tp, v in offs.items() if tp.topic == topic and v.offset >= 0)
+
+
+def topic_end(brokers, topic):
+    from kafka import KafkaConsumer, TopicPartition
+
+    c = KafkaConsumer(bootstrap_servers=brokers)
+    try:
+        parts = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic)]
+        return sum(c.end_offsets(parts).values())
+    finally:
+        c.close()
+
+
+def read_topic(brokers, topic):
+    """Every record of topic as (key, headers dict); stops at the end offsets."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    c = KafkaConsumer(bootstrap_servers=brokers, enable_auto_commit=False)
+    parts = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic)]
+    c.assign(parts)
+    c.seek_to_beginning()
+    end, begin = c.end_offsets(parts), c.beginning_offsets(parts)
+    left = sum(end[tp] - begin[tp] for tp in parts)
+    out, deadline = [], time.time() + 60
+    while left > 0 and time.time() < deadline:
+        for tp, msgs in c.poll(timeout_ms=1000).items():
+            for r in msgs:
+                if r.offset < end[tp]:
+                    out.append((r.key.decode() if r.key else None, dict(r.headers)))
+                    left -= 1
+    c.close()
+    return out
+
+
+class CorruptingProxy:
+    """A TCP proxy in front of Tile38 that makes every SET of one flight a command
+    Tile38 refuses (POINT's latitude becomes "bad"), so the error ingest gets is the
+    real server's ("invalid argument 'bad'"), in order within its pipeline."""
+
+    def __init__(self, upstream, marker):
+        self.upstream, self.marker, self.corrupted = upstream.rsplit(":", 1), marker.encode(), 0
+        self.ls = socket.socket()
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(8)
+        self.addr = "127.0.0.1:%d" % self.ls.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            c, _ = self.ls.accept()
+            u = socket.create_connection((self.upstream[0], int(self.upstream[1])))
+            threading.Thread(target=self.replies, args=(u, c), daemon=True).start()
+            threading.Thread(target=self.commands, args=(c, u), daemon=True).start()
+
+    @staticmethod
+    def replies(u, c):
+        while True:
+            data = u.recv(65536)
+            if not data:
+                c.close()
+                return
+            c.sendall(data)
+
+    def commands(self, c, u):
+        buf = b""
+        while True:
+            data = c.recv(65536)
+            if not data:
+                u.close()
+                return
+            buf += data
+            out, i = [], 0
+            while True:
+                cmd, j = self.parse(buf, i)
+                if cmd is None:
+                    break
+                if len(cmd) > 2 and cmd[0].upper() == b"SET" and self.marker in cmd[2]:
+                    k = [x.upper() for x in cmd].index(b"POINT")
+                    cmd[k + 1] = b"bad"
+                    self.corrupted += 1
+                out.append(b"*%d\r\n" % len(cmd) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in cmd))
+                i = j
+            buf = buf[i:]
+            u.sendall(b"".join(out))
+
+    @staticmethod
+    def parse(buf, i):
+        """One RESP array of bulk strings at buf[i:]: (args, next index) or (None, i)."""
+        end = buf.find(b"\r\n", i)
+        if end < 0:
+            return None, i
+        n, j, args = int(buf[i + 1:end]), end + 2, []
+        for _ in range(n):
+            end = buf.find(b"\r\n", j)
+            if end < 0:
+                return None, i
+            size = int(buf[j + 1:end])
+            if len(buf) < end + 2 + size + 2:
+                return None, i
+            args.append(buf[end + 2:end + 2 + size])
+            j = end + 2 + size + 2
+        return args, j
 
 
 def scenario(a):
@@ -567,27 +703,78 @@ def scenario(a):
         return merge(phases)["rows"]
 
     logs = [os.path.join(work, "ingest1.log")]
-    procs = [Ingest(a, logs[0])]
-    phase(1, 0, 10)
+    proxy = None
+    if a.fault in ("tile38", "tile38_start"):
+        # the AOF keeps every earlier test's writes: rewritten to the live data, the
+        # restart below loads in about the same time however many tests ran before
+        Tile38(a.tile38).cmd("AOFSHRINK")
+    if a.fault == "tile38_refuses":
+        proxy = CorruptingProxy(a.tile38, "%s_F0007" % a.name)
+        a.absent = {"%s_F0007" % a.name}
+    if a.fault == "tile38_start":
+        stack("kill", "tile38")
+        try:
+            procs = [Ingest(a, logs[0])]
+            wait_for("ingest's message about Tile38", lambda: "starting anyway" in open(logs[0]).read(),
+                     30, logs)
+            phase(1, 0, 10)
+            wait_for("partitions paused while Tile38 is down",
+                     lambda: procs[0].metric("skyload_ingest_paused") == 1, 30, logs)
+            time.sleep(3)  # a few backoff rounds
+            if procs[0].p.poll() is not None:
+                fail("ingest exited while Tile38 was down at its start", logs)
+            held = committed(a.brokers, a.name, a.name)
+            if held != 0:
+                fail("%d offsets committed before Tile38 ever answered" % held, logs)
+            line = [x for x in open(logs[0]) if "starting anyway" in x][0].strip()
+            log("Tile38 down at the start: ingest alive, nothing committed, %d retries; it said: %s"
+                % (procs[0].metric("skyload_ingest_sink_retries_total"), line))
+        finally:
+            stack("start", "tile38")
+    else:
+        procs = [Ingest(a, logs[0], proxy.addr if proxy else None)]
+        phase(1, 0, 10)
     wait_for("phase 1 stored", lambda: pg_rows(a.name) == expected_rows(), 60, logs)
     rss_before = procs[0].rss_kb()
 
     if a.fault in ("pg", "tile38"):
-        stack("kill" if a.fault == "tile38" else "stop", a.fault)
+        down = "kill" if a.fault == "tile38" else "stop"
+        t_down = time.time()
+        stack(down, a.fault)
         try:
             phase(2, 10, 110)
             wait_for("partitions paused while %s is down" % a.fault,
-                     lambda: "skyload_ingest_paused 1" in procs[0].metrics(), 30, logs)
+                     lambda: procs[0].metric("skyload_ingest_paused") == 1, 30, logs)
+            held, rows_held = committed(a.brokers, a.name, a.name), pg_rows(a.name)
             time.sleep(3)  # a few backoff rounds
             if procs[0].p.poll() is not None:
                 fail("ingest exited while %s was down" % a.fault, logs)
             rss = procs[0].rss_kb()
             if rss - rss_before > 64 * 1024:
                 fail("memory grew by %d kB while %s was down" % (rss - rss_before, a.fault))
+            now_committed, end = committed(a.brokers, a.name, a.name), topic_end(a.brokers, a.name)
+            if now_committed != held or now_committed >= end:
+                fail("offsets moved while %s was down: %d then %d committed of %d"
+                     % (a.fault, held, now_committed, end), logs)
         finally:
+            t_up = time.time()
             stack("start", a.fault)
-        wait_for("partitions resumed", lambda: "skyload_ingest_paused 0" in procs[0].metrics(),
+        t_back = time.time()
+        if a.fault == "tile38":  # PING answers while the AOF loads; other commands say LOADING
+            wait_for("Tile38 loaded its AOF", lambda: Tile38(a.tile38).cmd("SERVER").get("ok"), 120, logs)
+        t_ready = time.time()
+        wait_for("partitions resumed", lambda: procs[0].metric("skyload_ingest_paused") == 0,
                  60, logs)
+        t_resumed = time.time()
+        figures = "%s %s: down %.1f s (+%.1f s loading its data), ingest paused %.1f s in %d " \
+                  "pause(s), %d retries, resumed %.1f s after %s answered again; committed offsets " \
+                  "held at %d of %d records while down (PostgreSQL rows %s, no offset past them)" % (
+                      a.fault, "kill -9" if down == "kill" else "stop", t_up - t_down,
+                      t_ready - t_back, procs[0].metric("skyload_ingest_paused_seconds_total"),
+                      procs[0].metric("skyload_ingest_pauses_total"),
+                      procs[0].metric("skyload_ingest_sink_retries_total"),
+                      t_resumed - t_ready, a.fault, held, end,
+                      rows_held if rows_held >= 0 else "unreadable")
     elif a.fault == "kafka":
         stack("stop", "kafka")
         try:
@@ -647,8 +834,39 @@ def scenario(a):
     a.schema, a.collection, a.expected = a.name, a.name, phases
     if check(a) != 0:
         fail("stored data differs after fault %s" % a.fault, logs)
-    log("fault %s: 0 lost, 0 duplicate rows, Tile38 latest for every flight" % a.fault)
+    if a.fault in ("pg", "tile38"):
+        log(figures)
+    if proxy:
+        refused_checks(a, logs, expected_rows(), merge(phases)["dlq"])
+    log("fault %s: %d rows, 0 lost, 0 duplicate rows, Tile38 latest for every flight%s"
+        % (a.fault, expected_rows(), " but the refused one" if proxy else ""))
     return 0
+
+
+def refused_checks(a, logs, rows, bad_records):
+    """Tile38 refused every SET of one flight: those records are in the DLQ with
+    Tile38's reason, no batch was retried or paused, the flight's rows are in PostgreSQL."""
+    st = json.load(open(logs[0] + ".stats.json"))
+    fid = next(iter(a.absent))
+    dlq = read_topic(a.brokers, a.name + ".dlq")
+    mine = [h for k, h in dlq if k == fid]
+    reasons = {h.get("skyload-error", b"").decode() for h in mine}
+    if not mine or st["tile38_refused"] != len(mine) or len(dlq) != bad_records + len(mine):
+        fail("DLQ: %d records of %s (ingest says %d refused), %d in all, expected %d + those"
+             % (len(mine), fid, st["tile38_refused"], len(dlq), bad_records), logs)
+    if reasons != {"Tile38 refused the SET: invalid argument 'bad'"}:
+        fail("DLQ reasons for %s: %s" % (fid, reasons), logs)
+    if st["sink_retries"] or st["pauses"]:
+        fail("a refused command made ingest retry (%d) or pause (%d)"
+             % (st["sink_retries"], st["pauses"]), logs)
+    log("Tile38 refused %d SETs of %s: all in the DLQ with its reason, 0 retries, 0 pauses, "
+        "its %d rows in PostgreSQL with the others (%d)" % (len(mine), fid,
+                                                            len(merge_flight(a.expected, fid)), rows))
+
+
+def merge_flight(files, fid):
+    fl = merge(files)["flights"][fid]
+    return fl["seqs"] + fl["ts"]
 
 
 def main():
@@ -685,7 +903,8 @@ def main():
     dq.add_argument("--tile38", required=True)
     sc = sub.add_parser("scenario")
     sc.add_argument("--fault", required=True,
-                    choices=["none", "pg", "tile38", "kafka", "kill9", "sigterm", "rebalance"])
+                    choices=["none", "pg", "tile38", "tile38_start", "tile38_refuses", "kafka",
+                             "kill9", "sigterm", "rebalance"])
     sc.add_argument("--skyload", required=True)
     sc.add_argument("--brokers", required=True)
     sc.add_argument("--tile38", required=True)
