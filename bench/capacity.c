@@ -250,11 +250,13 @@ static int run_step(const sky_capacity_config_t *cfg, size_t index, uint64_t air
         add_proc(s, "kafka", cfg->kafka_pidfile, false);
     if (cfg->pg_pidfile)
         add_proc(s, "postgres", cfg->pg_pidfile, true);
+    if (cfg->tile38_pidfile)
+        add_proc(s, "tile38", cfg->tile38_pidfile, false);
     *cadence_ms = sc->cadence_ms;
     memset(step, 0, sizeof *step);
     step->aircraft = aircraft;
     step->offered_msgs_s = (double)aircraft * 1000.0 / (double)sc->cadence_ms;
-    step->pg_commit = step->kafka_ack = no_lat();
+    step->pg_commit = step->kafka_ack = step->tile38 = no_lat();
 
     sky_loop_config_t lc = {.scenario = sc, .kafka = cfg->kafka, .topic = s->topic,
                             .tile38 = cfg->tile38,
@@ -279,6 +281,7 @@ static int run_step(const sky_capacity_config_t *cfg, size_t index, uint64_t air
         step->drained = lr.drained;
         step->drain_s = lr.drain_s;
         step->kafka_ack = hist_lat(sky_verify_report_stage(lr.report, "kafka_ack"));
+        step->tile38 = hist_lat(sky_verify_report_stage(lr.report, "tile38"));
         fill_from_sampler(s, step);
         sky_verify_report_destroy(lr.report);
         rc = hold_window_pg(cfg, s->topic, from, from + (double)cfg->hold_ms / 1000.0, step,
@@ -379,12 +382,13 @@ json_t *sky_capacity_result_to_json(const sky_capacity_result_t *res, const char
     for (size_t i = 0; steps && i < res->nsteps; i++)
         json_array_append_new(steps, sky_ramp_step_to_json(&res->steps[i]));
     const sky_ramp_step_t *k = res->knee >= 0 ? &res->steps[res->knee] : NULL;
-    return json_pack("{si ss sI s{sI sI sI} so sI sf ss so}", "skyload_bench_capacity", 1,
+    return json_pack("{si ss sI s{sI sI sI sI} so sI sf ss so}", "skyload_bench_capacity", 1,
                      "scenario", scenario ? scenario : "", "cadence_ms",
                      (json_int_t)res->cadence_ms, "slo_us", "kafka_ack_p99",
                      (json_int_t)res->slo.kafka_ack_p99_us, "pg_commit_p50",
                      (json_int_t)res->slo.pg_commit_p50_us, "pg_commit_p99",
-                     (json_int_t)res->slo.pg_commit_p99_us, "knee",
+                     (json_int_t)res->slo.pg_commit_p99_us, "tile38_p99",
+                     (json_int_t)res->slo.tile38_p99_us, "knee",
                      k ? json_integer(res->knee) : json_null(), "knee_aircraft",
                      (json_int_t)(k ? k->aircraft : 0), "knee_msgs_s",
                      k ? k->offered_msgs_s : 0.0, "stop_reason", res->stop_reason, "steps",

@@ -26,6 +26,7 @@ typedef struct sky_capacity_config {
     int64_t budget_ms;          /* no new step starts after this much wall time */
     const char *kafka_pidfile;  /* NULL: no broker row */
     const char *pg_pidfile;     /* NULL: no PostgreSQL row (postmaster.pid; backends summed) */
+    const char *tile38_pidfile; /* NULL: no Tile38 row */
     sky_capacity_step_fn *on_step; /* called after each step; may be NULL */
     sky_loop_status_fn *status;    /* progress lines; may be NULL */
     void *opaque;                  /* passed to both */

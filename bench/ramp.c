@@ -34,6 +34,8 @@ void sky_ramp_slo_from_json(const json_t *slo, sky_ramp_slo_t *out) {
     out->kafka_ack_p99_us = (int64_t)(json_ms(json_object_get(ack, "p99")) * 1000.0);
     out->pg_commit_p50_us = (int64_t)(json_ms(json_object_get(pg, "p50")) * 1000.0);
     out->pg_commit_p99_us = (int64_t)(json_ms(json_object_get(pg, "p99")) * 1000.0);
+    const json_t *t38 = json_object_get(lat, "tile38");
+    out->tile38_p99_us = (int64_t)(json_ms(json_object_get(t38, "p99")) * 1000.0);
 }
 
 void sky_ramp_lag_trend(const sky_lag_sample_t *samples, size_t n, double offered_msgs_s,
@@ -76,7 +78,8 @@ sky_ramp_verdict_t sky_ramp_judge(const sky_ramp_step_t *step, const sky_ramp_sl
         return SKY_STEP_NOT_DRAINED;
     if (over(step->kafka_ack.p99, slo->kafka_ack_p99_us) ||
         over(step->pg_commit.p50, slo->pg_commit_p50_us) ||
-        over(step->pg_commit.p99, slo->pg_commit_p99_us) || step->pg_commit.p99 < 0)
+        over(step->pg_commit.p99, slo->pg_commit_p99_us) || step->pg_commit.p99 < 0 ||
+        over(step->tile38.p99, slo->tile38_p99_us))
         return SKY_STEP_SLO_BROKEN;
     return SKY_STEP_HELD;
 }
@@ -111,7 +114,7 @@ static json_t *procs_to_json(const sky_ramp_step_t *s) {
 }
 
 json_t *sky_ramp_step_to_json(const sky_ramp_step_t *s) {
-    return json_pack("{sI sf sf sf so so s{sf sI sI sb} sb sb sf so ss}", "aircraft",
+    json_t *j = json_pack("{sI sf sf sf so so s{sf sI sI sb} sb sb sf so ss}", "aircraft",
                      (json_int_t)s->aircraft, "offered_msgs_s", s->offered_msgs_s,
                      "achieved_msgs_s", s->achieved_msgs_s, "produced_msgs_s", s->produced_msgs_s,
                      "kafka_ack_us", lat_to_json(&s->kafka_ack), "pg_commit_us",
@@ -120,6 +123,9 @@ json_t *sky_ramp_step_to_json(const sky_ramp_step_t *s) {
                      s->lag.unbounded, "verify_passed", s->verify_passed, "drained", s->drained,
                      "drain_s", s->drain_s, "procs", procs_to_json(s), "verdict",
                      sky_ramp_verdict_name(s->verdict));
+    if (j && s->tile38.p99 >= 0)
+        json_object_set_new(j, "tile38_us", lat_to_json(&s->tile38));
+    return j;
 }
 
 static int lat_from_json(const json_t *o, sky_ramp_lat_t *l) {
@@ -181,6 +187,12 @@ int sky_ramp_step_from_json(const json_t *obj, sky_ramp_step_t *out, char *errst
         return sky_err(errstr, errstr_size, SKY_EINVAL,
                        "step: aircraft must be >= 0 and kafka_ack_us/pg_commit_us need p50, "
                        "p90, p99, p99.9 and max");
+    /* tile38_us: only steps that ran with the Tile38 sink (and files written before it) */
+    json_t *t38 = json_object_get(obj, "tile38_us");
+    out->tile38 = (sky_ramp_lat_t){-1, -1, -1, -1, -1};
+    if (t38 && lat_from_json(t38, &out->tile38))
+        return sky_err(errstr, errstr_size, SKY_EINVAL,
+                       "step: tile38_us needs p50, p90, p99, p99.9 and max");
     if (procs_from_json(procs, out))
         return sky_err(errstr, errstr_size, SKY_EINVAL,
                        "step: procs must be at most %d {name, cpu_cores, rss_kib} objects",

@@ -53,6 +53,8 @@ typedef struct sky_ramp_step {
     double produced_msgs_s;  /* records the generator sent / its wall time */
     sky_ramp_lat_t kafka_ack;  /* whole step (verify's stage) */
     sky_ramp_lat_t pg_commit;  /* hold window only: stored_at - intended_at */
+    sky_ramp_lat_t tile38;     /* whole step: intended -> Tile38 acknowledged (ingest's
+                                  stats); all -1 without the Tile38 sink */
     sky_lag_trend_t lag;
     bool verify_passed, drained;
     double drain_s;
@@ -65,10 +67,11 @@ typedef struct sky_ramp_step {
 typedef struct sky_ramp_slo {
     int64_t kafka_ack_p99_us;
     int64_t pg_commit_p50_us, pg_commit_p99_us;
+    int64_t tile38_p99_us;
 } sky_ramp_slo_t;
 
-/* Reads slo.latency_ms.{kafka_ack.p99, pg_commit.p50, pg_commit.p99} (numbers or
- * numeric strings) from a scenario's slo object; missing ones stay 0. */
+/* Reads slo.latency_ms.{kafka_ack.p99, pg_commit.p50, pg_commit.p99, tile38.p99}
+ * (numbers or numeric strings) from a scenario's slo object; missing ones stay 0. */
 void sky_ramp_slo_from_json(const json_t *slo, sky_ramp_slo_t *out);
 
 /* Lag over the hold window. Unbounded when the slope exceeds max(2 % of the

@@ -1,6 +1,7 @@
 /* skyload bench: `capacity` (the loop at stepped load to the SLO knee) and
  * `peers` (skyload's producer beside the standard tools, same workload). */
 #include "capacity.h"
+#include "capacity_report.h"
 #include "cli.h"
 #include "commands.h"
 #include "error.h"
@@ -207,40 +208,12 @@ static FILE *open_out(const char *dir, const char *name, char *path, size_t path
 
 /* ---- capacity ------------------------------------------------------------ */
 
-static double ms(int64_t us) {
-    return us < 0 ? -1 : (double)us / 1000.0;
-}
-
-static void step_header(FILE *f) {
-    fprintf(f, "%4s %8s %9s %9s %9s %8s %8s %8s %9s %9s %8s %6s %6s %6s %8s  %s\n", "step",
-            "aircraft", "offered/s", "stored/s", "sent/s", "ack_p99", "e2e_p50", "e2e_p99",
-            "e2e_p99.9", "lag_slope", "lag_max", "cpu_sk", "cpu_kf", "cpu_pg", "rss_skMB",
-            "verdict");
-}
-
-static double proc_cpu(const sky_ramp_step_t *s, const char *name) {
-    for (size_t i = 0; i < s->nprocs; i++)
-        if (strcmp(s->procs[i].name, name) == 0)
-            return s->procs[i].cpu_cores;
-    return -1;
-}
-
-static void step_row(FILE *f, size_t i, const sky_ramp_step_t *s) {
-    fprintf(f, "%4zu %8llu %9.0f %9.0f %9.0f %8.1f %8.1f %8.1f %9.1f %9.1f %8lld %6.2f %6.2f %6.2f "
-               "%8.0f  %s\n",
-            i, (unsigned long long)s->aircraft, s->offered_msgs_s, s->achieved_msgs_s,
-            s->produced_msgs_s, ms(s->kafka_ack.p99), ms(s->pg_commit.p50), ms(s->pg_commit.p99),
-            ms(s->pg_commit.p999), s->lag.slope_msgs_s, (long long)s->lag.max,
-            proc_cpu(s, "skyload"), proc_cpu(s, "kafka"), proc_cpu(s, "postgres"),
-            s->nprocs ? (double)s->procs[0].rss_kib / 1024.0 : -1, sky_ramp_verdict_name(s->verdict));
-}
-
 static void on_step(void *opaque, size_t index, const sky_ramp_step_t *step) {
     cli_status_t *st = opaque;
     cli_status_clear(st);
     if (index == 0)
-        step_header(stdout);
-    step_row(stdout, index, step);
+        sky_capacity_print_header(stdout);
+    sky_capacity_print_step(stdout, index, step);
     fflush(stdout);
 }
 
@@ -248,70 +221,8 @@ static void on_status(void *opaque, const char *line) {
     cli_status_update(opaque, false, "%s", line);
 }
 
-static void write_dat(FILE *f, const sky_capacity_result_t *r) {
-    fprintf(f, "# offered_msgs_s stored_msgs_s e2e_p50_ms e2e_p90_ms e2e_p99_ms e2e_p999_ms "
-               "ack_p99_ms aircraft held\n");
-    for (size_t i = 0; i < r->nsteps; i++) {
-        const sky_ramp_step_t *s = &r->steps[i];
-        fprintf(f, "%.0f %.0f %.3f %.3f %.3f %.3f %.3f %llu %d\n", s->offered_msgs_s,
-                s->achieved_msgs_s, ms(s->pg_commit.p50), ms(s->pg_commit.p90),
-                ms(s->pg_commit.p99), ms(s->pg_commit.p999), ms(s->kafka_ack.p99),
-                (unsigned long long)s->aircraft, s->verdict == SKY_STEP_HELD);
-    }
-}
-
-static void write_knee(FILE *f, const sky_capacity_result_t *r) {
-    if (r->knee < 0) {
-        fprintf(f, "knee: none (no step held the SLO); stopped: %s\n", r->stop_reason);
-        return;
-    }
-    const sky_ramp_step_t *k = &r->steps[r->knee];
-    fprintf(f,
-            "knee: step %d, %llu aircraft = %.0f msgs/s offered, %.0f stored/s, end-to-end "
-            "p99 %.1f ms (SLO %.0f ms); stopped: %s\n",
-            r->knee, (unsigned long long)k->aircraft, k->offered_msgs_s, k->achieved_msgs_s,
-            ms(k->pg_commit.p99), ms(r->slo.pg_commit_p99_us), r->stop_reason);
-}
-
-static void plot(const bench_opts_t *o, const char *dat) {
-    char script[1200];
-    snprintf(script, sizeof script, "dat='%s'; outdir='%s'", dat, o->report);
-    const char *argv[] = {"gnuplot", "-e", script, o->plot, NULL};
-    sky_exec_result_t r;
-    char err[256], log[1024];
-    snprintf(log, sizeof log, "%s/gnuplot.log", o->report);
-    if (sky_bench_exec(argv, NULL, log, 60000, &r, err, sizeof err) || r.status)
-        cli_error("bench", "no chart: gnuplot %s (see %s)", r.status == 127 ? "not installed" : "failed",
-                  log);
-}
-
-static int write_capacity(const bench_opts_t *o, const sky_capacity_result_t *r, const char *sc) {
-    char path[1024], dat[1024];
-    FILE *f = open_out(o->report, "capacity.txt", path, sizeof path);
-    if (!f)
-        return 3;
-    step_header(f);
-    for (size_t i = 0; i < r->nsteps; i++)
-        step_row(f, i, &r->steps[i]);
-    write_knee(f, r);
-    fclose(f);
-    json_t *j = sky_capacity_result_to_json(r, sc);
-    snprintf(path, sizeof path, "%s/capacity.json", o->report);
-    int jrc = j ? json_dump_file(j, path, JSON_INDENT(1)) : -1;
-    json_decref(j);
-    if (jrc)
-        cli_error("bench", "%s: cannot write", path);
-    f = open_out(o->report, "capacity.dat", dat, sizeof dat);
-    if (!f)
-        return 3;
-    write_dat(f, r);
-    fclose(f);
-    plot(o, dat);
-    return jrc ? 3 : 0;
-}
-
 static int bench_capacity(bench_opts_t *o) {
-    char path[1024], err[1024], prefix[64], kpid[1024], pgpid[1024];
+    char path[1024], err[1024], prefix[64], kpid[1024], pgpid[1024], tpid[1024];
     if (sky_scenario_find(o->scenario, path, sizeof path, err, sizeof err)) {
         cli_error("bench", "%s", err);
         return 2;
@@ -319,6 +230,7 @@ static int bench_capacity(bench_opts_t *o) {
     snprintf(prefix, sizeof prefix, "bench_cap_%ld_%d", (long)time(NULL), (int)getpid());
     snprintf(kpid, sizeof kpid, "%s/kafka/pid", o->stack_dir);
     snprintf(pgpid, sizeof pgpid, "%s/pg/data/postmaster.pid", o->stack_dir);
+    snprintf(tpid, sizeof tpid, "%s/tile38/pid", o->stack_dir);
     cli_status_t status;
     cli_status_init(&status);
     sky_capacity_config_t cfg = {
@@ -328,6 +240,10 @@ static int bench_capacity(bench_opts_t *o) {
         .warmup_ms = o->warmup_ms, .hold_ms = o->hold_ms, .budget_ms = o->budget_ms,
         .kafka_pidfile = access(kpid, R_OK) == 0 ? kpid : NULL,
         .pg_pidfile = access(pgpid, R_OK) == 0 ? pgpid : NULL,
+        .tile38_pidfile = access(tpid, R_OK) == 0 && !(o->common.tile38 &&
+                                                       strcmp(o->common.tile38, "none") == 0)
+                              ? tpid
+                              : NULL,
         .on_step = on_step, .status = on_status, .opaque = &status};
     sky_capacity_result_t res;
     int rc = sky_capacity_run(&cfg, &cli_stop, &res, err, sizeof err);
@@ -336,8 +252,12 @@ static int bench_capacity(bench_opts_t *o) {
         cli_error("bench", "%s", err);
         return sky_exit_status(rc);
     }
-    write_knee(stdout, &res);
-    rc = write_capacity(o, &res, path);
+    sky_capacity_print_knee(stdout, &res);
+    err[0] = '\0';
+    rc = sky_capacity_write_report(o->report, &res, path, o->plot, err, sizeof err);
+    if (err[0])
+        cli_error("bench", "%s", err);
+    rc = rc ? 3 : 0;
     int knee = res.knee;
     sky_capacity_result_free(&res);
     return rc ? rc : knee >= 0 ? 0 : 1;

@@ -9,7 +9,9 @@
 #  - offsets are committed only after both sinks answered: drained means lag 0;
 #  - every Tile38 example of docs/queries.md, run as written, returns what the
 #    manifest predicts;
-#  - verify's tile38.positions check and tile38 latency stage agree.
+#  - verify's tile38.positions check passes; its tile38 latency stage (intended ->
+#    Tile38 acknowledged) is in the text, JSON, JUnit and .hgrm reports, judged by
+#    ci.yaml's own slo.latency_ms.tile38 key, and an SLO below it fails naming it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 sky_need_stack kafka tile38 pg
@@ -91,11 +93,40 @@ PY
   --manifest "$work/manifest.json" --collection "$name" --tile38 "$SKY_TILE38" ||
   sky_fail "docs/queries.md's Tile38 examples do not return what the manifest predicts"
 
+# verify: the tile38 stage (intended -> Tile38 acknowledged) in text, JSON, JUnit and
+# .hgrm, judged by the scenario's own key (ci.yaml: slo.latency_ms.tile38)
+vargs=(--manifest "$work/manifest.json" -b "$SKY_BROKERS" -t "$name" --pg "$SKY_PG_CONNINFO"
+  --schema "$name" --tile38 "$SKY_TILE38" --tile38-collection "$name" --ingest-stats "$work/stats.json")
 rc=0
-"$SKYLOAD" verify --manifest "$work/manifest.json" -b "$SKY_BROKERS" -t "$name" \
-  --pg "$SKY_PG_CONNINFO" --schema "$name" --tile38 "$SKY_TILE38" --tile38-collection "$name" \
-  --ingest-stats "$work/stats.json" >"$work/verify.txt" 2>&1 || rc=$?
+"$SKYLOAD" verify "${vargs[@]}" --hgrm-dir "$work/hgrm" >"$work/verify.txt" 2>&1 || rc=$?
 [[ $rc == 0 ]] || { cat "$work/verify.txt" >&2; sky_fail "verify exited $rc"; }
 grep -q '^tile38.positions  *PASS' "$work/verify.txt" || sky_fail "tile38.positions not PASS"
-grep -q '^tile38  *ingest-stats' "$work/verify.txt" || sky_fail "no tile38 latency stage"
+grep -q '^slo.tile38  *PASS' "$work/verify.txt" || sky_fail "no slo.tile38 check from ci.yaml's key"
+grep -Eq '^tile38  *ingest-stats  *[1-9][0-9]* .* p99<=' "$work/verify.txt" ||
+  sky_fail "no tile38 latency row with samples and its SLO"
+"$SKYLOAD" verify "${vargs[@]}" --format json -o "$work/verify.json"
+"$SKYLOAD" verify "${vargs[@]}" --format junit -o "$work/verify.xml"
+python3 - "$work" <<'PY'
+import json, sys, xml.etree.ElementTree as ET
+d = sys.argv[1]
+st = [s for s in json.load(open(d + "/verify.json"))["latency"] if s["stage"] == "tile38"]
+assert st and st[0]["count"] > 0 and "p99" in st[0]["slo_ms"], st
+props = {p.get("name"): p.get("value") for p in ET.parse(d + "/verify.xml").getroot().iter("property")}
+assert int(props["latency.tile38.count"]) == st[0]["count"], props
+assert abs(float(props["latency.tile38.p99_ms"]) - st[0]["p99_ms"]) < 0.01, (props, st)
+assert "latency.tile38.slo.p99_ms" in props, props
+names = [c.get("name") for c in ET.parse(d + "/verify.xml").getroot().iter("testcase")]
+assert "slo.tile38" in names, names
+hgrm = open(d + "/hgrm/tile38.hgrm").read()
+assert "#[Max" in hgrm or "Max" in hgrm, hgrm[:200]
+print("tile38 stage: %d samples, p99 %.1f ms (SLO %s ms), in text, JSON, JUnit and tile38.hgrm"
+      % (st[0]["count"], st[0]["p99_ms"], st[0]["slo_ms"]["p99"]))
+PY
+# an SLO no Tile38 meets fails verify and names the stage
+echo '{"latency_ms": {"tile38": {"p99": 0.001}}}' >"$work/tight.json"
+rc=0
+"$SKYLOAD" verify "${vargs[@]}" --slo "$work/tight.json" >"$work/tight.txt" 2>&1 || rc=$?
+sky_assert_eq "$rc" 1 "verify exit status with a tile38 SLO below the measured p99"
+grep -q '^slo.tile38  *FAIL  *tile38 latency (ingest-stats): p99 = ' "$work/tight.txt" ||
+  sky_fail "the report does not name slo.tile38: $(cat "$work/tight.txt")"
 echo "PASS: the Tile38 sink on the ci scenario"

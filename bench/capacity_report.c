@@ -1,0 +1,116 @@
+/* The capacity ramp's table, knee line, JSON, gnuplot data and chart. */
+#include "capacity_report.h"
+
+#include "error.h"
+#include "peers.h"
+
+#include <string.h>
+
+static double ms(int64_t us) {
+    return us < 0 ? -1 : (double)us / 1000.0;
+}
+
+/* A figure, or "-" when it was not measured (negative). */
+static void col(FILE *f, int width, int decimals, double v) {
+    if (v < 0)
+        fprintf(f, " %*s", width, "-");
+    else
+        fprintf(f, " %*.*f", width, decimals, v);
+}
+
+static double proc_cpu(const sky_ramp_step_t *s, const char *name) {
+    for (size_t i = 0; i < s->nprocs; i++)
+        if (strcmp(s->procs[i].name, name) == 0)
+            return s->procs[i].cpu_cores;
+    return -1;
+}
+
+void sky_capacity_print_header(FILE *f) {
+    fprintf(f, "%4s %8s %9s %9s %9s %8s %8s %8s %9s %8s %9s %8s %6s %6s %6s %6s %8s  %s\n",
+            "step", "aircraft", "offered/s", "stored/s", "sent/s", "ack_p99", "e2e_p50", "e2e_p99",
+            "e2e_p99.9", "t38_p99", "lag_slope", "lag_max", "cpu_sk", "cpu_kf", "cpu_pg",
+            "cpu_38", "rss_skMB", "verdict");
+}
+
+void sky_capacity_print_step(FILE *f, size_t i, const sky_ramp_step_t *s) {
+    fprintf(f, "%4zu %8llu", i, (unsigned long long)s->aircraft);
+    col(f, 9, 0, s->offered_msgs_s);
+    col(f, 9, 0, s->achieved_msgs_s);
+    col(f, 9, 0, s->produced_msgs_s);
+    col(f, 8, 1, ms(s->kafka_ack.p99));
+    col(f, 8, 1, ms(s->pg_commit.p50));
+    col(f, 8, 1, ms(s->pg_commit.p99));
+    col(f, 9, 1, ms(s->pg_commit.p999));
+    col(f, 8, 1, ms(s->tile38.p99));
+    fprintf(f, " %9.1f %8lld", s->lag.slope_msgs_s, (long long)s->lag.max);
+    col(f, 6, 2, proc_cpu(s, "skyload"));
+    col(f, 6, 2, proc_cpu(s, "kafka"));
+    col(f, 6, 2, proc_cpu(s, "postgres"));
+    col(f, 6, 2, proc_cpu(s, "tile38"));
+    col(f, 8, 0, s->nprocs ? (double)s->procs[0].rss_kib / 1024.0 : -1);
+    fprintf(f, "  %s\n", sky_ramp_verdict_name(s->verdict));
+}
+
+void sky_capacity_print_knee(FILE *f, const sky_capacity_result_t *r) {
+    if (r->knee < 0) {
+        fprintf(f, "knee: none (no step held the SLO); stopped: %s\n", r->stop_reason);
+        return;
+    }
+    const sky_ramp_step_t *k = &r->steps[r->knee];
+    fprintf(f,
+            "knee: step %d, %llu aircraft = %.0f msgs/s offered, %.0f stored/s, end-to-end "
+            "p99 %.1f ms (SLO %.0f ms); stopped: %s\n",
+            r->knee, (unsigned long long)k->aircraft, k->offered_msgs_s, k->achieved_msgs_s,
+            ms(k->pg_commit.p99), ms(r->slo.pg_commit_p99_us), r->stop_reason);
+}
+
+static void write_dat(FILE *f, const sky_capacity_result_t *r) {
+    fprintf(f, "# offered_msgs_s stored_msgs_s e2e_p50_ms e2e_p90_ms e2e_p99_ms e2e_p999_ms "
+               "ack_p99_ms aircraft held tile38_p99_ms\n");
+    for (size_t i = 0; i < r->nsteps; i++) {
+        const sky_ramp_step_t *s = &r->steps[i];
+        fprintf(f, "%.0f %.0f %.3f %.3f %.3f %.3f %.3f %llu %d %.3f\n", s->offered_msgs_s,
+                s->achieved_msgs_s, ms(s->pg_commit.p50), ms(s->pg_commit.p90),
+                ms(s->pg_commit.p99), ms(s->pg_commit.p999), ms(s->kafka_ack.p99),
+                (unsigned long long)s->aircraft, s->verdict == SKY_STEP_HELD, ms(s->tile38.p99));
+    }
+}
+
+static FILE *open_in(const char *dir, const char *name, char *path, size_t pathsz) {
+    if ((size_t)snprintf(path, pathsz, "%s/%s", dir, name) >= pathsz)
+        return NULL;
+    return fopen(path, "w");
+}
+
+int sky_capacity_write_report(const char *dir, const sky_capacity_result_t *r,
+                              const char *scenario, const char *plot_script, char *errstr,
+                              size_t errstr_size) {
+    char path[1024], dat[1024];
+    FILE *f = open_in(dir, "capacity.txt", path, sizeof path);
+    if (!f)
+        return sky_err(errstr, errstr_size, SKY_EIO, "%s/capacity.txt: cannot write", dir);
+    sky_capacity_print_header(f);
+    for (size_t i = 0; i < r->nsteps; i++)
+        sky_capacity_print_step(f, i, &r->steps[i]);
+    sky_capacity_print_knee(f, r);
+    fclose(f);
+    json_t *j = sky_capacity_result_to_json(r, scenario);
+    snprintf(path, sizeof path, "%s/capacity.json", dir);
+    int jrc = j ? json_dump_file(j, path, JSON_INDENT(1)) : -1;
+    json_decref(j);
+    if (jrc)
+        return sky_err(errstr, errstr_size, SKY_EIO, "%s: cannot write", path);
+    if (!(f = open_in(dir, "capacity.dat", dat, sizeof dat)))
+        return sky_err(errstr, errstr_size, SKY_EIO, "%s/capacity.dat: cannot write", dir);
+    write_dat(f, r);
+    fclose(f);
+    char script[2200], log[1100], err[256];
+    snprintf(script, sizeof script, "dat='%s'; outdir='%s'", dat, dir);
+    snprintf(log, sizeof log, "%s/gnuplot.log", dir);
+    const char *argv[] = {"gnuplot", "-e", script, plot_script, NULL};
+    sky_exec_result_t x;
+    if (sky_bench_exec(argv, NULL, log, 60000, &x, err, sizeof err) || x.status)
+        snprintf(errstr, errstr_size, "no chart: gnuplot %s (see %s)",
+                 x.status == 127 ? "not installed" : "failed", log);
+    return 0;
+}
