@@ -46,6 +46,7 @@ static void test_parsers_read_captured_peer_output(void **state) {
         {"end_to_end_latency.txt", sky_peer_parse_end_to_end_latency, -1, -1, 1, 7, 17, 1.6352,
          -1},
         {"psql_copy.txt", sky_peer_parse_copy, -1, -1, -1, -1, -1, -1, 500000},
+        {"tile38_benchmark.txt", sky_peer_parse_tile38_benchmark, 39227.67, -1, -1, -1, -1, -1, -1},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char *text = slurp(rows[i].file), err[256];
@@ -83,6 +84,10 @@ static void test_parsers_reject_output_without_a_summary(void **state) {
         {sky_peer_parse_end_to_end_latency, "Percentiles: 50th = 1, 99th = 2, 99.9th = 3\n",
          "EndToEndLatency"},
         {sky_peer_parse_copy, "ERROR:  relation \"t\" does not exist\n", "COPY"},
+        {sky_peer_parse_tile38_benchmark, "\rSET (point): 0.00\rSET (point): 1234.5",
+         "tile38-benchmark"}, /* killed before its final line */
+        {sky_peer_parse_tile38_benchmark, "dial tcp 127.0.0.1:9851: connect: connection refused\n",
+         "tile38-benchmark"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         sky_peer_report_t r;
