@@ -43,6 +43,8 @@ sky_t38sink_t *sky_t38sink_new(const char *host, int port, const char *collectio
         return NULL;
     }
     s->t = sky_tile38_new_unconnected(host, port, timeout_ms, errstr, errstr_size);
+    if (s->t)
+        sky_tile38_use_resp(s->t); /* +OK per SET: less for the server than JSON replies */
     s->collection = strdup(collection ? collection : "flights");
     s->map = sky_seqmap_new(4096);
     sky_buf_init(&s->resp, 0);
@@ -121,15 +123,18 @@ static int append_set(sky_t38sink_t *s, const sky_t38_row_t *r) {
     char lat[40], lon[40];
     size_t nlat = sky_fmt_fixed(lat, r->f->latitude, 7);
     size_t nlon = sky_fmt_fixed(lon, r->f->longitude, 7);
-    int argc = 3 + (r->seq >= 0 ? 3 : 0) + 9 + (s->ttl_s > 0 ? 2 : 0) + 3;
+    /* seq orders a flight; a record without one is ordered by its timestamp, which
+     * then goes along (every field costs Tile38 time: only what ordering needs) */
+    int argc = 3 + 3 + 6 + (s->ttl_s > 0 ? 2 : 0) + 3;
     int rc = resp_count(b, argc) | RESP_LIT(b, "SET");
     rc |= resp_arg(b, s->collection, s->collection_len);
     rc |= resp_arg(b, r->f->flight_id, strlen(r->f->flight_id));
     if (r->seq >= 0)
         rc |= RESP_LIT(b, "FIELD") | RESP_LIT(b, "seq") | resp_i64(b, r->seq);
+    else
+        rc |= RESP_LIT(b, "FIELD") | RESP_LIT(b, "ts") | resp_i64(b, r->ts_ms);
     rc |= RESP_LIT(b, "FIELD") | RESP_LIT(b, "altitude") | resp_i64(b, r->f->altitude);
     rc |= RESP_LIT(b, "FIELD") | RESP_LIT(b, "airspeed") | resp_i64(b, r->f->airspeed);
-    rc |= RESP_LIT(b, "FIELD") | RESP_LIT(b, "ts") | resp_i64(b, r->ts_ms);
     if (s->ttl_s > 0)
         rc |= RESP_LIT(b, "EX") | resp_arg(b, s->ttl_text, strlen(s->ttl_text));
     rc |= RESP_LIT(b, "POINT") | resp_arg(b, lat, nlat) | resp_arg(b, lon, nlon);
@@ -178,9 +183,8 @@ static int broken(sky_t38sink_t *s, int rc) {
 /* Flights seen for the first time (since the start, an assignment or a reconnect)
  * get their current position from Tile38 itself, so ordering survives restarts,
  * rebalances and several ingest processes. Tile38 keeps no field whose value is 0
- * and answers an absent one as 0: an object written at seq 0 has no seq field, so
- * has_seq is false and the flight is ordered by its ts field, which every SET
- * carries (equal timestamps are not newer: a duplicate of seq 0 is dropped). */
+ * and answers an absent one as 0: an object with neither seq nor ts was written by
+ * a record at seq 0 (a record without seq carries ts instead), so it is seq 0. */
 static int learn_unknown(sky_t38sink_t *s, const sky_t38_row_t *rows, size_t n,
                          uint64_t *lookups, char *errstr, size_t errstr_size) {
     size_t nlook = 0;
@@ -204,19 +208,18 @@ static int learn_unknown(sky_t38sink_t *s, const sky_t38_row_t *rows, size_t n,
         char why[REASON_MAX];
         if ((rc = sky_tile38_get_reply(s->t, &r, errstr, errstr_size)) != 0)
             break;
-        const char *err = sky_tile38_reply_error(r, why, sizeof why);
-        if (err && !strstr(err, "not found"))
+        if (r->type == REDIS_REPLY_ERROR)
             rc = sky_err(errstr, errstr_size, SKY_ETILE38, "Tile38 %s: GET: %s",
-                         sky_tile38_address(s->t), err);
+                         sky_tile38_address(s->t), sky_tile38_reply_error(r, why, sizeof why));
         else
-            rc = sky_tile38_parse_object(r, &obj, errstr, errstr_size);
+            rc = sky_tile38_parse_object_resp(r, &obj, errstr, errstr_size);
         freeReplyObject(r);
         if (rc)
             break;
         sky_seq_entry_t *e = sky_seqmap_get(s->map, rows[s->lookups[k]].f->flight_id, false);
         e->known = true;
         e->present = obj.found;
-        e->has_seq = obj.has_seq;
+        e->has_seq = obj.has_seq || (obj.found && !obj.has_ts);
         e->seq = obj.seq;
         e->ts_ms = obj.ts_ms;
     }

@@ -45,5 +45,8 @@ int sky_pgsink_write(sky_pgsink_t *s, const sky_pg_row_t *rows, size_t n, uint64
 
 /* Appends one line of COPY text for flight_positions' columns (exposed for tests). */
 int sky_pg_copy_row(sky_buf_t *out, const sky_pg_row_t *row);
+/* The same row as a tuple of COPY ... WITH (FORMAT binary), which the sink uses when
+ * the table's columns have the types it knows (the server then parses no text). */
+int sky_pg_copy_row_binary(sky_buf_t *out, const sky_pg_row_t *row);
 
 #endif

@@ -26,6 +26,10 @@ void sky_tile38_destroy(sky_tile38_t *t); /* NULL is fine */
  * call below reconnects first when a previous I/O error broke the link. */
 int sky_tile38_reconnect(sky_tile38_t *t, char *errstr, size_t errstr_size);
 bool sky_tile38_connected(const sky_tile38_t *t);
+/* This client's connections take RESP replies (+OK, -ERR ..., arrays) instead of
+ * OUTPUT json: less work for the server per command (ingest's SETs). Reconnects when
+ * connected. */
+void sky_tile38_use_resp(sky_tile38_t *t);
 /* Successful connections so far: a change means the server may have restarted (and,
  * without its AOF, forgotten what it held). */
 uint64_t sky_tile38_connections(const sky_tile38_t *t);
@@ -64,6 +68,7 @@ typedef struct sky_tile38_obj {
     double lat, lon;
     bool has_seq;
     int64_t seq;
+    bool has_ts;
     int64_t ts_ms; /* FIELD ts (the FlightData timestamp), 0 when absent */
     int64_t altitude, airspeed;
 } sky_tile38_obj_t;
@@ -76,6 +81,11 @@ int sky_tile38_get_object(sky_tile38_t *t, const char *collection, const char *i
  * and tests); 0, or SKY_ETILE38 when the reply has an unexpected shape. */
 int sky_tile38_parse_object(const redisReply *r, sky_tile38_obj_t *out, char *errstr,
                             size_t errstr_size);
+
+/* The same from a RESP reply (a client in sky_tile38_use_resp mode):
+ * [[lat, lon], [field, value, ...]] or nil. */
+int sky_tile38_parse_object_resp(const redisReply *r, sky_tile38_obj_t *out, char *errstr,
+                                 size_t errstr_size);
 
 /* Writes v with exactly `decimals` (0..9) digits after the point; returns the
  * length (out needs 32 bytes). printf-free: it is on ingest's hot path. */

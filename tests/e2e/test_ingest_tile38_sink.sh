@@ -2,7 +2,7 @@
 # The Tile38 sink on the ci scenario (500 aircraft, duplicates and reorders among its
 # faults), ingested by `skyload ingest` into a collection of its own:
 #  - every flight's object is its last position of the manifest, field for field
-#    (seq, altitude, airspeed, ts), with a TTL;
+#    (seq, altitude, airspeed), with a TTL;
 #  - a flight never moves backwards: ingest counts as stale exactly the records the
 #    topic holds out of per-flight order or twice (computed here from the topic), and
 #    those are the ones not applied (the objects above are the newest);
