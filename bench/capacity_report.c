@@ -51,6 +51,90 @@ void sky_capacity_print_step(FILE *f, size_t i, const sky_ramp_step_t *s) {
     fprintf(f, "  %s\n", sky_ramp_verdict_name(s->verdict));
 }
 
+/* Per step, where the time went: each stage's p50/p99 (ms; decode in us), how busy
+ * each sink was, the machine's CPUs, and for a step that failed what broke it. */
+void sky_capacity_print_stages(FILE *f, const sky_capacity_result_t *r) {
+    fprintf(f, "\nwhere the time goes (p50/p99 ms per record, from each stage's start; pg_write "
+               "and t38_write per batch; busy = share of the hold a sink spent writing):\n");
+    fprintf(f, "%4s %13s %13s %13s %13s %13s %13s %13s %13s %9s %6s %6s %5s %5s\n", "step",
+            "kafka_ack", "consume", "batch", "pg", "tile38", "pg_write", "t38_write", "commit",
+            "decode_us", "pg_bz", "t38_bz", "cpu", "conns");
+    for (size_t i = 0; i <= r->nsteps; i++) {
+        const sky_ramp_step_t *s = i < r->nsteps ? &r->steps[i] : r->has_half ? &r->half : NULL;
+        if (!s)
+            break;
+        if (i < r->nsteps)
+            fprintf(f, "%4zu", i);
+        else
+            fprintf(f, "%4s", "half");
+        for (int k = 0; k < SKY_NSTAGES; k++) {
+            char cell[32] = "-";
+            if (s->stages[k].p99 >= 0)
+                snprintf(cell, sizeof cell, "%.1f/%.1f", ms(s->stages[k].p50), ms(s->stages[k].p99));
+            fprintf(f, " %13s", cell);
+        }
+        char dec[32] = "-";
+        if (s->decode_ns.p99 >= 0)
+            snprintf(dec, sizeof dec, "%.1f/%.1f", (double)s->decode_ns.p50 / 1000.0,
+                     (double)s->decode_ns.p99 / 1000.0);
+        fprintf(f, " %9s", dec);
+        col(f, 6, 2, s->pg_busy);
+        col(f, 6, 2, s->tile38_busy);
+        col(f, 5, 2, s->cpu_busy);
+        fprintf(f, " %5d\n", s->pg_connections);
+    }
+    for (size_t i = 0; i < r->nsteps; i++) {
+        char why[400];
+        sky_ramp_explain(&r->steps[i], &r->slo, why, sizeof why);
+        if (why[0])
+            fprintf(f, "step %zu %s: %s\n", i, sky_ramp_verdict_name(r->steps[i].verdict), why);
+    }
+}
+
+/* The knee against each component alone, and the latency at half the knee. */
+void sky_capacity_print_targets(FILE *f, const sky_capacity_result_t *r) {
+    const sky_components_result_t *c = &r->components;
+    if (r->has_components) {
+        fprintf(f, "\ncomponents alone, same run:\n");
+        const struct {
+            const char *name;
+            const sky_component_t *c;
+        } all[] = {{"Kafka produce+consume", &c->kafka},
+                   {"indexed COPY", &c->copy},
+                   {"tile38-benchmark SET", &c->tile38}};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+            if (all[i].c->rate > 0)
+                fprintf(f, "  %-22s %10.0f /s  (%s)\n", all[i].name, all[i].c->rate, all[i].c->note);
+            else
+                fprintf(f, "  %-22s %10s     (%s)\n", all[i].name, "-", all[i].c->note);
+        }
+        if (c->e2e_p99_ms >= 0)
+            fprintf(f, "  %-22s p50 %.0f ms, p99 %.0f ms  (%s)\n", "EndToEndLatency",
+                    c->e2e_p50_ms, c->e2e_p99_ms, c->e2e_note);
+        else
+            fprintf(f, "  %-22s -  (%s)\n", "EndToEndLatency", c->e2e_note);
+        const char *which;
+        double slowest = sky_components_slowest(c, &which);
+        if (r->knee >= 0 && slowest > 0) {
+            const sky_ramp_step_t *k = &r->steps[r->knee];
+            fprintf(f, "knee / slowest component (%s) = %.0f / %.0f = %.2f (target >= 0.70); CPUs at "
+                       "the knee %.0f%% busy (target >= 85%%)\n",
+                    which, k->achieved_msgs_s, slowest, k->achieved_msgs_s / slowest,
+                    k->cpu_busy >= 0 ? 100 * k->cpu_busy : -1.0);
+        }
+    }
+    if (r->has_half) {
+        const sky_ramp_step_t *h = &r->half;
+        fprintf(f, "half the knee: %llu aircraft = %.0f msgs/s, e2e p99 %.1f ms (%s)",
+                (unsigned long long)h->aircraft, h->offered_msgs_s, ms(h->pg_commit.p99),
+                sky_ramp_verdict_name(h->verdict));
+        if (r->has_components && c->e2e_p99_ms >= 0)
+            fprintf(f, "; EndToEndLatency p99 %.0f ms + 250 = %.0f ms: %s", c->e2e_p99_ms,
+                    c->e2e_p99_ms + 250, ms(h->pg_commit.p99) <= c->e2e_p99_ms + 250 ? "met" : "not met");
+        fprintf(f, "\n");
+    }
+}
+
 void sky_capacity_print_knee(FILE *f, const sky_capacity_result_t *r) {
     if (r->knee < 0) {
         fprintf(f, "knee: none (no step held the SLO); stopped: %s\n", r->stop_reason);
@@ -93,6 +177,8 @@ int sky_capacity_write_report(const char *dir, const sky_capacity_result_t *r,
     for (size_t i = 0; i < r->nsteps; i++)
         sky_capacity_print_step(f, i, &r->steps[i]);
     sky_capacity_print_knee(f, r);
+    sky_capacity_print_stages(f, r);
+    sky_capacity_print_targets(f, r);
     fclose(f);
     json_t *j = sky_capacity_result_to_json(r, scenario);
     snprintf(path, sizeof path, "%s/capacity.json", dir);

@@ -880,6 +880,17 @@ void sky_ingest_snapshot(sky_ingest_t *in, sky_ingest_snapshot_t *out) {
     out->pg_connections = in->nlanes;
 }
 
+void sky_ingest_reset_latency(sky_ingest_t *in) {
+    sky_hist_t *all[] = {in->h.consumed,  in->h.tile38,    in->h.pg,       in->h.consume,
+                         in->h.decode_ns, in->h.batch,     in->h.pg_stage, in->h.t38_stage,
+                         in->h.pg_write,  in->h.t38_write, in->h.commit,   in->h.batch_rows,
+                         in->h.batch_us};
+    pthread_mutex_lock(&in->lock);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        sky_hist_reset(all[i]);
+    pthread_mutex_unlock(&in->lock);
+}
+
 int sky_ingest_metrics_port(const sky_ingest_t *in) {
     return in->metrics ? sky_metrics_http_port(in->metrics) : 0;
 }

@@ -94,6 +94,10 @@ int sky_ingest_run(sky_ingest_t *in, volatile sig_atomic_t *stop, char *errstr,
 
 /* Thread-safe. */
 void sky_ingest_snapshot(sky_ingest_t *in, sky_ingest_snapshot_t *out);
+/* Empties the latency and stage histograms (counters stay), so the stats describe
+ * what follows: `bench capacity` calls it when a step's hold window starts.
+ * Thread-safe. */
+void sky_ingest_reset_latency(sky_ingest_t *in);
 /* Writes docs/manifest.md's "Ingest stats" JSON to path (atomically: temp file +
  * rename). Thread-safe. */
 int sky_ingest_write_stats(sky_ingest_t *in, const char *path, char *errstr, size_t errstr_size);

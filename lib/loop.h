@@ -32,6 +32,9 @@ typedef struct sky_loop_config {
     int64_t drain_timeout_ms;       /* bound on waiting for lag 0 (default 120 s) */
     sky_loop_status_fn *status;     /* may be NULL */
     void *status_opaque;
+    /* Called with the in-process ingest once it runs (not with external_ingest), so a
+       caller can read or reset its figures while the loop runs; may be NULL. */
+    void (*ingest_started)(void *opaque, sky_ingest_t *in);
 } sky_loop_config_t;
 
 typedef struct sky_loop_result {

@@ -24,16 +24,22 @@ static const char bench_help[] =
     "usage: skyload bench capacity [--scenario F] [--report DIR] [--start N] [--factor X]\n"
     "                              [--warmup D] [--hold D] [--max-steps N] [--budget D]\n"
     "       skyload bench peers [--report DIR] [--count N] [--size BYTES] [--runs N]\n\n"
-    "capacity: runs the whole loop (simulate -> Kafka -> ingest -> PostgreSQL [+ Tile38],\n"
-    "verified as `skyload run` verifies) in real time at stepped load: each step is\n"
-    "N aircraft for warm-up + hold, with its own topic, group and schema; N grows by\n"
-    "the factor until a step breaks the scenario's SLO (slo.latency_ms kafka_ack.p99,\n"
-    "pg_commit.p50/p99, judged on the hold window), its backlog grows without bound,\n"
-    "does not drain, or fails verify. Latency is from the intended emit time. Prints\n"
-    "the step table and the knee (the highest load that held); writes DIR/capacity.json,\n"
-    "DIR/capacity.dat, DIR/capacity.txt, DIR/step-NN/ and, with gnuplot, DIR/capacity.png\n"
-    "and DIR/capacity.svg. CPU and RSS rows: skyload (simulate and ingest share this\n"
-    "process), the Kafka broker, PostgreSQL (postmaster and its backends).\n\n"
+    "capacity: first measures each component alone (Kafka produce+consume, an indexed\n"
+    "COPY by ingest's connections, tile38-benchmark SET, Kafka's EndToEndLatency), then\n"
+    "runs the whole loop (simulate -> Kafka -> ingest -> PostgreSQL [+ Tile38], verified\n"
+    "as `skyload run` verifies) in real time at stepped load: each step is N aircraft\n"
+    "for warm-up + hold, with its own topic, group and schema; N grows by the factor\n"
+    "until a step breaks the scenario's SLO (slo.latency_ms kafka_ack.p99,\n"
+    "pg_commit.p50/p99, tile38.p99, judged on the hold window), its backlog grows\n"
+    "without bound, does not drain, or fails verify; then one step at half the knee.\n"
+    "Latency is from the intended emit time. Prints the step table, the knee, where the\n"
+    "time goes per step (each stage's p50/p99: Kafka ack, consume, batch, PostgreSQL,\n"
+    "Tile38, per-batch writes, commit; decode per record; how busy each sink and the\n"
+    "CPUs were) with what broke the failing step, and the knee against the slowest\n"
+    "component. Writes DIR/capacity.json, .dat, .txt, DIR/step-NN/, DIR/half-knee/ and,\n"
+    "with gnuplot, DIR/capacity.png and .svg. CPU and RSS rows: skyload (simulate and\n"
+    "ingest share this process), the Kafka broker, PostgreSQL (postmaster and its\n"
+    "backends), tile38-server.\n\n"
     "peers: on the same stack, the same record count and size, acks=all (idempotence),\n"
     "linger.ms=5 and 10,000-message batches, records spread one by one over the partitions\n"
     "(the peers' keyless records without sticky partitioning, as skyload's keyed records\n"
@@ -52,6 +58,11 @@ static const char bench_help[] =
     "      --max-steps N      (default 20)\n"
     "      --budget D         no step starts after D (default 9m)\n"
     "      --plot FILE        gnuplot script (default <source>/bench/plot.gp)\n"
+    "      --no-components    skip measuring Kafka, COPY, tile38-benchmark and Kafka's\n"
+    "                         EndToEndLatency alone first (the knee's yardsticks)\n"
+    "      --components-records N  records per component (default 300000)\n"
+    "      --no-half-knee     skip the step at half the knee (its e2e p99 against\n"
+    "                         EndToEndLatency's p99 + 250 ms)\n"
     "      --stack-dir DIR    where the stack's pid files are (default <source>/.stack)\n"
     "peers options:\n"
     "  -n, --count N          records per producer run (default 500000)\n"
@@ -78,6 +89,8 @@ typedef struct bench_opts {
     int64_t start, max_steps, warmup_ms, hold_ms, budget_ms;
     double factor;
     int64_t count, size, runs;
+    bool no_components, no_half_knee;
+    int64_t components_records;
 } bench_opts_t;
 
 static void bench_defaults(bench_opts_t *o) {
@@ -112,6 +125,9 @@ enum {
     OPT_RUNS,
     OPT_TOOLS_DIR,
     OPT_T38BENCH,
+    OPT_NO_COMPONENTS,
+    OPT_NO_HALF_KNEE,
+    OPT_COMPONENTS_RECORDS,
 };
 
 static int bench_opt(bench_opts_t *o, int opt, const char *arg) {
@@ -124,6 +140,12 @@ static int bench_opt(bench_opts_t *o, int opt, const char *arg) {
     case OPT_STACK_DIR: o->stack_dir = arg; break;
     case OPT_TOOLS_DIR: o->tools_dir = arg; break;
     case OPT_T38BENCH: o->tile38_benchmark = arg; break;
+    case OPT_NO_COMPONENTS: o->no_components = true; break;
+    case OPT_NO_HALF_KNEE: o->no_half_knee = true; break;
+    case OPT_COMPONENTS_RECORDS:
+        rc = sky_parse_i64(arg, 1000, 100000000, &o->components_records, "--components-records",
+                           err, sizeof err);
+        break;
     case OPT_START: rc = sky_parse_i64(arg, 1, 100000000, &o->start, "--start", err, sizeof err); break;
     case OPT_FACTOR: rc = sky_parse_double(arg, 1.01, 100, &o->factor, "--factor", err, sizeof err); break;
     case OPT_WARMUP: rc = sky_parse_duration_ms(arg, &o->warmup_ms, "--warmup", err, sizeof err); break;
@@ -158,6 +180,9 @@ static int parse_bench_args(int argc, char **argv, bench_opts_t *o) {
         {"stack-dir", required_argument, NULL, OPT_STACK_DIR},
         {"tools-dir", required_argument, NULL, OPT_TOOLS_DIR},
         {"tile38-benchmark", required_argument, NULL, OPT_T38BENCH},
+        {"no-components", no_argument, NULL, OPT_NO_COMPONENTS},
+        {"no-half-knee", no_argument, NULL, OPT_NO_HALF_KNEE},
+        {"components-records", required_argument, NULL, OPT_COMPONENTS_RECORDS},
         {"count", required_argument, NULL, 'n'},
         {"size", required_argument, NULL, OPT_SIZE},
         {"runs", required_argument, NULL, OPT_RUNS},
@@ -197,6 +222,21 @@ static int make_dir(const char *dir) {
 
 /* ---- capacity ------------------------------------------------------------ */
 
+/* tile38-benchmark sits beside the server the stack runs: SKY_TILE38_BIN's folder
+ * when the stack uses an existing binary, else <stack>/bin. */
+static void tile38_benchmark_path(const bench_opts_t *o, char *out, size_t outsz) {
+    if (o->tile38_benchmark) {
+        snprintf(out, outsz, "%s", o->tile38_benchmark);
+        return;
+    }
+    const char *bin = getenv("SKY_TILE38_BIN");
+    const char *slash = bin ? strrchr(bin, '/') : NULL;
+    if (slash)
+        snprintf(out, outsz, "%.*s/tile38-benchmark", (int)(slash - bin), bin);
+    else
+        snprintf(out, outsz, "%s/bin/tile38-benchmark", o->stack_dir);
+}
+
 static void on_step(void *opaque, size_t index, const sky_ramp_step_t *step) {
     cli_status_t *st = opaque;
     cli_status_clear(st);
@@ -211,7 +251,8 @@ static void on_status(void *opaque, const char *line) {
 }
 
 static int bench_capacity(bench_opts_t *o) {
-    char path[1024], err[1024], prefix[64], kpid[1024], pgpid[1024], tpid[1024];
+    char path[1024], err[1024], prefix[64], kpid[1024], pgpid[1024], tpid[1024], t38bench[1100];
+    tile38_benchmark_path(o, t38bench, sizeof t38bench);
     if (sky_scenario_find(o->scenario, path, sizeof path, err, sizeof err)) {
         cli_error("bench", "%s", err);
         return 2;
@@ -229,6 +270,8 @@ static int bench_capacity(bench_opts_t *o) {
         .warmup_ms = o->warmup_ms, .hold_ms = o->hold_ms, .budget_ms = o->budget_ms,
         .kafka_pidfile = access(kpid, R_OK) == 0 ? kpid : NULL,
         .pg_pidfile = access(pgpid, R_OK) == 0 ? pgpid : NULL,
+        .components = !o->no_components, .components_records = o->components_records,
+        .tile38_benchmark = t38bench, .stack_dir = o->stack_dir, .half_knee = !o->no_half_knee,
         .tile38_pidfile = access(tpid, R_OK) == 0 && !(o->common.tile38 &&
                                                        strcmp(o->common.tile38, "none") == 0)
                               ? tpid
@@ -242,6 +285,8 @@ static int bench_capacity(bench_opts_t *o) {
         return sky_exit_status(rc);
     }
     sky_capacity_print_knee(stdout, &res);
+    sky_capacity_print_stages(stdout, &res);
+    sky_capacity_print_targets(stdout, &res);
     err[0] = '\0';
     rc = sky_capacity_write_report(o->report, &res, path, o->plot, err, sizeof err);
     if (err[0])
@@ -254,23 +299,9 @@ static int bench_capacity(bench_opts_t *o) {
 
 /* ---- peers --------------------------------------------------------------- */
 
-/* tile38-benchmark sits beside the server the stack runs: SKY_TILE38_BIN's folder
- * when the stack uses an existing binary, else <stack>/bin. */
-static void find_tile38_benchmark(const bench_opts_t *o, char *out, size_t outsz) {
-    const char *bin = getenv("SKY_TILE38_BIN");
-    const char *slash = bin ? strrchr(bin, '/') : NULL;
-    if (slash)
-        snprintf(out, outsz, "%.*s/tile38-benchmark", (int)(slash - bin), bin);
-    else
-        snprintf(out, outsz, "%s/bin/tile38-benchmark", o->stack_dir);
-}
-
 static int bench_peers(bench_opts_t *o) {
     char t38bench[1100], err[1024];
-    if (o->tile38_benchmark)
-        snprintf(t38bench, sizeof t38bench, "%s", o->tile38_benchmark);
-    else
-        find_tile38_benchmark(o, t38bench, sizeof t38bench);
+    tile38_benchmark_path(o, t38bench, sizeof t38bench);
     sky_peers_config_t cfg = {.kafka = &o->common.kafka, .pg_conninfo = o->common.pg,
                               .tile38 = o->common.tile38, .tile38_benchmark = t38bench,
                               .report_dir = o->report, .stack_dir = o->stack_dir,

@@ -206,6 +206,38 @@ static void test_slo_reads_scenario_thresholds_as_numbers_or_strings(void **stat
     assert_int_equal(s.pg_commit_p99_us, 0);
 }
 
+/* A failing step names the SLO over its threshold, the longest stage on the record's
+ * path, and a sink busy all the time; a step that held says nothing. */
+static void test_explain_names_the_slo_and_the_stage_that_broke_it(void **state) {
+    (void)state;
+    const sky_ramp_slo_t slo = {.kafka_ack_p99_us = 500000, .pg_commit_p99_us = 1000000};
+    sky_ramp_step_t s = held_step();
+    char why[400];
+    for (int i = 0; i < SKY_NSTAGES; i++)
+        s.stages[i] = (sky_ramp_lat_t){-1, -1, -1, -1, -1};
+    s.pg_busy = s.tile38_busy = s.cpu_busy = -1;
+    s.verdict = SKY_STEP_HELD;
+    sky_ramp_explain(&s, &slo, why, sizeof why);
+    assert_string_equal(why, "");
+    s.pg_commit.p99 = 1135000;
+    s.stages[SKY_STAGE_CONSUME] = (sky_ramp_lat_t){1000, 2000, 9000, 12000, 15000};
+    s.stages[SKY_STAGE_BATCH] = (sky_ramp_lat_t){20000, 90000, 150000, 170000, 180000};
+    s.stages[SKY_STAGE_PG] = (sky_ramp_lat_t){300000, 700000, 870000, 900000, 950000};
+    s.stages[SKY_STAGE_TILE38] = (sky_ramp_lat_t){3000, 9000, 40000, 50000, 60000};
+    s.pg_busy = 0.97;
+    s.tile38_busy = 0.2;
+    s.verdict = SKY_STEP_SLO_BROKEN;
+    sky_ramp_explain(&s, &slo, why, sizeof why);
+    assert_string_equal(why, "pg_commit p99 1135.0 ms > 1000 ms; longest stage: pg p99 870.0 ms; "
+                             "PostgreSQL connections 97% busy");
+    s.pg_commit.p99 = 900000; /* the backlog broke it, not a percentile */
+    s.verdict = SKY_STEP_LAG_UNBOUNDED;
+    s.cpu_busy = 0.99;
+    sky_ramp_explain(&s, &slo, why, sizeof why);
+    assert_string_equal(why, "longest stage: pg p99 870.0 ms; PostgreSQL connections 97% busy; "
+                             "CPUs 99% busy");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lag_trend_flags_only_a_backlog_that_keeps_growing),
@@ -215,6 +247,7 @@ int main(void) {
         cmocka_unit_test(test_step_json_rejects_unknown_verdict_and_missing_fields),
         cmocka_unit_test(test_next_aircraft_grows_by_the_factor_at_least_by_one),
         cmocka_unit_test(test_slo_reads_scenario_thresholds_as_numbers_or_strings),
+        cmocka_unit_test(test_explain_names_the_slo_and_the_stage_that_broke_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
