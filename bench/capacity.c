@@ -426,7 +426,9 @@ int sky_capacity_run(const sky_capacity_config_t *cfg, volatile sig_atomic_t *st
             .tile38_benchmark = cfg->tile38_benchmark, .stack_dir = cfg->stack_dir,
             .work_dir = cfg->report_dir, .name_prefix = prefix,
             .records = cfg->components_records > 0 ? cfg->components_records : 300000,
-            .pg_connections = sky_ingest_default_pg_connections(), .stop = stop};
+            .pg_connections = sky_ingest_default_pg_connections(), .stop = stop,
+            .kafka_pidfile = cfg->kafka_pidfile, .pg_pidfile = cfg->pg_pidfile,
+            .tile38_pidfile = cfg->tile38_pidfile};
         if (cfg->status)
             cfg->status(cfg->opaque, "components: each alone (Kafka, COPY, Tile38, latency)");
         res->has_components =

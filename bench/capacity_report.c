@@ -100,14 +100,26 @@ void sky_capacity_print_targets(FILE *f, const sky_capacity_result_t *r) {
             const char *name;
             const sky_component_t *c;
         } all[] = {{"Kafka produce+consume", &c->kafka},
+                   {"ingest alone", &c->ingest},
                    {"indexed COPY", &c->copy},
                    {"tile38-benchmark SET", &c->tile38}};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+            char cpu[96] = "";
+            if (all[i].c->server_us >= 0)
+                snprintf(cpu, sizeof cpu, ", server CPU %.2f us/record", all[i].c->server_us);
+            if (all[i].c->client_us >= 0)
+                snprintf(cpu + strlen(cpu), sizeof cpu - strlen(cpu), ", client %.2f us/record",
+                         all[i].c->client_us);
             if (all[i].c->rate > 0)
-                fprintf(f, "  %-22s %10.0f /s  (%s)\n", all[i].name, all[i].c->rate, all[i].c->note);
+                fprintf(f, "  %-22s %10.0f /s%s  (%s)\n", all[i].name, all[i].c->rate, cpu,
+                        all[i].c->note);
             else
                 fprintf(f, "  %-22s %10s     (%s)\n", all[i].name, "-", all[i].c->note);
         }
+        if (c->ingest.rate > 0)
+            fprintf(f, "  %-22s broker %.2f us/record, tile38-server %.2f us/record while ingest "
+                       "drained (server = PostgreSQL above)\n",
+                    "", c->ingest_broker_us, c->ingest_tile38_us);
         if (c->e2e_p99_ms >= 0)
             fprintf(f, "  %-22s p50 %.0f ms, p99 %.0f ms  (%s)\n", "EndToEndLatency",
                     c->e2e_p50_ms, c->e2e_p99_ms, c->e2e_note);

@@ -49,9 +49,37 @@ conns=()
 pid=$!
 stop_ingest() { kill "$pid" 2>/dev/null || true; }
 sky_on_exit stop_ingest
-python3 - "$work/ingest.log" "$rows" >"$work/ingest_rate" <<'PY'
-import re, sys, time, urllib.request
+# CPU seconds of each process over the drain (first stored row to the last): the per-row
+# costs docs/capacity.md sizes a deployment from
+kafka_pid=$(cat "$SKY_STACK_DIR/kafka/pid" 2>/dev/null || echo 0)
+pg_pid=$(head -1 "$SKY_STACK_DIR/pg/data/postmaster.pid" 2>/dev/null || echo 0)
+t38_pid=$(cat "$SKY_STACK_DIR/tile38/pid" 2>/dev/null || echo 0)
+python3 - "$work/ingest.log" "$rows" "$pid" "$kafka_pid" "$pg_pid" "$t38_pid" \
+  >"$work/ingest_rate" 2>"$work/ingest_cpu" <<'PY'
+import os, re, sys, time, urllib.request
 log, n = sys.argv[1], int(sys.argv[2])
+pids = dict(zip(("ingest", "kafka", "postgres", "tile38"), (int(x) for x in sys.argv[3:7])))
+tick = os.sysconf("SC_CLK_TCK")
+def cpu(pid, children):
+    """utime + stime (+ the live children's, + the reaped ones'), seconds; 0 when gone."""
+    def one(p, waited):
+        try:
+            f = open("/proc/%d/stat" % p).read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0
+        return int(f[11]) + int(f[12]) + (int(f[13]) + int(f[14]) if waited else 0)
+    t = one(pid, children)
+    if children:
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    if int(open("/proc/%s/stat" % d).read().rsplit(")", 1)[1].split()[1]) == pid:
+                        t += one(int(d), False)
+                except (OSError, IndexError, ValueError):
+                    pass
+    return t / tick
+def cpus():
+    return {k: cpu(p, k == "postgres") for k, p in pids.items() if p > 0}
 end, url = time.time() + 600, None
 while url is None and time.time() < end:
     m = re.search(r"metrics on (http://\S+/metrics)", open(log).read())
@@ -63,9 +91,12 @@ t0 = c0 = None
 while time.time() < end:
     c, t = stored(), time.time()
     if c > 0 and t0 is None:
-        t0, c0 = t, c
+        t0, c0, cpu0 = t, c, cpus()
     if c >= n:
         print("%.0f %.2f" % ((n - c0) / max(t - t0, 1e-3), t - t0))
+        cpu1 = cpus()
+        for k in cpu1:  # seconds of CPU per 100,000 rows
+            print("%s %.3f" % (k, (cpu1[k] - cpu0.get(k, 0)) * 1e5 / max(n - c0, 1)), file=sys.stderr)
         sys.exit(0)
     time.sleep(0.01)
 sys.exit("ingest did not store %d rows in 600 s" % n)
@@ -121,10 +152,11 @@ tile38_rate=$("$t38" -h "${SKY_TILE38%:*}" -p "${SKY_TILE38##*:}" -n "$rows" -c 
 sky_tile38 DROP key:bench >/dev/null
 
 python3 - "$ingest_rate" "$ingest_secs" "$copy_rate" "$copy_secs" "${tile38_rate:-0}" "$rows" \
-  "$nconn" "$bin_rate" "$bin_secs" "$work/stats.json" <<'PY'
+  "$nconn" "$bin_rate" "$bin_secs" "$work/stats.json" "$work/ingest_cpu" <<'PY'
 import json, sys
 ing, ing_s, cp, cp_s, t38, n, nc, bn, bn_s = (float(x) for x in sys.argv[1:10])
 st = json.load(open(sys.argv[10]))
+cpu = dict(l.split() for l in open(sys.argv[11]) if len(l.split()) == 2)
 stages = st.get("stages_us", {})
 def total_s(h):  # a histogram's sum: count x mean, seconds
     return h.get("sum", 0) / 1e6 if h else 0
@@ -138,6 +170,10 @@ if t38 and tw and sets:
     print("ingest's Tile38 stage: %d SETs (%d rows) in %.2f s of its own write time = %.0f SETs/s; "
           "tile38-benchmark SET %.0f/s; ratio %.2f (target >= 0.80)"
           % (sets, st["stored_tile38"], tw, sets / tw, t38, sets / tw / t38))
+if cpu:
+    print("CPU seconds per 100,000 rows while ingest drained: " +
+          ", ".join("%s %s" % kv for kv in sorted(cpu.items())) +
+          "  (docs/capacity.md: cores per 100,000 msgs/s)")
 pw = total_s(stages.get("pg_write_batch"))
 print("stored_pg=%d stored_tile38=%d batches=%d  PostgreSQL write time %.2f s in all" %
       (st["stored_pg"], st["stored_tile38"], st["batches"], pw))
