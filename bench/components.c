@@ -487,14 +487,14 @@ static void e2e_latency(const sky_components_config_t *cfg, sky_components_resul
     if (!text || sky_bench_exec(argv, NULL, path, 600000, &r, err, sizeof err) || r.status ||
         slurp(path, text, 1 << 20) ||
         sky_peer_parse_end_to_end_latency(text, &rep, err, sizeof err))
-        snprintf(res->e2e_note, sizeof res->e2e_note, "failed: %.180s (output in %.200s)",
+        snprintf(res->e2e_note, sizeof res->e2e_note, "failed: %.60s (output in %.110s)",
                  r.status ? "EndToEndLatency exited with an error" : err, path);
     else {
         res->e2e_p50_ms = rep.p50_ms;
         res->e2e_p99_ms = rep.p99_ms;
         snprintf(res->e2e_note, sizeof res->e2e_note,
-                 "EndToEndLatency %s %s 5000 all 220 (one record at a time, acks=all)", brokers,
-                 topic);
+                 "EndToEndLatency %.50s %.80s 5000 all 220 (one at a time, acks=all)",
+                 brokers, topic);
     }
     free(text);
     sky_kafka_delete_topic(cfg->kafka, topic, 10000, err, sizeof err);

@@ -440,7 +440,7 @@ static void handle_message(sky_ingest_t *in, rd_kafka_message_t *m) {
     sky_batch_t *b = l->open;
     sky_batch_row_t *r = b ? sky_batch_next_row(b) : NULL;
     uint32_t epoch = atomic_load(&in->part_epoch[m->partition]);
-    if (!r || sky_batch_cover(b, m->partition, epoch, m->offset)) {
+    if (!r) {
         sky_log_error("ingest: out of memory batching a record: left for later");
         rewind_to(in, m);
         rd_kafka_message_destroy(m);
@@ -455,23 +455,26 @@ static void handle_message(sky_ingest_t *in, rd_kafka_message_t *m) {
     r->consumed_ns = sky_now_ns();
     r->append_ms = tstype == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? ts : -1;
     r->partition = m->partition;
-    if (sky_flight_parse(m->payload, m->len, &r->f, &r->ts_ms, why, sizeof why) == 0 &&
-        !timestamp_out_of_range(r->ts_ms, why, sizeof why)) {
-        r->decode_ns = (uint32_t)(sky_monotonic_ns() - t0);
-        if (keep_raw(b, r, m)) {
-            sky_log_error("ingest: out of memory keeping a record: left for later");
-            rewind_to(in, m);
-            rd_kafka_message_destroy(m);
-            return;
-        }
-        sky_batch_commit_row(b);
-    } else if (send_to_dlq(in, m, why, r->intended_ns)) {
-        b->dlq_records++;
-    } else {
+    bool valid = sky_flight_parse(m->payload, m->len, &r->f, &r->ts_ms, why, sizeof why) == 0 &&
+                 !timestamp_out_of_range(r->ts_ms, why, sizeof why);
+    r->decode_ns = (uint32_t)(sky_monotonic_ns() - t0);
+    /* the offset joins the batch's range only once the record is kept or dead-lettered:
+     * a record left for later must not be committed past */
+    bool kept = valid ? keep_raw(b, r, m) == 0 : send_to_dlq(in, m, why, r->intended_ns);
+    if (!kept || sky_batch_cover(b, m->partition, epoch, m->offset)) {
+        if (valid && kept)
+            b->raw.len = r->raw_off; /* the row was not counted: drop its bytes */
+        sky_log_error("ingest: %s: left for later", !kept && !valid
+                                                        ? "cannot queue a bad record for the DLQ"
+                                                        : "out of memory keeping a record");
         rewind_to(in, m);
         rd_kafka_message_destroy(m);
         return;
     }
+    if (valid)
+        sky_batch_commit_row(b);
+    else
+        b->dlq_records++;
     in->c.consumed++;
     rd_kafka_message_destroy(m);
 }

@@ -169,7 +169,7 @@ static void *lane_main(void *arg) {
     sky_lane_t *l = arg;
     sky_ingest_t *in = l->in;
     char name[16];
-    snprintf(name, sizeof name, "sky-pg-%d", l->index + 1);
+    snprintf(name, sizeof name, "sky-pg-%d", (l->index + 1) % 100);
     pthread_setname_np(pthread_self(), name);
     int64_t next_maintain = 0;
     for (;;) {
