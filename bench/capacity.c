@@ -210,8 +210,8 @@ static void stages_from_stats(const char *dir, double window_s, sky_ramp_step_t 
         json_number_value(json_object_get(json_object_get(st, "tile38_write_batch"), "sum"));
     if (window_s > 0 && step->pg_connections > 0)
         step->pg_busy = pg_s / 1e6 / window_s / step->pg_connections;
-    if (window_s > 0 && step->tile38.p99 >= 0)
-        step->tile38_busy = t38_s / 1e6 / window_s;
+    if (window_s > 0 && step->tile38.p99 >= 0 && step->pg_connections > 0)
+        step->tile38_busy = t38_s / 1e6 / window_s / step->pg_connections; /* a writer per lane */
     json_decref(root);
 }
 

@@ -77,7 +77,7 @@ typedef struct sky_ramp_step {
     sky_ramp_lat_t decode_ns;  /* decoding + validating one record, nanoseconds */
     double pg_busy;            /* share of the hold the PostgreSQL connections spent writing
                                   (1 = every connection all the time); -1 unknown */
-    double tile38_busy;        /* the same for the Tile38 thread */
+    double tile38_busy;        /* the same for the Tile38 writers (one per lane) */
     double cpu_busy;           /* share of the machine's CPUs busy over the hold; -1 unknown */
     int pg_connections;
     sky_lag_trend_t lag;

@@ -82,9 +82,9 @@ static void apply_pauses(sky_ingest_t *in) {
  * batches and MAX_INFLIGHT closed ones per lane) and the consumer keeps serving the
  * group. */
 static void watch_sinks(sky_ingest_t *in) {
-    bool down = in->with_tile38 && in->t38.failing;
+    bool down = false;
     for (int i = 0; i < in->nlanes && !down; i++)
-        down = in->lanes[i].failing;
+        down = in->lanes[i].failing || in->lanes[i].t38.failing;
     if (down == in->sink_down)
         return;
     in->sink_down = down;
@@ -502,7 +502,7 @@ static void assign(sky_ingest_t *in, const rd_kafka_topic_partition_list_t *part
             in->nparts_seen = p + 1;
     }
     /* another member may have moved these flights meanwhile: ask Tile38 again */
-    in->t38.forget++;
+    in->t38_forget++;
     in->c.assigned += parts->cnt;
     apply_pauses(in);
     sky_log_info("ingest: assigned %d partition(s) over %d PostgreSQL connection(s)", parts->cnt,
@@ -703,7 +703,8 @@ static int allocate(sky_ingest_t *in) {
         sky_lane_t *l = &in->lanes[i];
         l->in = in;
         l->index = i;
-        if (pthread_mutex_init(&l->mu, NULL) || pthread_cond_init(&l->cv, NULL))
+        if (pthread_mutex_init(&l->mu, NULL) || pthread_cond_init(&l->cv, NULL) ||
+            pthread_mutex_init(&l->t38.mu, NULL) || pthread_cond_init(&l->t38.cv, NULL))
             return SKY_ENOMEM;
     }
     for (int p = 0; p < SKY_INGEST_MAX_PARTITIONS; p++) {
@@ -717,15 +718,15 @@ static int render_metrics(void *opaque, sky_buf_t *out);
 
 static int connect_sinks(sky_ingest_t *in, const sky_ingest_config_t *cfg, char *errstr,
                          size_t errstr_size) {
-    if (in->with_tile38) {
-        in->t38.sink = sky_t38sink_new(cfg->tile38_host ? cfg->tile38_host : "127.0.0.1",
-                                       cfg->tile38_port ? cfg->tile38_port : 9851,
-                                       in->collection, in->ttl_s, 5000, errstr, errstr_size);
-        if (!in->t38.sink)
+    for (int i = 0; in->with_tile38 && i < in->nlanes; i++) {
+        sky_t38sink_t *t = sky_t38sink_new(cfg->tile38_host ? cfg->tile38_host : "127.0.0.1",
+                                           cfg->tile38_port ? cfg->tile38_port : 9851,
+                                           in->collection, in->ttl_s, 5000, errstr, errstr_size);
+        if (!(in->lanes[i].t38.sink = t))
             return SKY_ENOMEM;
         char why[512];
         /* Tile38 down at the start is a Tile38 down like any other: wait for it */
-        if (sky_t38sink_connect(in->t38.sink, why, sizeof why))
+        if (sky_t38sink_connect(t, why, sizeof why) && i == 0)
             sky_log_warn("ingest: %s; starting anyway: every batch waits for Tile38 "
                          "(partitions paused, retried with backoff up to %d s) and no offset "
                          "is committed until it answers",
@@ -782,8 +783,7 @@ sky_ingest_t *sky_ingest_new(const sky_ingest_config_t *cfg, int *code, char *er
     int rc = 0;
     sky_ingest_t *in = calloc(1, sizeof *in);
     if (!in || pthread_mutex_init(&in->lock, NULL) || pthread_mutex_init(&in->dlq_mu, NULL) ||
-        pthread_mutex_init(&in->done_mu, NULL) || pthread_cond_init(&in->done_cv, NULL) ||
-        pthread_mutex_init(&in->t38.mu, NULL) || pthread_cond_init(&in->t38.cv, NULL)) {
+        pthread_mutex_init(&in->done_mu, NULL) || pthread_cond_init(&in->done_cv, NULL)) {
         free(in);
         sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory creating ingest");
         if (code)
@@ -826,10 +826,12 @@ void sky_ingest_destroy(sky_ingest_t *in) {
         sky_producer_flush(in->dlq, 5000, ignored, sizeof ignored);
     }
     sky_producer_destroy(in->dlq);
-    sky_t38sink_destroy(in->t38.sink);
-    free(in->t38.rows);
     for (int i = 0; in->lanes && i < in->nlanes; i++) {
         sky_lane_t *l = &in->lanes[i];
+        sky_t38sink_destroy(l->t38.sink);
+        free(l->t38.rows);
+        pthread_mutex_destroy(&l->t38.mu);
+        pthread_cond_destroy(&l->t38.cv);
         sky_pgsink_destroy(l->pg);
         free(l->pg_rows);
         sky_batch_destroy(l->open);
@@ -856,8 +858,6 @@ void sky_ingest_destroy(sky_ingest_t *in) {
     pthread_mutex_destroy(&in->dlq_mu);
     pthread_mutex_destroy(&in->done_mu);
     pthread_cond_destroy(&in->done_cv);
-    pthread_mutex_destroy(&in->t38.mu);
-    pthread_cond_destroy(&in->t38.cv);
     free(in);
 }
 

@@ -1,6 +1,6 @@
 /* ingest's insides, shared by ingest.c (the consumer thread: consume, decode, batch,
- * commit, rebalance, stats) and stages.c (the sink threads: one per PostgreSQL
- * connection, one for Tile38). Not a public header. */
+ * commit, rebalance, stats) and stages.c (the sink threads: per lane one PostgreSQL
+ * writer and one Tile38 writer). Not a public header. */
 #ifndef SKY_INGEST_INT_H
 #define SKY_INGEST_INT_H
 
@@ -20,6 +20,21 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 
+/* A lane's Tile38 writer: its own connection and flight map (a flight is on one
+ * partition, so on one lane), the lane's batches in the order they were closed. */
+typedef struct sky_t38stage {
+    sky_t38sink_t *sink;
+    pthread_t tid;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sky_batch_t *queue, *queue_tail;
+    sky_t38_row_t *rows;
+    size_t cap;
+    _Atomic bool failing;
+    uint32_t forgot; /* the ingest's forget epoch this writer last acted on */
+} sky_t38stage_t;
+
 /* One PostgreSQL connection and the partitions routed to it: their batches are
  * written in the order they were closed, so a flight's rows are too. */
 typedef struct sky_lane {
@@ -36,6 +51,7 @@ typedef struct sky_lane {
     sky_pg_row_t *pg_rows;
     size_t pg_cap;
     _Atomic bool failing; /* retrying a batch the server refused or could not take */
+    sky_t38stage_t t38;   /* with Tile38 */
     /* consumer thread only */
     sky_batch_t *open;
     sky_batch_t *inflight, *inflight_tail; /* closed, not yet committed, in order */
@@ -44,20 +60,7 @@ typedef struct sky_lane {
     bool blocked; /* its partitions are paused: the open batch is full and nothing drains */
 } sky_lane_t;
 
-/* The Tile38 stage: every lane's batches in the order they were closed. */
-typedef struct sky_t38stage {
-    sky_t38sink_t *sink;
-    pthread_t tid;
-    bool started;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    sky_batch_t *queue, *queue_tail;
-    sky_t38_row_t *rows;
-    size_t cap;
-    _Atomic bool failing;
-    _Atomic uint32_t forget; /* bumped on every assignment: learn positions again */
-    uint32_t forgot;
-} sky_t38stage_t;
+
 
 typedef struct sky_ingest_counters {
     _Atomic uint64_t consumed, stored_pg, duplicates, stored_tile38, stale, dlq, batches, retries;
@@ -101,8 +104,8 @@ struct sky_ingest {
 
     /* the stages */
     sky_lane_t *lanes;
-    sky_t38stage_t t38;
     bool with_tile38;
+    _Atomic uint32_t t38_forget; /* bumped on every assignment: learn positions again */
     _Atomic int quit;     /* 1: the sink threads exit */
     _Atomic bool give_up; /* a second signal: sinks stop retrying, their batches fail */
     _Atomic int fatal;    /* a SKY_E* code a sink cannot retry (out of memory) */

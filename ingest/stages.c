@@ -1,7 +1,7 @@
-/* ingest's sink threads: one per PostgreSQL connection (a lane: its batches in the
- * order they were closed) and one for Tile38 (every lane's batches in that order).
- * Each retries its batch with backoff until the server takes it, marks it done and
- * wakes the consumer thread, which alone commits offsets. */
+/* ingest's sink threads: per lane a PostgreSQL writer (its connection) and a Tile38
+ * writer (its own connection too), each taking the lane's batches in the order they
+ * were closed, at the same time. Each retries its batch with backoff until the server
+ * takes it, marks it done and wakes the consumer thread, which alone commits offsets. */
 #include "ingest_int.h"
 
 #include "error.h"
@@ -208,8 +208,9 @@ static size_t t38_rows_of(sky_t38stage_t *t, sky_ingest_t *in, const sky_batch_t
     return n;
 }
 
-static void write_t38(sky_ingest_t *in, sky_batch_t *b, size_t **index, size_t *index_cap) {
-    sky_t38stage_t *t = &in->t38;
+static void write_t38(sky_lane_t *l, sky_batch_t *b, size_t **index, size_t *index_cap) {
+    sky_ingest_t *in = l->in;
+    sky_t38stage_t *t = &l->t38;
     char err[512];
     int backoff = BACKOFF_MIN_MS;
     b->t38_started_ns = sky_monotonic_ns();
@@ -220,7 +221,7 @@ static void write_t38(sky_ingest_t *in, sky_batch_t *b, size_t **index, size_t *
         return;
     }
     for (;;) {
-        uint32_t forget = atomic_load(&t->forget);
+        uint32_t forget = atomic_load(&in->t38_forget);
         if (forget != t->forgot) { /* partitions were assigned: learn their flights again */
             sky_t38sink_forget(t->sink);
             t->forgot = forget;
@@ -256,8 +257,9 @@ static void write_t38(sky_ingest_t *in, sky_batch_t *b, size_t **index, size_t *
         }
         t->failing = true;
         in->c.retries++;
-        sky_log_warn("ingest: Tile38: batch of %zu row(s) not stored, retrying in %d ms: %s", n,
-                     backoff, err);
+        sky_log_warn("ingest: Tile38 (lane %d): batch of %zu row(s) not stored, retrying in %d "
+                     "ms: %s",
+                     l->index + 1, n, backoff, err);
         if (!backoff_wait(in, &t->mu, &t->cv, backoff)) {
             b->failed = true;
             break;
@@ -268,10 +270,13 @@ static void write_t38(sky_ingest_t *in, sky_batch_t *b, size_t **index, size_t *
 }
 
 static void *t38_main(void *arg) {
-    sky_ingest_t *in = arg;
-    sky_t38stage_t *t = &in->t38;
+    sky_lane_t *l = arg;
+    sky_ingest_t *in = l->in;
+    sky_t38stage_t *t = &l->t38;
     size_t *index = NULL, index_cap = 0;
-    pthread_setname_np(pthread_self(), "sky-tile38");
+    char name[16];
+    snprintf(name, sizeof name, "sky-tile38-%d", (l->index + 1) % 100);
+    pthread_setname_np(pthread_self(), name);
     for (;;) {
         pthread_mutex_lock(&t->mu);
         while (!t->queue && !atomic_load(&in->quit))
@@ -281,7 +286,7 @@ static void *t38_main(void *arg) {
         if (!b || atomic_load(&in->quit) >= 2)
             break;
         if (!b->failed)
-            write_t38(in, b, &index, &index_cap);
+            write_t38(l, b, &index, &index_cap);
         pthread_mutex_lock(&t->mu);
         t->queue = b->next_t38;
         if (!t->queue)
@@ -310,7 +315,7 @@ void sky_ingest_stages_post(sky_ingest_t *in, sky_batch_t *b) {
     pthread_mutex_unlock(&l->mu);
     if (!in->with_tile38)
         return;
-    sky_t38stage_t *t = &in->t38;
+    sky_t38stage_t *t = &l->t38;
     pthread_mutex_lock(&t->mu);
     if (t->queue_tail)
         t->queue_tail->next_t38 = b;
@@ -327,39 +332,42 @@ int sky_ingest_stages_start(sky_ingest_t *in, char *errstr, size_t errstr_size) 
         if (pthread_create(&l->tid, NULL, lane_main, l))
             return sky_err(errstr, errstr_size, SKY_ENOMEM, "cannot start a PostgreSQL thread");
         l->started = true;
-    }
-    if (in->with_tile38) {
-        if (pthread_create(&in->t38.tid, NULL, t38_main, in))
-            return sky_err(errstr, errstr_size, SKY_ENOMEM, "cannot start the Tile38 thread");
-        in->t38.started = true;
+        if (!in->with_tile38)
+            continue;
+        if (pthread_create(&l->t38.tid, NULL, t38_main, l))
+            return sky_err(errstr, errstr_size, SKY_ENOMEM, "cannot start a Tile38 thread");
+        l->t38.started = true;
     }
     return 0;
 }
 
 /* Wakes every sink thread (to quit, or to stop waiting out a backoff). */
 static void wake_all(sky_ingest_t *in) {
-    for (int i = 0; i < in->nlanes; i++) {
-        pthread_mutex_lock(&in->lanes[i].mu);
-        pthread_cond_broadcast(&in->lanes[i].cv);
-        pthread_mutex_unlock(&in->lanes[i].mu);
+    for (int i = 0; in->lanes && i < in->nlanes; i++) {
+        sky_lane_t *l = &in->lanes[i];
+        pthread_mutex_lock(&l->mu);
+        pthread_cond_broadcast(&l->cv);
+        pthread_mutex_unlock(&l->mu);
+        pthread_mutex_lock(&l->t38.mu);
+        pthread_cond_broadcast(&l->t38.cv);
+        pthread_mutex_unlock(&l->t38.mu);
     }
-    pthread_mutex_lock(&in->t38.mu);
-    pthread_cond_broadcast(&in->t38.cv);
-    pthread_mutex_unlock(&in->t38.mu);
 }
 
 void sky_ingest_stages_stop(sky_ingest_t *in) {
     in->give_up = true;
     in->quit = 2;
     wake_all(in);
-    for (int i = 0; in->lanes && i < in->nlanes; i++)
-        if (in->lanes[i].started) {
-            pthread_join(in->lanes[i].tid, NULL);
-            in->lanes[i].started = false;
+    for (int i = 0; in->lanes && i < in->nlanes; i++) {
+        sky_lane_t *l = &in->lanes[i];
+        if (l->started) {
+            pthread_join(l->tid, NULL);
+            l->started = false;
         }
-    if (in->t38.started) {
-        pthread_join(in->t38.tid, NULL);
-        in->t38.started = false;
+        if (l->t38.started) {
+            pthread_join(l->t38.tid, NULL);
+            l->t38.started = false;
+        }
     }
 }
 
