@@ -3,7 +3,8 @@
 # "capacity" and "peers" sections at the top of bench/RESULTS.md (every other section is
 # kept as it is) and keeps this run's figures as bench/results/<stamp>-*.json.
 # Needs: a build (SKY_BUILD_DIR, default build), the stack up, gnuplot for the charts.
-# About 10 min for capacity and 3-4 min for peers.
+# About 12-15 min per capacity run (components, the ramp, the half-knee step; two runs:
+# both sinks, PostgreSQL only) and 4-5 min for peers.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
