@@ -47,6 +47,7 @@ typedef struct sky_batch {
     sky_batch_range_t *ranges;
     size_t nranges, cap_ranges;
     uint64_t dlq_records;           /* records of the batch sent to the DLQ when consumed */
+    int64_t dlq_wait_ns;            /* monotonic: done, waiting for its dead letters' acks */
     int64_t opened_ns, closed_ns;   /* monotonic */
     int64_t closed_wall_ns;
     _Atomic int done;               /* SKY_BATCH_PG | SKY_BATCH_TILE38 as each finishes */

@@ -22,7 +22,8 @@
 
 #define REVOKE_GIVE_UP_MS 10000
 #define STOP_GIVE_UP_MS 30000
-#define MAX_INFLIGHT 2    /* closed batches per lane: one being written, one waiting */
+#define MAX_INFLIGHT 3    /* closed batches per lane: written, waiting for it, committing */
+#define DLQ_WAIT_NS (1000 * MS_NS) /* then a batch's dead letters are flushed, blocking */
 #define POLL_BURST 4096   /* records taken per poll round before the batches are looked at */
 #define RECOMMIT_NS (2000 * MS_NS)
 
@@ -143,6 +144,15 @@ static void close_batch(sky_ingest_t *in, sky_lane_t *l) {
     sky_ingest_stages_post(in, b);
 }
 
+/* Both sinks have finished every batch of the lane (some may still wait for their
+ * dead letters' acknowledgement or their commit: that is not the sinks' work). */
+static bool sinks_idle(const sky_lane_t *l) {
+    for (const sky_batch_t *b = l->inflight; b; b = b->next)
+        if (atomic_load(&b->done) != (SKY_BATCH_PG | SKY_BATCH_TILE38))
+            return false;
+    return true;
+}
+
 /* Adaptive batching: a lane whose sinks have nothing of it in hand gets what the open
  * batch holds at once (small batches, low latency when the load is light); while they
  * work, rows accumulate (large batches under load) until --batch-rows or --batch-ms. */
@@ -156,7 +166,7 @@ static void close_ready(sky_ingest_t *in, bool force) {
         if (b && b->nranges) {
             bool full = b->nrows >= (size_t)in->batch_rows;
             bool old = now - b->opened_ns >= in->batch_ms * MS_NS;
-            if (force || (l->ninflight < MAX_INFLIGHT && (l->ninflight == 0 || full || old)))
+            if (force || (l->ninflight < MAX_INFLIGHT && (sinks_idle(l) || full || old)))
                 close_batch(in, l);
             else
                 blocked = full;
@@ -258,13 +268,20 @@ static void record_stages(sky_ingest_t *in, const sky_batch_t *b, int64_t commit
 /* A batch both sinks finished: its offsets become committable (ranges still owned),
  * its dead letters acknowledged first. false: not yet (the DLQ did not flush). */
 static bool reap_one(sky_ingest_t *in, sky_batch_t *b) {
-    if (!b->failed && (b->dlq_records || b->t38_refused) && in->dlq_unflushed) {
+    /* its offsets pass its dead letters only once Kafka has them: waited for without
+     * blocking the consumer (delivery takes a linger and a broker round trip), and with
+     * a flush only when bad records keep coming so that some are always in flight */
+    if (!b->failed && (b->dlq_records || b->t38_refused) && sky_ingest_dlq_in_flight(in) > 0) {
+        int64_t now = sky_monotonic_ns();
+        if (!b->dlq_wait_ns)
+            b->dlq_wait_ns = now;
+        if (now - b->dlq_wait_ns < DLQ_WAIT_NS)
+            return false;
         char err[256];
-        if (sky_producer_flush(in->dlq, 5000, err, sizeof err)) {
+        if (sky_ingest_dlq_flush(in, 5000, err, sizeof err)) {
             sky_log_warn("ingest: dead-letter topic %s: %s (offsets held)", in->dlq_topic, err);
             return false;
         }
-        in->dlq_unflushed = 0;
     }
     for (size_t k = 0; k < b->nranges; k++) {
         const sky_batch_range_t *g = &b->ranges[k];
@@ -338,29 +355,11 @@ static void wait_done(sky_ingest_t *in, int ms) {
 
 static bool send_to_dlq(sky_ingest_t *in, const rd_kafka_message_t *m, const char *why,
                         int64_t intended) {
-    char err[256];
-    pthread_mutex_lock(&in->dlq_mu);
-    if (!in->dlq && !(in->dlq = sky_producer_new(in->kafka, in->dlq_topic, err, sizeof err)))
-        sky_log_error("ingest: dead-letter producer: %s", err);
-    sky_producer_t *p = in->dlq;
-    pthread_mutex_unlock(&in->dlq_mu);
-    if (!p)
-        return false;
-    rd_kafka_headers_t *orig = NULL, *h;
-    h = rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
-            ? rd_kafka_headers_copy(orig)
-            : rd_kafka_headers_new(4);
-    rd_kafka_header_add(h, SKY_HDR_ERROR, -1, why, -1);
-    int rc = sky_producer_send_with(p, in->dlq_topic, RD_KAFKA_PARTITION_UA, m->key, m->key_len,
-                                    m->payload, m->len, h, 0, intended, err, sizeof err);
-    rd_kafka_headers_destroy(h);
-    if (rc) {
-        sky_log_error("ingest: dead-letter %s: %s", in->dlq_topic, err);
-        return false;
-    }
-    in->dlq_unflushed++;
-    in->c.dlq++;
-    return true;
+    rd_kafka_headers_t *orig = NULL;
+    rd_kafka_headers_t *h = rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
+                                ? rd_kafka_headers_copy(orig)
+                                : rd_kafka_headers_new(4);
+    return sky_ingest_dlq_send(in, h, m->key, m->key_len, m->payload, m->len, why, intended);
 }
 
 /* Leaves a record unconsumed: the fetch goes back to it. */

@@ -97,9 +97,8 @@ struct sky_ingest {
 
     /* clients */
     sky_consumer_t *consumer;
-    pthread_mutex_t dlq_mu; /* creating the producer (the consumer and Tile38 threads send) */
+    pthread_mutex_t dlq_mu; /* the producer: created, sent to, polled under it */
     sky_producer_t *dlq;
-    _Atomic uint64_t dlq_unflushed;
     sky_metrics_http_t *metrics;
 
     /* the stages */
@@ -135,9 +134,18 @@ int sky_ingest_stages_start(sky_ingest_t *in, char *errstr, size_t errstr_size);
 void sky_ingest_stages_stop(sky_ingest_t *in);
 /* Hands a closed batch to its lane and (with Tile38) to the Tile38 stage. */
 void sky_ingest_stages_post(sky_ingest_t *in, sky_batch_t *b);
+/* Queues one record for the dead-letter topic with skyload-error: why (headers taken
+ * over); false when it could not be queued. */
+bool sky_ingest_dlq_send(sky_ingest_t *in, rd_kafka_headers_t *h, const void *key,
+                         size_t key_len, const void *value, size_t value_len, const char *why,
+                         int64_t intended);
 /* Sends a row a sink refused for itself to the DLQ; false when it could not be queued. */
 bool sky_ingest_dlq_row(sky_ingest_t *in, const sky_batch_t *b, const sky_batch_row_t *r,
                         const char *why);
+/* Dead letters sent and not yet acknowledged (serves the delivery reports, no wait). */
+int64_t sky_ingest_dlq_in_flight(sky_ingest_t *in);
+/* Waits for every dead letter to be acknowledged; 0 or SKY_ETIMEOUT. */
+int sky_ingest_dlq_flush(sky_ingest_t *in, int timeout_ms, char *errstr, size_t errstr_size);
 /* Wakes the consumer thread (a batch is done). */
 void sky_ingest_notify(sky_ingest_t *in);
 /* A second signal: the sinks stop retrying; their unfinished batches fail. */

@@ -56,27 +56,57 @@ static void finished(sky_ingest_t *in, sky_batch_t *b, int sink) {
     sky_ingest_notify(in);
 }
 
-/* ---- dead letters from a sink ---- */
+/* ---- dead letters ---- */
 
-static sky_producer_t *dlq_producer(sky_ingest_t *in) {
+/* One lock for the producer: it is created on the first bad record (so a clean topic
+ * gets no <topic>.dlq auto-created), several threads send, and its counters (sent,
+ * delivered) must agree for sky_ingest_dlq_in_flight. */
+bool sky_ingest_dlq_send(sky_ingest_t *in, rd_kafka_headers_t *h, const void *key,
+                         size_t key_len, const void *value, size_t value_len, const char *why,
+                         int64_t intended) {
     char err[256];
+    rd_kafka_header_add(h, SKY_HDR_ERROR, -1, why, -1);
     pthread_mutex_lock(&in->dlq_mu);
-    /* created on the first bad record, so a clean topic gets no <topic>.dlq auto-created */
     if (!in->dlq && !(in->dlq = sky_producer_new(in->kafka, in->dlq_topic, err, sizeof err)))
         sky_log_error("ingest: dead-letter producer: %s", err);
-    sky_producer_t *p = in->dlq;
+    int rc = in->dlq ? sky_producer_send_with(in->dlq, in->dlq_topic, RD_KAFKA_PARTITION_UA, key,
+                                              key_len, value, value_len, h, 0, intended, err,
+                                              sizeof err)
+                     : SKY_EKAFKA;
     pthread_mutex_unlock(&in->dlq_mu);
-    return p;
+    rd_kafka_headers_destroy(h);
+    if (rc) {
+        if (in->dlq)
+            sky_log_error("ingest: dead-letter %s: %s", in->dlq_topic, err);
+        return false;
+    }
+    in->c.dlq++;
+    return true;
+}
+
+int64_t sky_ingest_dlq_in_flight(sky_ingest_t *in) {
+    sky_producer_stats_t st = {0};
+    pthread_mutex_lock(&in->dlq_mu);
+    if (in->dlq) {
+        sky_producer_poll(in->dlq, 0); /* serves the delivery reports */
+        sky_producer_get_stats(in->dlq, &st);
+    }
+    pthread_mutex_unlock(&in->dlq_mu);
+    return st.in_flight;
+}
+
+int sky_ingest_dlq_flush(sky_ingest_t *in, int timeout_ms, char *errstr, size_t errstr_size) {
+    pthread_mutex_lock(&in->dlq_mu);
+    int rc = in->dlq ? sky_producer_flush(in->dlq, timeout_ms, errstr, errstr_size) : 0;
+    pthread_mutex_unlock(&in->dlq_mu);
+    return rc;
 }
 
 bool sky_ingest_dlq_row(sky_ingest_t *in, const sky_batch_t *b, const sky_batch_row_t *r,
                         const char *why) {
-    sky_producer_t *p = dlq_producer(in);
-    if (!p)
-        return false;
     const char *raw = b->raw.data + r->raw_off;
     rd_kafka_headers_t *h = rd_kafka_headers_new(4);
-    char num[24], err[256];
+    char num[24];
     if (r->run_len)
         rd_kafka_header_add(h, SKY_HDR_RUN, -1, raw + r->key_len + r->value_len, r->run_len);
     if (r->seq >= 0)
@@ -84,18 +114,8 @@ bool sky_ingest_dlq_row(sky_ingest_t *in, const sky_batch_t *b, const sky_batch_
     if (r->intended_ns > 0)
         rd_kafka_header_add(h, SKY_HDR_INTENDED, -1, num,
                             (ssize_t)sky_fmt_i64(num, r->intended_ns));
-    rd_kafka_header_add(h, SKY_HDR_ERROR, -1, why, -1);
-    int rc = sky_producer_send_with(p, in->dlq_topic, RD_KAFKA_PARTITION_UA, raw, r->key_len,
-                                    raw + r->key_len, r->value_len, h, 0, r->intended_ns, err,
-                                    sizeof err);
-    rd_kafka_headers_destroy(h);
-    if (rc) {
-        sky_log_error("ingest: dead-letter %s: %s", in->dlq_topic, err);
-        return false;
-    }
-    in->dlq_unflushed++;
-    in->c.dlq++;
-    return true;
+    return sky_ingest_dlq_send(in, h, raw, r->key_len, raw + r->key_len, r->value_len, why,
+                               r->intended_ns);
 }
 
 /* ---- PostgreSQL lanes ---- */
