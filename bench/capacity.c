@@ -3,6 +3,7 @@
  * hold window's end-to-end latency read back from PostgreSQL. */
 #include "capacity.h"
 
+#include "components.h"
 #include "error.h"
 #include "kafka_admin.h"
 #include "log.h"
@@ -14,6 +15,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -43,6 +45,9 @@ typedef struct sampler {
     int64_t hold_start_mono, hold_end_mono;
     bool hold_started, hold_ended;
     double cpu_cores[SKY_RAMP_MAX_PROCS];
+    uint64_t sys_busy0, sys_total0;
+    double cpu_busy; /* the machine's, over the hold; -1 unknown */
+    _Atomic(sky_ingest_t *) ingest;
     pthread_t tid;
 } sampler_t;
 
@@ -90,6 +95,18 @@ static void lag_sample(sampler_t *s, int64_t now_mono) {
         (sky_lag_sample_t){(double)(now_mono - s->hold_start_mono) / 1e9, lag};
 }
 
+static void sys_sample(sampler_t *s, bool at_start) {
+    uint64_t busy, total;
+    if (sky_sys_cpu(&busy, &total))
+        return;
+    if (at_start) {
+        s->sys_busy0 = busy;
+        s->sys_total0 = total;
+    } else if (total > s->sys_total0) {
+        s->cpu_busy = (double)(busy - s->sys_busy0) / (double)(total - s->sys_total0);
+    }
+}
+
 static void *sampler_main(void *arg) {
     sampler_t *s = arg;
     const sky_capacity_config_t *cfg = s->cfg;
@@ -101,6 +118,11 @@ static void *sampler_main(void *arg) {
             s->hold_started = true;
             s->hold_start_mono = now_mono;
             procs_sample(s, true, false, now_mono);
+            sys_sample(s, true);
+            /* ingest's stage histograms describe the hold (and the drain after it) */
+            sky_ingest_t *in = atomic_load(&s->ingest);
+            if (in)
+                sky_ingest_reset_latency(in);
         } else if (s->hold_started && !s->hold_ended) {
             bool end = now_mono - s->hold_start_mono >= cfg->hold_ms * 1000000;
             lag_sample(s, now_mono);
@@ -108,6 +130,7 @@ static void *sampler_main(void *arg) {
             if (end) {
                 s->hold_ended = true;
                 s->hold_end_mono = now_mono;
+                sys_sample(s, false);
             }
         }
         int64_t left_ms =
@@ -118,9 +141,15 @@ static void *sampler_main(void *arg) {
     if (s->hold_started && !s->hold_ended) {
         lag_sample(s, sky_monotonic_ns());
         procs_sample(s, false, true, sky_monotonic_ns());
+        sys_sample(s, false);
         s->hold_ended = true;
     }
     return NULL;
+}
+
+static void ingest_hook(void *opaque, sky_ingest_t *in) {
+    sampler_t *s = opaque;
+    atomic_store(&s->ingest, in);
 }
 
 static void status_hook(void *opaque, const char *line) {
@@ -143,6 +172,47 @@ static sky_ramp_lat_t hist_lat(const sky_hist_t *h) {
     return (sky_ramp_lat_t){sky_hist_percentile(h, 50), sky_hist_percentile(h, 90),
                             sky_hist_percentile(h, 99), sky_hist_percentile(h, 99.9),
                             sky_hist_max(h)};
+}
+
+/* Percentiles of one histogram of ingest's stats JSON (lib/histogram.h's form). */
+static sky_ramp_lat_t json_hist_lat(json_t *h) {
+    char *text = json_is_object(h) ? json_dumps(h, JSON_COMPACT) : NULL;
+    char err[128];
+    sky_hist_t *hist = text ? sky_hist_from_json(text, err, sizeof err) : NULL;
+    free(text);
+    sky_ramp_lat_t l = hist_lat(hist);
+    sky_hist_destroy(hist);
+    return l;
+}
+
+/* The stage breakdown from the step's ingest-stats.json (from the hold on), and how
+ * busy each sink was: its write time over the window, per connection. */
+static void stages_from_stats(const char *dir, double window_s, sky_ramp_step_t *step) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/ingest-stats.json", dir);
+    json_t *root = json_load_file(path, 0, NULL);
+    json_t *st = json_object_get(root, "stages_us");
+    static const struct {
+        sky_stage_t stage;
+        const char *key;
+    } keys[] = {{SKY_STAGE_CONSUME, "consume"},   {SKY_STAGE_BATCH, "batch"},
+                {SKY_STAGE_PG, "pg"},             {SKY_STAGE_TILE38, "tile38"},
+                {SKY_STAGE_PG_WRITE, "pg_write_batch"},
+                {SKY_STAGE_TILE38_WRITE, "tile38_write_batch"},
+                {SKY_STAGE_COMMIT, "commit"}};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        step->stages[keys[i].stage] = json_hist_lat(json_object_get(st, keys[i].key));
+    step->decode_ns = json_hist_lat(json_object_get(root, "decode_ns"));
+    step->tile38 = json_hist_lat(json_object_get(json_object_get(root, "latency_us"), "tile38"));
+    step->pg_connections = (int)json_integer_value(json_object_get(root, "pg_connections"));
+    double pg_s = json_number_value(json_object_get(json_object_get(st, "pg_write_batch"), "sum"));
+    double t38_s =
+        json_number_value(json_object_get(json_object_get(st, "tile38_write_batch"), "sum"));
+    if (window_s > 0 && step->pg_connections > 0)
+        step->pg_busy = pg_s / 1e6 / window_s / step->pg_connections;
+    if (window_s > 0 && step->tile38.p99 >= 0 && step->pg_connections > 0)
+        step->tile38_busy = t38_s / 1e6 / window_s / step->pg_connections; /* a writer per lane */
+    json_decref(root);
 }
 
 static int64_t cell_i64(PGresult *r, int col) {
@@ -230,6 +300,7 @@ static void fill_from_sampler(sampler_t *s, sky_ramp_step_t *step) {
 }
 
 /* One step: the loop with the sampler beside it, then the hold window's figures. */
+/* index SIZE_MAX: the half-knee step (topic _half, directory half-knee/). */
 static int run_step(const sky_capacity_config_t *cfg, size_t index, uint64_t aircraft,
                     volatile sig_atomic_t *stop, sky_ramp_step_t *step, int64_t *cadence_ms,
                     char *errstr, size_t errstr_size) {
@@ -243,25 +314,42 @@ static int run_step(const sky_capacity_config_t *cfg, size_t index, uint64_t air
         return SKY_EUSAGE;
     }
     s->cfg = cfg;
-    snprintf(s->topic, sizeof s->topic, "%s_s%02zu", cfg->name_prefix, index);
-    snprintf(dir, sizeof dir, "%s/step-%02zu", cfg->report_dir, index);
+    if (index == SIZE_MAX) {
+        snprintf(s->topic, sizeof s->topic, "%s_half", cfg->name_prefix);
+        snprintf(dir, sizeof dir, "%s/half-knee", cfg->report_dir);
+    } else {
+        snprintf(s->topic, sizeof s->topic, "%s_s%02zu", cfg->name_prefix, index);
+        snprintf(dir, sizeof dir, "%s/step-%02zu", cfg->report_dir, index);
+    }
     add_proc(s, "skyload", NULL, false);
     if (cfg->kafka_pidfile)
         add_proc(s, "kafka", cfg->kafka_pidfile, false);
     if (cfg->pg_pidfile)
         add_proc(s, "postgres", cfg->pg_pidfile, true);
+    if (cfg->tile38_pidfile)
+        add_proc(s, "tile38", cfg->tile38_pidfile, false);
     *cadence_ms = sc->cadence_ms;
     memset(step, 0, sizeof *step);
     step->aircraft = aircraft;
     step->offered_msgs_s = (double)aircraft * 1000.0 / (double)sc->cadence_ms;
-    step->pg_commit = step->kafka_ack = no_lat();
+    step->pg_commit = step->kafka_ack = step->tile38 = step->decode_ns = no_lat();
+    for (int i = 0; i < SKY_NSTAGES; i++)
+        step->stages[i] = no_lat();
+    step->pg_busy = step->tile38_busy = step->cpu_busy = s->cpu_busy = -1;
+    /* the broker stamps each record when it appends it: ingest's consume stage starts there */
+    static const char *const topic_cfg[] = {"message.timestamp.type=LogAppendTime", NULL};
+    char terr[256];
+    if (sky_kafka_ensure_topic(cfg->kafka, s->topic, sc->partitions > 0 ? sc->partitions : 6,
+                               topic_cfg, terr, sizeof terr))
+        sky_log_warn("bench capacity: %s", terr);
 
     sky_loop_config_t lc = {.scenario = sc, .kafka = cfg->kafka, .topic = s->topic,
                             .tile38 = cfg->tile38,
                             .pg_conninfo = cfg->pg_conninfo, .schema = s->topic,
                             .group = s->topic, .report_dir = dir,
                             .drain_timeout_ms = cfg->hold_ms + 30000,
-                            .status = status_hook, .status_opaque = s};
+                            .status = status_hook, .status_opaque = s,
+                            .ingest_started = ingest_hook};
     sky_loop_result_t lr;
     int rc = 0;
     if (pthread_create(&s->tid, NULL, sampler_main, s))
@@ -279,7 +367,10 @@ static int run_step(const sky_capacity_config_t *cfg, size_t index, uint64_t air
         step->drained = lr.drained;
         step->drain_s = lr.drain_s;
         step->kafka_ack = hist_lat(sky_verify_report_stage(lr.report, "kafka_ack"));
+        step->stages[SKY_STAGE_KAFKA_ACK] = step->kafka_ack;
+        stages_from_stats(dir, (double)cfg->hold_ms / 1000.0 + lr.drain_s, step);
         fill_from_sampler(s, step);
+        step->cpu_busy = s->cpu_busy;
         sky_verify_report_destroy(lr.report);
         rc = hold_window_pg(cfg, s->topic, from, from + (double)cfg->hold_ms / 1000.0, step,
                             errstr, errstr_size);
@@ -327,6 +418,22 @@ int sky_capacity_run(const sky_capacity_config_t *cfg, volatile sig_atomic_t *st
     uint64_t aircraft = first_aircraft(cfg, &res->slo, errstr, errstr_size);
     if (!aircraft)
         return SKY_EUSAGE;
+    if (cfg->components) {
+        char prefix[160];
+        snprintf(prefix, sizeof prefix, "%s_cmp", cfg->name_prefix);
+        sky_components_config_t cc = {
+            .kafka = cfg->kafka, .pg_conninfo = cfg->pg_conninfo, .tile38 = cfg->tile38,
+            .tile38_benchmark = cfg->tile38_benchmark, .stack_dir = cfg->stack_dir,
+            .work_dir = cfg->report_dir, .name_prefix = prefix,
+            .records = cfg->components_records > 0 ? cfg->components_records : 300000,
+            .pg_connections = sky_ingest_default_pg_connections(), .stop = stop,
+            .kafka_pidfile = cfg->kafka_pidfile, .pg_pidfile = cfg->pg_pidfile,
+            .tile38_pidfile = cfg->tile38_pidfile};
+        if (cfg->status)
+            cfg->status(cfg->opaque, "components: each alone (Kafka, COPY, Tile38, latency)");
+        res->has_components =
+            sky_components_run(&cc, &res->components, errstr, errstr_size) == 0;
+    }
     int64_t started = sky_monotonic_ns();
     size_t cap = 0;
     snprintf(res->stop_reason, sizeof res->stop_reason, "max steps (%d) reached", cfg->max_steps);
@@ -363,8 +470,21 @@ int sky_capacity_run(const sky_capacity_config_t *cfg, volatile sig_atomic_t *st
         aircraft = sky_ramp_next_aircraft(aircraft, cfg->factor);
     }
     res->knee = sky_ramp_knee(res->steps, res->nsteps);
+    /* e2e latency well below the knee, against Kafka's own (EndToEndLatency) */
+    if (cfg->half_knee && res->knee >= 0 && !(stop && *stop)) {
+        uint64_t half = res->steps[res->knee].aircraft / 2;
+        if (cfg->status)
+            cfg->status(cfg->opaque, "half-knee step");
+        if (half && run_step(cfg, SIZE_MAX, half, stop, &res->half, &res->cadence_ms, errstr,
+                             errstr_size) == 0) {
+            res->half.verdict = sky_ramp_judge(&res->half, &res->slo);
+            res->has_half = true;
+        }
+    }
     return 0;
 }
+
+static json_t *capacity_json(const sky_capacity_result_t *res, const char *scenario);
 
 void sky_capacity_result_free(sky_capacity_result_t *res) {
     if (!res)
@@ -375,16 +495,26 @@ void sky_capacity_result_free(sky_capacity_result_t *res) {
 }
 
 json_t *sky_capacity_result_to_json(const sky_capacity_result_t *res, const char *scenario) {
+    json_t *j = capacity_json(res, scenario);
+    if (j && res->has_components)
+        json_object_set_new(j, "components", sky_components_to_json(&res->components));
+    if (j && res->has_half)
+        json_object_set_new(j, "half_knee", sky_ramp_step_to_json(&res->half));
+    return j;
+}
+
+static json_t *capacity_json(const sky_capacity_result_t *res, const char *scenario) {
     json_t *steps = json_array();
     for (size_t i = 0; steps && i < res->nsteps; i++)
         json_array_append_new(steps, sky_ramp_step_to_json(&res->steps[i]));
     const sky_ramp_step_t *k = res->knee >= 0 ? &res->steps[res->knee] : NULL;
-    return json_pack("{si ss sI s{sI sI sI} so sI sf ss so}", "skyload_bench_capacity", 1,
+    return json_pack("{si ss sI s{sI sI sI sI} so sI sf ss so}", "skyload_bench_capacity", 1,
                      "scenario", scenario ? scenario : "", "cadence_ms",
                      (json_int_t)res->cadence_ms, "slo_us", "kafka_ack_p99",
                      (json_int_t)res->slo.kafka_ack_p99_us, "pg_commit_p50",
                      (json_int_t)res->slo.pg_commit_p50_us, "pg_commit_p99",
-                     (json_int_t)res->slo.pg_commit_p99_us, "knee",
+                     (json_int_t)res->slo.pg_commit_p99_us, "tile38_p99",
+                     (json_int_t)res->slo.tile38_p99_us, "knee",
                      k ? json_integer(res->knee) : json_null(), "knee_aircraft",
                      (json_int_t)(k ? k->aircraft : 0), "knee_msgs_s",
                      k ? k->offered_msgs_s : 0.0, "stop_reason", res->stop_reason, "steps",

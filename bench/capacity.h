@@ -3,6 +3,7 @@
 #ifndef SKY_CAPACITY_H
 #define SKY_CAPACITY_H
 
+#include "components.h"
 #include "kafka.h"
 #include "loop.h"
 #include "ramp.h"
@@ -26,6 +27,12 @@ typedef struct sky_capacity_config {
     int64_t budget_ms;          /* no new step starts after this much wall time */
     const char *kafka_pidfile;  /* NULL: no broker row */
     const char *pg_pidfile;     /* NULL: no PostgreSQL row (postmaster.pid; backends summed) */
+    const char *tile38_pidfile; /* NULL: no Tile38 row */
+    bool components;            /* first measure each component alone (components.h) */
+    int64_t components_records; /* per component; 0: 300,000 */
+    const char *tile38_benchmark; /* for the components; NULL: no Tile38 component */
+    const char *stack_dir;      /* the Kafka jars for EndToEndLatency */
+    bool half_knee;             /* after the ramp, one step at half the knee's aircraft */
     sky_capacity_step_fn *on_step; /* called after each step; may be NULL */
     sky_loop_status_fn *status;    /* progress lines; may be NULL */
     void *opaque;                  /* passed to both */
@@ -38,6 +45,10 @@ typedef struct sky_capacity_result {
     sky_ramp_slo_t slo;
     int64_t cadence_ms;
     char stop_reason[160];
+    bool has_components;
+    sky_components_result_t components;
+    bool has_half;
+    sky_ramp_step_t half; /* the half-knee step */
 } sky_capacity_result_t;
 
 /* Runs steps until one fails its verdict, max_steps, the budget, or *stop.
@@ -48,7 +59,7 @@ int sky_capacity_run(const sky_capacity_config_t *cfg, volatile sig_atomic_t *st
 void sky_capacity_result_free(sky_capacity_result_t *res);
 
 /* {"scenario":..,"cadence_ms":..,"slo":{..},"knee":i|null,"knee_aircraft":..,
- * "knee_msgs_s":..,"stop_reason":..,"steps":[...]} */
+ * "knee_msgs_s":..,"stop_reason":..,"steps":[...],"components":{..},"half_knee":{..}} */
 json_t *sky_capacity_result_to_json(const sky_capacity_result_t *res, const char *scenario);
 
 #endif

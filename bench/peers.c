@@ -142,6 +142,24 @@ int sky_peer_parse_copy(const char *text, sky_peer_report_t *out, char *errstr,
     return 0;
 }
 
+int sky_peer_parse_tile38_benchmark(const char *text, sky_peer_report_t *out, char *errstr,
+                                    size_t errstr_size) {
+    static const char tag[] = "SET (point): ", unit[] = " requests per second";
+    report_init(out);
+    /* -q rewrites one line with \r while it runs ("SET (point): 0.00\r..."): the final
+     * figure is the last one followed by its unit */
+    for (const char *p = strstr(text, tag); p; p = strstr(p + 1, tag)) {
+        char *end;
+        double v = strtod(p + sizeof tag - 1, &end);
+        if (end != p + sizeof tag - 1 && strncmp(end, unit, sizeof unit - 1) == 0 && v > 0)
+            out->msgs_s = v;
+    }
+    if (out->msgs_s <= 0)
+        return sky_err(errstr, errstr_size, SKY_EINVAL,
+                       "tile38-benchmark: no \"SET (point): R requests per second\" line");
+    return 0;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);

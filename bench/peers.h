@@ -4,8 +4,32 @@
 #ifndef SKY_PEERS_H
 #define SKY_PEERS_H
 
+#include "kafka.h"
+
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+/* skyload's three headers as the peers send them: names + values, bytes. */
+#define SKY_PEER_HEADER_BYTES (11 + 35 + 11 + 3 + 16 + 19)
+
+typedef struct sky_peers_config {
+    const sky_kconf_t *kafka;     /* brokers and -X */
+    const char *pg_conninfo;      /* NULL or "": libpq defaults and PG* variables */
+    const char *tile38;           /* HOST:PORT; NULL: 127.0.0.1:9851; "none": no Tile38 rows */
+    const char *tile38_benchmark; /* path of tile38-benchmark; NULL: that row is skipped */
+    const char *report_dir;       /* DIR/peers.txt, DIR/peers.json, DIR/peers/ */
+    const char *stack_dir;        /* the Kafka jars in DIR/kafka/libs */
+    const char *tools_dir;        /* rdkafka_performance */
+    int64_t count, size, runs;    /* records per run, bytes per record, timed runs per tool */
+    volatile sig_atomic_t *stop;  /* non-zero: no further run starts */
+} sky_peers_config_t;
+
+/* Runs every peer (one warm-up run, then cfg->runs timed ones), prints the table on
+ * table (may be NULL) and writes the report files. 0 or a negative SKY_E* code; a
+ * peer that cannot run is a row saying why, not a failure. */
+int sky_peers_run(const sky_peers_config_t *cfg, FILE *table, char *errstr, size_t errstr_size);
 
 typedef struct sky_exec_result {
     int status;        /* exit status, 128 + signal when killed, -1 when not started */
@@ -42,6 +66,9 @@ int sky_peer_parse_producer_performance(const char *text, sky_peer_report_t *out
 /* "Avg latency: A ms" and "Percentiles: 50th = P, 99th = P, 99.9th = P" */
 int sky_peer_parse_end_to_end_latency(const char *text, sky_peer_report_t *out, char *errstr,
                                       size_t errstr_size);
+/* tile38-benchmark -q: "SET (point): R requests per second" (after \r progress). */
+int sky_peer_parse_tile38_benchmark(const char *text, sky_peer_report_t *out, char *errstr,
+                                    size_t errstr_size);
 /* psql's "COPY N" command tag. */
 int sky_peer_parse_copy(const char *text, sky_peer_report_t *out, char *errstr,
                         size_t errstr_size);

@@ -106,3 +106,28 @@ int sky_proc_read_pidfile(const char *path, pid_t *out, char *errstr, size_t err
     *out = (pid_t)v;
     return 0;
 }
+
+int sky_sys_cpu_parse(const char *line, uint64_t *busy_ticks, uint64_t *total_ticks) {
+    unsigned long long v[8] = {0};
+    /* cpu  user nice system idle iowait irq softirq steal ... */
+    if (strncmp(line, "cpu ", 4) != 0 ||
+        sscanf(line + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &v[6], &v[7]) < 4)
+        return SKY_EINVAL;
+    uint64_t total = 0;
+    for (int i = 0; i < 8; i++)
+        total += v[i];
+    *total_ticks = total;
+    *busy_ticks = total - v[3] - v[4];
+    return 0;
+}
+
+int sky_sys_cpu(uint64_t *busy_ticks, uint64_t *total_ticks) {
+    char line[512];
+    FILE *f = fopen("/proc/stat", "r");
+    int rc = f && fgets(line, sizeof line, f) ? sky_sys_cpu_parse(line, busy_ticks, total_ticks)
+                                              : SKY_EIO;
+    if (f)
+        fclose(f);
+    return rc;
+}

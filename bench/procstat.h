@@ -29,6 +29,12 @@ typedef struct sky_proc_stat {
 } sky_proc_stat_t;
 int sky_proc_parse_stat(const char *line, sky_proc_stat_t *out);
 
+/* The whole machine's CPU time from /proc/stat: ticks busy (everything but idle and
+ * iowait) and in all, summed over the CPUs. 0 or SKY_EIO. */
+int sky_sys_cpu(uint64_t *busy_ticks, uint64_t *total_ticks);
+/* Parses /proc/stat's first ("cpu ") line; 0 or SKY_EINVAL. */
+int sky_sys_cpu_parse(const char *line, uint64_t *busy_ticks, uint64_t *total_ticks);
+
 /* Reads the first line of a pid file (Kafka's pid, PostgreSQL's postmaster.pid). */
 int sky_proc_read_pidfile(const char *path, pid_t *out, char *errstr, size_t errstr_size);
 

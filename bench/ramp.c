@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const sky_stage_names[SKY_NSTAGES] = {
+    "kafka_ack", "consume", "batch", "pg", "tile38", "pg_write", "tile38_write", "commit"};
+
 static const char *const verdict_names[] = {"held",        "slo broken",   "lag unbounded",
                                             "not drained", "verify failed", "underdelivered"};
 
@@ -34,6 +37,8 @@ void sky_ramp_slo_from_json(const json_t *slo, sky_ramp_slo_t *out) {
     out->kafka_ack_p99_us = (int64_t)(json_ms(json_object_get(ack, "p99")) * 1000.0);
     out->pg_commit_p50_us = (int64_t)(json_ms(json_object_get(pg, "p50")) * 1000.0);
     out->pg_commit_p99_us = (int64_t)(json_ms(json_object_get(pg, "p99")) * 1000.0);
+    const json_t *t38 = json_object_get(lat, "tile38");
+    out->tile38_p99_us = (int64_t)(json_ms(json_object_get(t38, "p99")) * 1000.0);
 }
 
 void sky_ramp_lag_trend(const sky_lag_sample_t *samples, size_t n, double offered_msgs_s,
@@ -76,7 +81,8 @@ sky_ramp_verdict_t sky_ramp_judge(const sky_ramp_step_t *step, const sky_ramp_sl
         return SKY_STEP_NOT_DRAINED;
     if (over(step->kafka_ack.p99, slo->kafka_ack_p99_us) ||
         over(step->pg_commit.p50, slo->pg_commit_p50_us) ||
-        over(step->pg_commit.p99, slo->pg_commit_p99_us) || step->pg_commit.p99 < 0)
+        over(step->pg_commit.p99, slo->pg_commit_p99_us) || step->pg_commit.p99 < 0 ||
+        over(step->tile38.p99, slo->tile38_p99_us))
         return SKY_STEP_SLO_BROKEN;
     return SKY_STEP_HELD;
 }
@@ -110,8 +116,58 @@ static json_t *procs_to_json(const sky_ramp_step_t *s) {
     return a;
 }
 
+static double ms_of(int64_t us) {
+    return (double)us / 1000.0;
+}
+
+void sky_ramp_explain(const sky_ramp_step_t *s, const sky_ramp_slo_t *slo, char *out,
+                      size_t outsz) {
+    size_t n = 0;
+    out[0] = '\0';
+    if (s->verdict == SKY_STEP_HELD)
+        return;
+#define SAY(...) (n += (size_t)snprintf(out + n, n < outsz ? outsz - n : 0, __VA_ARGS__))
+    if (over(s->kafka_ack.p99, slo->kafka_ack_p99_us))
+        SAY("kafka_ack p99 %.1f ms > %.0f ms; ", ms_of(s->kafka_ack.p99),
+            ms_of(slo->kafka_ack_p99_us));
+    if (over(s->pg_commit.p99, slo->pg_commit_p99_us))
+        SAY("pg_commit p99 %.1f ms > %.0f ms; ", ms_of(s->pg_commit.p99),
+            ms_of(slo->pg_commit_p99_us));
+    if (over(s->pg_commit.p50, slo->pg_commit_p50_us))
+        SAY("pg_commit p50 %.1f ms > %.0f ms; ", ms_of(s->pg_commit.p50),
+            ms_of(slo->pg_commit_p50_us));
+    if (over(s->tile38.p99, slo->tile38_p99_us))
+        SAY("tile38 p99 %.1f ms > %.0f ms; ", ms_of(s->tile38.p99), ms_of(slo->tile38_p99_us));
+    static const sky_stage_t path[] = {SKY_STAGE_CONSUME, SKY_STAGE_BATCH, SKY_STAGE_PG,
+                                       SKY_STAGE_TILE38};
+    int worst = -1;
+    for (size_t i = 0; i < sizeof path / sizeof path[0]; i++)
+        if (s->stages[path[i]].p99 >= 0 &&
+            (worst < 0 || s->stages[path[i]].p99 > s->stages[worst].p99))
+            worst = (int)path[i];
+    if (worst >= 0)
+        SAY("longest stage: %s p99 %.1f ms", sky_stage_names[worst], ms_of(s->stages[worst].p99));
+    if (s->pg_busy > 0.9)
+        SAY("; PostgreSQL connections %.0f%% busy", 100 * s->pg_busy);
+    if (s->tile38_busy > 0.9)
+        SAY("; Tile38 %.0f%% busy", 100 * s->tile38_busy);
+    if (s->cpu_busy > 0.9)
+        SAY("; CPUs %.0f%% busy", 100 * s->cpu_busy);
+#undef SAY
+    if (n >= outsz && outsz > 4)
+        memcpy(out + outsz - 4, "...", 4);
+}
+
+static json_t *stages_to_json(const sky_ramp_step_t *s) {
+    json_t *o = json_object();
+    for (int i = 0; o && i < SKY_NSTAGES; i++)
+        if (s->stages[i].p99 >= 0)
+            json_object_set_new(o, sky_stage_names[i], lat_to_json(&s->stages[i]));
+    return o;
+}
+
 json_t *sky_ramp_step_to_json(const sky_ramp_step_t *s) {
-    return json_pack("{sI sf sf sf so so s{sf sI sI sb} sb sb sf so ss}", "aircraft",
+    json_t *j = json_pack("{sI sf sf sf so so s{sf sI sI sb} sb sb sf so ss}", "aircraft",
                      (json_int_t)s->aircraft, "offered_msgs_s", s->offered_msgs_s,
                      "achieved_msgs_s", s->achieved_msgs_s, "produced_msgs_s", s->produced_msgs_s,
                      "kafka_ack_us", lat_to_json(&s->kafka_ack), "pg_commit_us",
@@ -120,6 +176,18 @@ json_t *sky_ramp_step_to_json(const sky_ramp_step_t *s) {
                      s->lag.unbounded, "verify_passed", s->verify_passed, "drained", s->drained,
                      "drain_s", s->drain_s, "procs", procs_to_json(s), "verdict",
                      sky_ramp_verdict_name(s->verdict));
+    if (j && s->tile38.p99 >= 0)
+        json_object_set_new(j, "tile38_us", lat_to_json(&s->tile38));
+    if (j) {
+        json_object_set_new(j, "stages_us", stages_to_json(s));
+        if (s->decode_ns.p99 >= 0)
+            json_object_set_new(j, "decode_ns", lat_to_json(&s->decode_ns));
+        json_object_set_new(j, "pg_busy", json_real(s->pg_busy));
+        json_object_set_new(j, "tile38_busy", json_real(s->tile38_busy));
+        json_object_set_new(j, "cpu_busy", json_real(s->cpu_busy));
+        json_object_set_new(j, "pg_connections", json_integer(s->pg_connections));
+    }
+    return j;
 }
 
 static int lat_from_json(const json_t *o, sky_ramp_lat_t *l) {
@@ -181,6 +249,30 @@ int sky_ramp_step_from_json(const json_t *obj, sky_ramp_step_t *out, char *errst
         return sky_err(errstr, errstr_size, SKY_EINVAL,
                        "step: aircraft must be >= 0 and kafka_ack_us/pg_commit_us need p50, "
                        "p90, p99, p99.9 and max");
+    /* tile38_us: only steps that ran with the Tile38 sink (and files written before it) */
+    json_t *t38 = json_object_get(obj, "tile38_us");
+    out->tile38 = (sky_ramp_lat_t){-1, -1, -1, -1, -1};
+    if (t38 && lat_from_json(t38, &out->tile38))
+        return sky_err(errstr, errstr_size, SKY_EINVAL,
+                       "step: tile38_us needs p50, p90, p99, p99.9 and max");
+    /* the stage breakdown: steps recorded before it have none */
+    json_t *st = json_object_get(obj, "stages_us");
+    for (int i = 0; i < SKY_NSTAGES; i++) {
+        json_t *l = json_object_get(st, sky_stage_names[i]);
+        out->stages[i] = (sky_ramp_lat_t){-1, -1, -1, -1, -1};
+        if (l && lat_from_json(l, &out->stages[i]))
+            return sky_err(errstr, errstr_size, SKY_EINVAL, "step: stages_us.%s needs p50, p90, "
+                           "p99, p99.9 and max", sky_stage_names[i]);
+    }
+    out->decode_ns = (sky_ramp_lat_t){-1, -1, -1, -1, -1};
+    if (json_object_get(obj, "decode_ns"))
+        lat_from_json(json_object_get(obj, "decode_ns"), &out->decode_ns);
+    json_t *v;
+    out->pg_busy = json_is_number(v = json_object_get(obj, "pg_busy")) ? json_number_value(v) : -1;
+    out->tile38_busy =
+        json_is_number(v = json_object_get(obj, "tile38_busy")) ? json_number_value(v) : -1;
+    out->cpu_busy = json_is_number(v = json_object_get(obj, "cpu_busy")) ? json_number_value(v) : -1;
+    out->pg_connections = (int)json_integer_value(json_object_get(obj, "pg_connections"));
     if (procs_from_json(procs, out))
         return sky_err(errstr, errstr_size, SKY_EINVAL,
                        "step: procs must be at most %d {name, cpu_cores, rss_kib} objects",

@@ -46,6 +46,24 @@ typedef struct sky_ramp_lat {
     int64_t p50, p90, p99, p999, max;
 } sky_ramp_lat_t;
 
+/* Where a record's time goes, stage by stage (each from its own start, not from the
+ * intended time), over a step's hold window: what `bench capacity` reports per step
+ * and uses to name the stage that broke the SLO. */
+typedef enum sky_stage {
+    SKY_STAGE_KAFKA_ACK = 0, /* intended -> acknowledged by the broker (producer) */
+    SKY_STAGE_CONSUME,       /* appended to the log -> polled by ingest */
+    SKY_STAGE_BATCH,         /* polled -> its batch closed (adaptive batching) */
+    SKY_STAGE_PG,            /* batch closed -> committed in PostgreSQL (queue + write) */
+    SKY_STAGE_TILE38,        /* batch closed -> acknowledged by Tile38 (queue + write) */
+    SKY_STAGE_PG_WRITE,      /* one batch's COPY + commit */
+    SKY_STAGE_TILE38_WRITE,  /* one batch's pipelined SETs */
+    SKY_STAGE_COMMIT,        /* both sinks done -> offsets committed */
+    SKY_NSTAGES
+} sky_stage_t;
+
+/* "kafka_ack", "consume", "batch", "pg", "tile38", "pg_write", "tile38_write", "commit" */
+extern const char *const sky_stage_names[SKY_NSTAGES];
+
 typedef struct sky_ramp_step {
     uint64_t aircraft;
     double offered_msgs_s;   /* aircraft / cadence */
@@ -53,6 +71,15 @@ typedef struct sky_ramp_step {
     double produced_msgs_s;  /* records the generator sent / its wall time */
     sky_ramp_lat_t kafka_ack;  /* whole step (verify's stage) */
     sky_ramp_lat_t pg_commit;  /* hold window only: stored_at - intended_at */
+    sky_ramp_lat_t tile38;     /* intended -> Tile38 acknowledged (ingest's stats, from the
+                                  hold on); all -1 without the Tile38 sink */
+    sky_ramp_lat_t stages[SKY_NSTAGES]; /* microseconds; all -1 when not measured */
+    sky_ramp_lat_t decode_ns;  /* decoding + validating one record, nanoseconds */
+    double pg_busy;            /* share of the hold the PostgreSQL connections spent writing
+                                  (1 = every connection all the time); -1 unknown */
+    double tile38_busy;        /* the same for the Tile38 writers (one per lane) */
+    double cpu_busy;           /* share of the machine's CPUs busy over the hold; -1 unknown */
+    int pg_connections;
     sky_lag_trend_t lag;
     bool verify_passed, drained;
     double drain_s;
@@ -65,10 +92,11 @@ typedef struct sky_ramp_step {
 typedef struct sky_ramp_slo {
     int64_t kafka_ack_p99_us;
     int64_t pg_commit_p50_us, pg_commit_p99_us;
+    int64_t tile38_p99_us;
 } sky_ramp_slo_t;
 
-/* Reads slo.latency_ms.{kafka_ack.p99, pg_commit.p50, pg_commit.p99} (numbers or
- * numeric strings) from a scenario's slo object; missing ones stay 0. */
+/* Reads slo.latency_ms.{kafka_ack.p99, pg_commit.p50, pg_commit.p99, tile38.p99}
+ * (numbers or numeric strings) from a scenario's slo object; missing ones stay 0. */
 void sky_ramp_slo_from_json(const json_t *slo, sky_ramp_slo_t *out);
 
 /* Lag over the hold window. Unbounded when the slope exceeds max(2 % of the
@@ -82,6 +110,13 @@ void sky_ramp_lag_trend(const sky_lag_sample_t *samples, size_t n, double offere
  * VERIFY: underdelivery, lag, drain, SLO). */
 sky_ramp_verdict_t sky_ramp_judge(const sky_ramp_step_t *step, const sky_ramp_slo_t *slo);
 const char *sky_ramp_verdict_name(sky_ramp_verdict_t v);
+
+/* Names what broke a step, for the table's last line: the SLO key over its threshold
+ * ("pg_commit p99 1135.0 ms > 1000 ms"), the stage with the longest p99 among those a
+ * record passes through before it is stored (consume, batch, pg, tile38), and a sink
+ * busy more than 90% of the time. Writes "" for a step that held. */
+void sky_ramp_explain(const sky_ramp_step_t *step, const sky_ramp_slo_t *slo, char *out,
+                      size_t outsz);
 
 /* Index of the knee: the highest load step that held, with every lower step
  * held as well (a ramp is judged up to its first failure); -1 if none held. */

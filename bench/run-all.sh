@@ -3,7 +3,8 @@
 # "capacity" and "peers" sections at the top of bench/RESULTS.md (every other section is
 # kept as it is) and keeps this run's figures as bench/results/<stamp>-*.json.
 # Needs: a build (SKY_BUILD_DIR, default build), the stack up, gnuplot for the charts.
-# About 10 min for capacity and 3-4 min for peers.
+# About 12-15 min per capacity run (components, the ramp, the half-knee step; two runs:
+# both sinks, PostgreSQL only) and 4-5 min for peers.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
@@ -24,22 +25,31 @@ if [[ ! -x $here/tools/rdkafka_performance ]]; then
     tools=$PWD/tools; build_rdkafka_performance')
 fi
 
-tile38=()
+# The seed's pipeline writes both sinks; the PostgreSQL-only loop is the second knee.
+tile38=(--tile38 "${SKY_TILE38:-127.0.0.1:9851}")
+brokers=(-b "${SKY_BROKERS:-127.0.0.1:9092}")
 
 # SKY_BENCH_REPORT_ONLY=1 with SKY_BENCH_OUT=DIR: only regenerate RESULTS.md from DIR.
 cap_rc=0
 if [[ -z ${SKY_BENCH_REPORT_ONLY:-} ]]; then
-  echo "== bench capacity (report in $out)"
-  "$skyload" bench capacity --scenario capacity-ramp "${tile38[@]}" --stack-dir "$stack" \
-    --report "$out" >"$out/capacity.stdout" 2>"$out/capacity.stderr" || cap_rc=$?
+  mkdir -p "$out/pg-only"
+  echo "== bench capacity, Tile38 + PostgreSQL (report in $out)"
+  "$skyload" bench capacity --scenario capacity-ramp "${brokers[@]}" "${tile38[@]}" \
+    --stack-dir "$stack" --report "$out" >"$out/capacity.stdout" 2>"$out/capacity.stderr" || cap_rc=$?
   cat "$out/capacity.stdout"
+  echo "== bench capacity, PostgreSQL only (report in $out/pg-only)"
+  "$skyload" bench capacity --scenario capacity-ramp "${brokers[@]}" --tile38 none \
+    --stack-dir "$stack" --report "$out/pg-only" >"$out/pg-only/capacity.stdout" \
+    2>"$out/pg-only/capacity.stderr" || cap_rc=$?
+  cat "$out/pg-only/capacity.stdout"
   echo "== bench peers"
-  "$skyload" bench peers --stack-dir "$stack" --tools-dir "$here/tools" --report "$out" \
-    >"$out/peers.stdout" 2>"$out/peers.stderr"
+  "$skyload" bench peers "${brokers[@]}" "${tile38[@]}" --stack-dir "$stack" \
+    --tools-dir "$here/tools" --report "$out" >"$out/peers.stdout" 2>"$out/peers.stderr"
   cat "$out/peers.stdout"
 fi
 
 cp "$out/capacity.json" "$results/$stamp-capacity.json"
+cp "$out/pg-only/capacity.json" "$results/$stamp-capacity-pg-only.json"
 cp "$out/peers.json" "$results/$stamp-peers.json"
 for f in capacity.png capacity.svg; do [[ -f $out/$f ]] && cp "$out/$f" "$results/$f"; done
 
@@ -53,10 +63,12 @@ machine() {
 section() {
   echo "## capacity"
   echo
-  echo "\`make bench\` (\`bench/run-all.sh\`) ran, on the shared local stack:"
+  echo "\`make bench\` (\`bench/run-all.sh\`) ran, on the shared local stack, the seed's pipeline"
+  echo "(Tile38 + PostgreSQL) and then the PostgreSQL-only loop:"
   echo
   echo '```'
-  echo "skyload bench capacity --scenario capacity-ramp ${tile38[*]} --report DIR"
+  echo "skyload bench capacity --scenario capacity-ramp --tile38 HOST:PORT --report DIR"
+  echo "skyload bench capacity --scenario capacity-ramp --tile38 none --report DIR/pg-only"
   echo '```'
   echo
   machine
@@ -64,20 +76,28 @@ section() {
   echo "Each step: N aircraft at a 1 s cadence in real time (N msgs/s offered), 10 s warm-up"
   echo "then 30 s held, a fresh topic/group/schema; e2e = intended emit time -> row committed"
   echo "in PostgreSQL, over the hold window only; ack = intended -> Kafka ack (whole step);"
-  echo "lag slope in records/s over the hold; CPU in cores over the hold (sk = skyload:"
-  echo "simulate and ingest in one process; kf = broker; pg = postmaster + backends)."
-  [[ ${#tile38[@]} -gt 0 ]] && echo "Tile38 is blocked on this machine, so the loop ran without the Tile38 sink."
+  echo "t38 = intended -> Tile38 acknowledged (whole step, ingest's stats); lag slope in"
+  echo "records/s over the hold; CPU in cores over the hold (sk = skyload: simulate and ingest"
+  echo "in one process; kf = broker; pg = postmaster + backends; 38 = tile38-server)."
+  echo
+  echo "Tile38 + PostgreSQL:"
   echo
   echo '```'
   cat "$out/capacity.txt"
   echo '```'
   echo
-  echo "![capacity](results/capacity.png) ([SVG](results/capacity.svg)); raw: \`results/$stamp-capacity.json\`."
+  echo "PostgreSQL only (\`--tile38 none\`):"
+  echo
+  echo '```'
+  cat "$out/pg-only/capacity.txt"
+  echo '```'
+  echo
+  echo "![capacity](results/capacity.png) ([SVG](results/capacity.svg)); raw: \`results/$stamp-capacity.json\`, \`results/$stamp-capacity-pg-only.json\`."
   echo
   echo "## peers"
   echo
   echo '```'
-  echo "skyload bench peers --report DIR    # see docs/bench.md for each tool's command line"
+  echo "skyload bench peers --tile38 HOST:PORT --report DIR    # docs/bench.md: each tool's command line"
   cat "$out/peers.txt"
   echo '```'
   echo

@@ -1,106 +1,32 @@
-/* skyload ingest: consume -> batch -> Tile38 (latest per flight) + PostgreSQL
- * (every row once) -> commit offsets. At-least-once delivery, exactly-once rows. */
-#include "ingest.h"
+/* skyload ingest: a pipeline. The consumer thread polls, decodes and batches records
+ * per lane (a lane = a PostgreSQL connection and the partitions routed to it); a
+ * closed batch goes to its lane's thread (COPY + commit) and to the Tile38 thread
+ * (latest position per flight) at the same time, while the consumer thread goes on
+ * filling the next one; offsets are committed per partition up to the last batch
+ * both sinks acknowledged. At-least-once delivery, exactly-once rows. */
+#include "ingest_int.h"
 
 #include "codec.h"
+#include "cpus.h"
 #include "dynbuf.h"
 #include "error.h"
 #include "geofence_relay.h"
-#include "histogram.h"
 #include "log.h"
-#include "metrics_http.h"
 #include "parse.h"
-#include "pgsink.h"
-#include "schema.h"
-#include "seqmap.h"
-#include "tile38.h"
 #include "timefmt.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MS_NS INT64_C(1000000)
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
 #define REVOKE_GIVE_UP_MS 10000
 #define STOP_GIVE_UP_MS 30000
-#define MAINTAIN_EVERY_NS (INT64_C(3600) * 1000 * MS_NS)
-
-typedef struct batch_row {
-    sky_flight_t f;
-    int64_t ts_ms;
-    int64_t seq; /* -1: no skyload-seq header */
-    int64_t intended_ns;
-    int64_t consumed_ns;
-    int32_t partition;
-    bool newer; /* newer than the flight's position before it: SET in Tile38, in order */
-} batch_row_t;
-
-typedef struct counters {
-    _Atomic uint64_t consumed, stored_pg, duplicates, stored_tile38, stale, dlq, batches, retries;
-    _Atomic int64_t lag, pending;
-    _Atomic int assigned;
-    _Atomic bool paused;
-} counters_t;
-
-struct sky_ingest {
-    /* configuration (owned copies) */
-    const sky_kconf_t *kafka;
-    char *topic, *group, *collection, *dlq_topic, *schema, *pg_conninfo, *stats_path;
-    int batch_rows, batch_ms, ttl_s;
-    sky_schema_opts_t schema_opts;
-    volatile sig_atomic_t *stats_request;
-    sky_ingest_progress_fn *progress;
-    void *progress_opaque;
-
-    /* clients */
-    sky_consumer_t *consumer;
-    sky_producer_t *dlq;
-    sky_tile38_t *tile38;
-    sky_pgsink_t *pg;
-    sky_seqmap_t *seqmap;
-    sky_metrics_http_t *metrics;
-    sky_geofence_relay_t *relay; /* geofence events, relay route (NULL otherwise) */
-
-    /* the current batch */
-    batch_row_t *rows;
-    sky_pg_row_t *pg_rows;
-    size_t *lookups;
-    size_t nrows;
-    bool tile38_done, pg_done;
-    int64_t batch_started_ns; /* monotonic; 0 = nothing pending */
-    size_t dlq_unflushed;
-    uint32_t gen, pg_gen;
-    sky_buf_t resp;
-    char ttl_text[24];
-
-    /* offsets: next to commit and last committed, per partition (-1: none) */
-    int64_t *next_offset, *committed;
-    int noffsets;
-
-    bool in_flush;
-    bool schema_native;
-    int64_t next_maintain_ns, next_lag_ns, next_progress_ns, next_warn_ns;
-
-    counters_t c;
-    pthread_mutex_t lock; /* guards the histograms */
-
-    /* PostgreSQL worker thread (pg_mu guards pg_state; the rest belongs to whoever
-     * holds the job: the worker between POSTED and DONE, the loop otherwise) */
-    pthread_t pg_thread;
-    bool pg_thread_started;
-    pthread_mutex_t pg_mu;
-    pthread_cond_t pg_cv;
-    int pg_state, pg_rc;
-    uint64_t pg_inserted;
-    char pg_err[512];
-    sky_hist_t *h_consumed, *h_tile38, *h_pg, *h_batch_rows, *h_batch_us;
-};
+#define MAX_INFLIGHT 3    /* closed batches per lane: written, waiting for it, committing */
+#define DLQ_WAIT_NS (1000 * MS_NS) /* then a batch's dead letters are flushed, blocking */
+#define POLL_BURST 4096   /* records taken per poll round before the batches are looked at */
+#define RECOMMIT_NS (2000 * MS_NS)
 
 void sky_ingest_config_init(sky_ingest_config_t *c) {
     memset(c, 0, sizeof *c);
@@ -116,506 +42,328 @@ void sky_ingest_config_init(sky_ingest_config_t *c) {
     c->ttl_s = 120;
 }
 
+int sky_ingest_default_pg_connections(void) {
+    int n = sky_cpus_usable();
+    return n < 2 ? 2 : n > 8 ? 8 : n;
+}
+
+/* ---- pausing: a partition is paused while a sink is down or its lane is full ---- */
+
+static bool want_paused(const sky_ingest_t *in, int32_t p) {
+    return in->sink_down || in->lanes[in->part_lane[p]].blocked;
+}
+
+/* Pauses and resumes exactly the partitions whose state changes (resuming one that is
+ * not paused can make librdkafka fetch from an older position). */
+static void apply_pauses(sky_ingest_t *in) {
+    rd_kafka_topic_partition_list_t *pause = NULL, *resume = NULL;
+    for (int p = 0; p < in->nparts_seen; p++) {
+        if (in->part_lane[p] < 0)
+            continue;
+        bool want = want_paused(in, p);
+        if (want == in->part_paused[p])
+            continue;
+        rd_kafka_topic_partition_list_t **l = want ? &pause : &resume;
+        if (!*l && !(*l = rd_kafka_topic_partition_list_new(16)))
+            continue;
+        rd_kafka_topic_partition_list_add(*l, in->topic, p);
+        in->part_paused[p] = want;
+    }
+    rd_kafka_t *rk = sky_consumer_handle(in->consumer);
+    if (pause) {
+        rd_kafka_pause_partitions(rk, pause);
+        rd_kafka_topic_partition_list_destroy(pause);
+    }
+    if (resume) {
+        rd_kafka_resume_partitions(rk, resume);
+        rd_kafka_topic_partition_list_destroy(resume);
+    }
+}
+
+/* A sink retrying a batch pauses every partition: memory stays bounded (the open
+ * batches and MAX_INFLIGHT closed ones per lane) and the consumer keeps serving the
+ * group. */
+static void watch_sinks(sky_ingest_t *in) {
+    bool down = false;
+    for (int i = 0; i < in->nlanes && !down; i++)
+        down = in->lanes[i].failing || in->lanes[i].t38.failing;
+    if (down == in->sink_down)
+        return;
+    in->sink_down = down;
+    int64_t now = sky_monotonic_ns();
+    if (down) {
+        in->c.pauses++;
+        in->c.pause_started_ns = now;
+        sky_log_info("ingest: paused %d partition(s): a sink is down", (int)in->c.assigned);
+    } else if (in->c.pause_started_ns) {
+        int64_t took = now - in->c.pause_started_ns;
+        in->c.paused_ns += took;
+        in->c.pause_started_ns = 0;
+        sky_log_info("ingest: resumed %d partition(s) after %.1f s", (int)in->c.assigned,
+                     (double)took / 1e9);
+    }
+    in->c.paused = down;
+    apply_pauses(in);
+}
+
+/* ---- batches ---- */
+
+static sky_batch_t *take_batch(sky_ingest_t *in, int lane) {
+    sky_batch_t *b = in->free_batches;
+    if (b)
+        in->free_batches = b->next;
+    else if ((b = sky_batch_new()))
+        in->nbatches++;
+    if (b)
+        sky_batch_reset(b, lane);
+    return b;
+}
+
+static void update_pending(sky_ingest_t *in) {
+    int64_t rows = 0;
+    for (int i = 0; i < in->nlanes; i++) {
+        const sky_lane_t *l = &in->lanes[i];
+        rows += l->open ? (int64_t)l->open->nrows : 0;
+        for (const sky_batch_t *b = l->inflight; b; b = b->next)
+            rows += (int64_t)b->nrows;
+    }
+    in->c.pending = rows;
+}
+
+static void close_batch(sky_ingest_t *in, sky_lane_t *l) {
+    sky_batch_t *b = l->open;
+    l->open = NULL;
+    b->next = NULL;
+    b->closed_ns = sky_monotonic_ns();
+    b->closed_wall_ns = sky_now_ns();
+    if (l->inflight_tail)
+        l->inflight_tail->next = b;
+    else
+        l->inflight = b;
+    l->inflight_tail = b;
+    l->ninflight++;
+    sky_ingest_stages_post(in, b);
+}
+
+/* Both sinks have finished every batch of the lane (some may still wait for their
+ * dead letters' acknowledgement or their commit: that is not the sinks' work). */
+static bool sinks_idle(const sky_lane_t *l) {
+    for (const sky_batch_t *b = l->inflight; b; b = b->next)
+        if (atomic_load(&b->done) != (SKY_BATCH_PG | SKY_BATCH_TILE38))
+            return false;
+    return true;
+}
+
+/* Adaptive batching: a lane whose sinks have nothing of it in hand gets what the open
+ * batch holds at once (small batches, low latency when the load is light); while they
+ * work, rows accumulate (large batches under load) until --batch-rows or --batch-ms. */
+static void close_ready(sky_ingest_t *in, bool force) {
+    int64_t now = sky_monotonic_ns();
+    bool changed = false;
+    for (int i = 0; i < in->nlanes; i++) {
+        sky_lane_t *l = &in->lanes[i];
+        sky_batch_t *b = l->open;
+        bool blocked = false;
+        if (b && b->nranges) {
+            bool full = b->nrows >= (size_t)in->batch_rows;
+            bool old = now - b->opened_ns >= in->batch_ms * MS_NS;
+            if (force || (l->ninflight < MAX_INFLIGHT && (sinks_idle(l) || full || old)))
+                close_batch(in, l);
+            else
+                blocked = full;
+        }
+        if (blocked != l->blocked) {
+            l->blocked = blocked;
+            changed = true;
+        }
+    }
+    if (changed)
+        apply_pauses(in);
+}
+
+/* Milliseconds until an open batch is due (capped). */
+static int next_deadline_ms(sky_ingest_t *in, int cap) {
+    int64_t now = sky_monotonic_ns();
+    int wait = cap;
+    for (int i = 0; i < in->nlanes; i++) {
+        const sky_batch_t *b = in->lanes[i].open;
+        if (!b || !b->nranges || in->lanes[i].ninflight >= MAX_INFLIGHT)
+            continue;
+        int64_t left = (b->opened_ns + in->batch_ms * MS_NS - now) / MS_NS;
+        if (left < wait)
+            wait = left < 0 ? 0 : (int)left;
+    }
+    return wait;
+}
+
 /* ---- offsets ---- */
 
-static int ensure_partition(sky_ingest_t *in, int32_t p) {
-    if (p < in->noffsets)
-        return 0;
-    int n = p + 16;
-    int64_t *next = realloc(in->next_offset, (size_t)n * sizeof *next);
-    if (next)
-        in->next_offset = next;
-    int64_t *done = next ? realloc(in->committed, (size_t)n * sizeof *done) : NULL;
-    if (!done)
-        return SKY_ENOMEM;
-    in->committed = done;
-    for (int i = in->noffsets; i < n; i++)
-        in->next_offset[i] = in->committed[i] = -1;
-    in->noffsets = n;
-    return 0;
-}
-
-static void forget_partition(sky_ingest_t *in, int32_t p) {
-    if (p >= 0 && p < in->noffsets)
-        in->next_offset[p] = in->committed[p] = -1;
-}
-
-static bool offsets_pending(const sky_ingest_t *in) {
-    for (int i = 0; i < in->noffsets; i++)
-        if (in->next_offset[i] > in->committed[i])
-            return true;
-    return false;
-}
-
-/* Commit failures are not fatal: the rows are stored, the commit is retried with
- * the next batch, and a crash in between only re-delivers (PostgreSQL dedupes). */
-static void commit_offsets(sky_ingest_t *in) {
+static void commit_offsets(sky_ingest_t *in, bool sync) {
     rd_kafka_topic_partition_list_t *l = NULL;
-    for (int i = 0; i < in->noffsets; i++) {
-        if (in->next_offset[i] <= in->committed[i])
+    for (int p = 0; p < in->nparts_seen; p++) {
+        if (in->part_commit[p] < 0 || in->part_commit[p] <= in->part_sent[p])
             continue;
         if (!l && !(l = rd_kafka_topic_partition_list_new(8)))
             return;
-        rd_kafka_topic_partition_list_add(l, in->topic, i)->offset = in->next_offset[i];
+        rd_kafka_topic_partition_list_add(l, in->topic, p)->offset = in->part_commit[p];
     }
     if (!l)
         return;
     char err[256];
-    if (sky_consumer_commit(in->consumer, l, err, sizeof err) == 0) {
+    int rc = sync ? sky_consumer_commit(in->consumer, l, err, sizeof err)
+                  : sky_consumer_commit_async(in->consumer, l, err, sizeof err);
+    /* Commit failures are not fatal: the rows are stored, the offsets go again with
+     * the next commit, and a crash in between only re-delivers (PostgreSQL dedupes). */
+    if (rc)
+        sky_log_warn("ingest: %s (sent again with the next commit)", err);
+    else
         for (int i = 0; i < l->cnt; i++)
-            in->committed[l->elems[i].partition] = l->elems[i].offset;
-    } else {
-        sky_log_warn("ingest: %s (retried with the next batch)", err);
-    }
+            in->part_sent[l->elems[i].partition] = l->elems[i].offset;
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* ---- Tile38 ---- */
+/* ---- reaping the batches both sinks finished ---- */
 
-static int resp_arg(sky_buf_t *b, const char *s, size_t n) {
-    char len[24];
-    size_t ln = sky_fmt_u64(len, n);
-    int rc = sky_buf_add_char(b, '$');
-    rc |= sky_buf_add(b, len, ln);
-    rc |= sky_buf_add(b, "\r\n", 2);
-    rc |= sky_buf_add(b, s, n);
-    rc |= sky_buf_add(b, "\r\n", 2);
-    return rc;
+/* Clocks of two threads (or of the broker) can disagree by a little: never below 0. */
+static void rec(sky_hist_t *h, int64_t v) {
+    sky_hist_record(h, v > 0 ? v : 0);
 }
 
-#define RESP_LIT(b, s) resp_arg((b), (s), sizeof(s) - 1)
-
-static int resp_i64(sky_buf_t *b, int64_t v) {
-    char tmp[24];
-    return resp_arg(b, tmp, sky_fmt_i64(tmp, v));
+static void rec_n(sky_hist_t *h, int64_t v, uint64_t n) {
+    sky_hist_record_n(h, v > 0 ? v : 0, n);
 }
 
-static int resp_count(sky_buf_t *b, int argc) {
-    char tmp[24];
-    size_t n = sky_fmt_i64(tmp, argc);
-    return sky_buf_add_char(b, '*') | sky_buf_add(b, tmp, n) | sky_buf_add(b, "\r\n", 2);
-}
-
-static int append_set(sky_ingest_t *in, const batch_row_t *r) {
-    sky_buf_t *b = &in->resp;
-    char lat[40], lon[40];
-    size_t nlat = sky_fmt_fixed(lat, r->f.latitude, 7);
-    size_t nlon = sky_fmt_fixed(lon, r->f.longitude, 7);
-    int argc = 3 + (r->seq >= 0 ? 3 : 0) + 9 + (in->ttl_s > 0 ? 2 : 0) + 3;
-    int rc = resp_count(b, argc) | RESP_LIT(b, "SET");
-    rc |= resp_arg(b, in->collection, strlen(in->collection));
-    rc |= resp_arg(b, r->f.flight_id, strlen(r->f.flight_id));
-    if (r->seq >= 0)
-        rc |= RESP_LIT(b, "FIELD") | RESP_LIT(b, "seq") | resp_i64(b, r->seq);
-    rc |= RESP_LIT(b, "FIELD") | RESP_LIT(b, "altitude") | resp_i64(b, r->f.altitude);
-    rc |= RESP_LIT(b, "FIELD") | RESP_LIT(b, "airspeed") | resp_i64(b, r->f.airspeed);
-    rc |= RESP_LIT(b, "FIELD") | RESP_LIT(b, "ts") | resp_i64(b, r->ts_ms);
-    if (in->ttl_s > 0)
-        rc |= RESP_LIT(b, "EX") | resp_arg(b, in->ttl_text, strlen(in->ttl_text));
-    rc |= RESP_LIT(b, "POINT") | resp_arg(b, lat, nlat) | resp_arg(b, lon, nlon);
-    return rc ? SKY_ENOMEM : 0;
-}
-
-/* Flights seen for the first time (since start or the last assignment) get their
- * current position from Tile38 itself, so ordering survives restarts and rebalances. */
-static int learn_unknown_flights(sky_ingest_t *in, char *errstr, size_t errstr_size) {
-    size_t nlook = 0;
-    sky_buf_reset(&in->resp);
-    for (size_t i = 0; i < in->nrows; i++) {
-        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, in->rows[i].f.flight_id, true);
-        e->pending = -1;
-        if (e->known || e->gen == in->gen) {
-            e->gen = in->gen;
-            continue;
-        }
-        e->gen = in->gen;
-        const char *id = in->rows[i].f.flight_id;
-        int rc = resp_count(&in->resp, 5) | RESP_LIT(&in->resp, "GET") |
-                 resp_arg(&in->resp, in->collection, strlen(in->collection)) |
-                 resp_arg(&in->resp, id, strlen(id)) | RESP_LIT(&in->resp, "WITHFIELDS") |
-                 RESP_LIT(&in->resp, "POINT");
-        if (rc)
-            return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory building GETs");
-        in->lookups[nlook++] = i;
-    }
-    if (!nlook)
-        return 0;
-    int rc = sky_tile38_append_raw(in->tile38, in->resp.data, in->resp.len, errstr, errstr_size);
-    for (size_t k = 0; k < nlook && !rc; k++) {
-        redisReply *r;
-        sky_tile38_obj_t obj;
-        if ((rc = sky_tile38_get_reply(in->tile38, &r, errstr, errstr_size)) != 0)
-            break;
-        rc = sky_tile38_parse_object(r, &obj, errstr, errstr_size);
-        freeReplyObject(r);
-        const char *id = in->rows[in->lookups[k]].f.flight_id;
-        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, id, false);
-        if (!rc) {
-            e->known = true;
-            e->present = obj.found;
-            e->has_seq = obj.has_seq;
-            e->seq = obj.seq;
-            e->ts_ms = obj.ts_ms;
-        }
-    }
-    return rc;
-}
-
-/* Picks, per flight, the newest row of the batch that is newer than Tile38's;
- * returns the number of stale rows. Nothing is confirmed until Tile38 acks. */
-static uint64_t pick_winners(sky_ingest_t *in) {
-    uint64_t stale = 0;
-    for (size_t i = 0; i < in->nrows; i++) {
-        const batch_row_t *r = &in->rows[i];
-        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, r->f.flight_id, false);
-        bool newer;
-        if (e->pending >= 0) {
-            const batch_row_t *p = &in->rows[e->pending];
-            newer = sky_seq_newer(r->seq >= 0, r->seq, r->ts_ms, p->seq >= 0, p->seq, p->ts_ms);
-        } else {
-            newer = !e->present ||
-                    sky_seq_newer(r->seq >= 0, r->seq, r->ts_ms, e->has_seq, e->seq, e->ts_ms);
-        }
-        /* every newer row is SET, in order, not only the batch's newest: geofence
-         * enter/exit events come from each pair of consecutive positions */
-        in->rows[i].newer = newer;
-        if (newer)
-            e->pending = (int32_t)i;
-        else
-            stale++;
-    }
-    return stale;
-}
-
-static int send_winners(sky_ingest_t *in, char *errstr, size_t errstr_size) {
-    size_t nset = 0;
-    sky_buf_reset(&in->resp);
-    for (size_t i = 0; i < in->nrows; i++) {
-        if (!in->rows[i].newer)
-            continue;
-        if (append_set(in, &in->rows[i]))
-            return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory building SETs");
-        nset++;
-    }
-    int rc = nset ? sky_tile38_append_raw(in->tile38, in->resp.data, in->resp.len, errstr,
-                                          errstr_size)
-                  : 0;
-    for (size_t k = 0; k < nset && !rc; k++) {
-        redisReply *r;
-        if ((rc = sky_tile38_get_reply(in->tile38, &r, errstr, errstr_size)) != 0)
-            break;
-        if (r->type != REDIS_REPLY_STRING || strncmp(r->str, "{\"ok\":true", 10) != 0)
-            rc = sky_err(errstr, errstr_size, SKY_ETILE38, "Tile38 SET refused: %s",
-                         r->type == REDIS_REPLY_STRING ? r->str : "unexpected reply");
-        freeReplyObject(r);
-    }
-    /* an unread reply would be taken for the next command's: start afresh */
-    if (rc && rc != SKY_EUNAVAIL) {
-        char ignored[64];
-        sky_tile38_reconnect(in->tile38, ignored, sizeof ignored);
-    }
-    return rc;
-}
-
-static void confirm_winners(sky_ingest_t *in) {
-    for (size_t i = 0; i < in->nrows; i++) {
-        const batch_row_t *r = &in->rows[i];
-        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, r->f.flight_id, false);
-        if (e->pending != (int32_t)i)
-            continue;
-        e->present = true;
-        e->has_seq = r->seq >= 0;
-        e->seq = r->seq;
-        e->ts_ms = r->ts_ms;
-        e->pending = -1;
-    }
-}
-
-static int flush_tile38(sky_ingest_t *in, char *errstr, size_t errstr_size) {
-    if (in->tile38_done || in->nrows == 0 || !in->tile38)
-        return 0;
-    if (!sky_geofence_relay_ready(in->relay)) /* its geofence events would be lost */
-        return sky_err(errstr, errstr_size, SKY_EUNAVAIL,
-                       "the geofence relay is not subscribed to Tile38 yet: holding the batch");
-    if (sky_seqmap_reserve(in->seqmap, in->nrows))
-        return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory growing the flight map");
-    in->gen++;
-    int rc = learn_unknown_flights(in, errstr, errstr_size);
-    if (rc)
-        return rc;
-    uint64_t stale = pick_winners(in);
-    rc = send_winners(in, errstr, errstr_size);
-    if (rc) {
-        /* some SETs may have landed: ask Tile38 where each flight is before the retry,
-         * or it would SET them again and move flights back (and out of geofences) */
-        for (size_t i = 0; i < in->nrows; i++)
-            sky_seqmap_get(in->seqmap, in->rows[i].f.flight_id, false)->known = false;
-        return rc;
-    }
-    confirm_winners(in);
-    int64_t now = sky_now_ns();
+static void record_stages(sky_ingest_t *in, const sky_batch_t *b, int64_t committed_wall) {
+    int64_t done_wall = b->pg_done_wall_ns > b->t38_done_wall_ns ? b->pg_done_wall_ns
+                                                                  : b->t38_done_wall_ns;
+    sky_ingest_hists_t *h = &in->h;
     pthread_mutex_lock(&in->lock);
-    for (size_t i = 0; i < in->nrows; i++)
-        if (in->rows[i].intended_ns > 0)
-            sky_hist_record(in->h_tile38, (now - in->rows[i].intended_ns) / 1000);
-    pthread_mutex_unlock(&in->lock);
-    in->c.stale += stale;
-    in->c.stored_tile38 += in->nrows - stale;
-    in->tile38_done = true;
-    return 0;
-}
-
-/* ---- PostgreSQL ---- */
-
-/* Fills pg_rows (the flights table gets each flight once per process, ON
- * CONFLICT DO NOTHING). Main thread: it uses the flight map. */
-static int prepare_pg(sky_ingest_t *in, char *errstr, size_t errstr_size) {
-    if (sky_seqmap_reserve(in->seqmap, in->nrows))
-        return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory growing the flight map");
-    in->pg_gen++;
-    for (size_t i = 0; i < in->nrows; i++) {
-        const batch_row_t *r = &in->rows[i];
-        sky_seq_entry_t *e = sky_seqmap_get(in->seqmap, r->f.flight_id, true);
-        bool first = !e->meta_stored && e->meta_gen != in->pg_gen;
-        if (first)
-            e->meta_gen = in->pg_gen;
-        in->pg_rows[i] = (sky_pg_row_t){.flight = &r->f, .ts_ms = r->ts_ms, .seq = r->seq,
-                                        .intended_ns = r->intended_ns, .new_flight = first};
-    }
-    return 0;
-}
-
-static void finish_pg(sky_ingest_t *in, uint64_t inserted) {
-    for (size_t i = 0; i < in->nrows; i++)
-        if (in->pg_rows[i].new_flight)
-            sky_seqmap_get(in->seqmap, in->rows[i].f.flight_id, true)->meta_stored = true;
-    int64_t now = sky_now_ns();
-    pthread_mutex_lock(&in->lock);
-    for (size_t i = 0; i < in->nrows; i++)
-        if (in->rows[i].intended_ns > 0)
-            sky_hist_record(in->h_pg, (now - in->rows[i].intended_ns) / 1000);
-    pthread_mutex_unlock(&in->lock);
-    in->c.stored_pg += inserted;
-    in->c.duplicates += in->nrows - inserted;
-    in->pg_done = true;
-}
-
-/* ---- the PostgreSQL worker: the batch goes to both sinks at the same time ---- */
-
-enum { PG_IDLE, PG_POSTED, PG_DONE, PG_QUIT };
-
-static void *pg_worker_main(void *arg) {
-    sky_ingest_t *in = arg;
-    pthread_mutex_lock(&in->pg_mu);
-    for (;;) {
-        while (in->pg_state != PG_POSTED && in->pg_state != PG_QUIT)
-            pthread_cond_wait(&in->pg_cv, &in->pg_mu);
-        if (in->pg_state == PG_QUIT)
-            break;
-        pthread_mutex_unlock(&in->pg_mu);
-        int rc = sky_pgsink_write(in->pg, in->pg_rows, in->nrows, &in->pg_inserted, in->pg_err,
-                                  sizeof in->pg_err);
-        pthread_mutex_lock(&in->pg_mu);
-        in->pg_rc = rc;
-        in->pg_state = PG_DONE;
-        pthread_cond_broadcast(&in->pg_cv);
-    }
-    pthread_mutex_unlock(&in->pg_mu);
-    return NULL;
-}
-
-static void pg_post(sky_ingest_t *in) {
-    pthread_mutex_lock(&in->pg_mu);
-    in->pg_state = PG_POSTED;
-    pthread_cond_broadcast(&in->pg_cv);
-    pthread_mutex_unlock(&in->pg_mu);
-}
-
-static int pg_wait(sky_ingest_t *in, char *errstr, size_t errstr_size) {
-    pthread_mutex_lock(&in->pg_mu);
-    while (in->pg_state != PG_DONE)
-        pthread_cond_wait(&in->pg_cv, &in->pg_mu);
-    in->pg_state = PG_IDLE;
-    int rc = in->pg_rc;
-    pthread_mutex_unlock(&in->pg_mu);
-    if (rc)
-        sky_err(errstr, errstr_size, rc, "%s", in->pg_err);
-    else
-        finish_pg(in, in->pg_inserted);
-    return rc;
-}
-
-/* ---- the batch ---- */
-
-static int flush_once(sky_ingest_t *in, char *errstr, size_t errstr_size) {
-    int64_t t0 = sky_monotonic_ns();
-    bool pg = !in->pg_done && in->nrows;
-    int rc = pg ? prepare_pg(in, errstr, errstr_size) : 0;
-    if (rc)
-        return rc;
-    if (pg)
-        pg_post(in);
-    char pg_err[512];
-    int rc_tile38 = flush_tile38(in, errstr, errstr_size);
-    int64_t t1 = sky_monotonic_ns();
-    int rc_pg = pg ? pg_wait(in, pg_err, sizeof pg_err) : 0;
-    sky_log_debug("ingest: batch of %zu rows: tile38 %.1f ms, both sinks %.1f ms", in->nrows,
-                  (double)(t1 - t0) / 1e6, (double)(sky_monotonic_ns() - t0) / 1e6);
-    if (!rc_tile38 && rc_pg)
-        sky_strlcpy(errstr, pg_err, errstr_size);
-    rc = rc_tile38 ? rc_tile38 : rc_pg;
-    if (!rc && in->dlq_unflushed) {
-        rc = sky_producer_flush(in->dlq, 5000, errstr, errstr_size);
-        if (!rc)
-            in->dlq_unflushed = 0;
-    }
-    if (rc)
-        return rc;
-    commit_offsets(in);
-    if (in->nrows) {
-        pthread_mutex_lock(&in->lock);
-        for (size_t i = 0; i < in->nrows; i++)
-            if (in->rows[i].intended_ns > 0)
-                sky_hist_record(in->h_consumed,
-                                (in->rows[i].consumed_ns - in->rows[i].intended_ns) / 1000);
-        sky_hist_record(in->h_batch_rows, (int64_t)in->nrows);
-        sky_hist_record(in->h_batch_us, (sky_monotonic_ns() - t0) / 1000);
-        pthread_mutex_unlock(&in->lock);
-        in->c.batches++;
-    }
-    in->nrows = 0;
-    in->tile38_done = in->pg_done = false;
-    in->batch_started_ns = offsets_pending(in) ? sky_monotonic_ns() : 0;
-    in->c.pending = 0;
-    return 0;
-}
-
-static void pause_all(sky_ingest_t *in, bool pause) {
-    rd_kafka_t *rk = sky_consumer_handle(in->consumer);
-    rd_kafka_topic_partition_list_t *a = NULL;
-    if (rd_kafka_assignment(rk, &a) || !a)
-        return;
-    if (a->cnt) {
-        if (pause)
-            rd_kafka_pause_partitions(rk, a);
-        else
-            rd_kafka_resume_partitions(rk, a);
-    }
-    sky_log_info("ingest: %s %d partition(s)", pause ? "paused (a sink is down)" : "resumed",
-                 a->cnt);
-    rd_kafka_topic_partition_list_destroy(a);
-    in->c.paused = pause;
-}
-
-static void drop_rows_of(sky_ingest_t *in, const rd_kafka_topic_partition_list_t *parts) {
-    size_t kept = 0;
-    for (size_t i = 0; i < in->nrows; i++) {
-        bool gone = false;
-        for (int k = 0; k < parts->cnt && !gone; k++)
-            gone = parts->elems[k].partition == in->rows[i].partition;
-        if (!gone)
-            in->rows[kept++] = in->rows[i];
-    }
-    if (kept != in->nrows)
-        sky_log_warn("ingest: %zu uncommitted row(s) of revoked partitions left to their next "
-                     "owner (re-delivered, not lost)",
-                     in->nrows - kept);
-    in->nrows = kept;
-    in->c.pending = (int64_t)kept;
-    /* winners were picked over the old rows: recompute them on the next attempt */
-    in->gen++;
-}
-
-static void handle_message(sky_ingest_t *in, rd_kafka_message_t *m);
-
-static void sleep_ms(int ms) {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Waits ms while serving the consumer (heartbeats, rebalances); records that
- * arrive meanwhile are handed back to the partition with a seek. */
-static void wait_serving(sky_ingest_t *in, int ms, bool can_poll) {
-    if (!can_poll) {
-        sleep_ms(ms);
-        return;
-    }
-    int64_t until = sky_monotonic_ns() + ms * MS_NS;
-    for (int64_t now = sky_monotonic_ns(); now < until; now = sky_monotonic_ns()) {
-        rd_kafka_message_t *m = sky_consumer_poll(in->consumer, (int)((until - now) / MS_NS) + 1);
-        if (m)
-            handle_message(in, m);
-    }
-}
-
-static bool retryable(int rc) {
-    return rc != SKY_ENOMEM && rc != SKY_EUSAGE;
-}
-
-/* give_up_ms 0: retry until it works or *stop >= 2. */
-static int flush_with_retry(sky_ingest_t *in, volatile sig_atomic_t *stop, int give_up_ms,
-                            bool can_poll, char *errstr, size_t errstr_size) {
-    if (!in->nrows && !offsets_pending(in) && !in->dlq_unflushed)
-        return 0;
-    int backoff = BACKOFF_MIN_MS;
-    int64_t deadline = give_up_ms ? sky_monotonic_ns() + give_up_ms * MS_NS : 0;
-    in->in_flush = true;
-    int rc;
-    while ((rc = flush_once(in, errstr, errstr_size)) != 0 && retryable(rc)) {
-        in->c.retries++;
-        if (!in->c.paused && can_poll)
-            pause_all(in, true);
-        sky_log_warn("ingest: batch of %zu row(s) not stored, retrying in %d ms: %s", in->nrows,
-                     backoff, errstr);
-        if (stop && *stop >= 2) {
-            rc = sky_err(errstr, errstr_size, SKY_EINTR,
-                         "stopped with %zu row(s) not stored (not committed: re-delivered later)",
-                         in->nrows);
-            break;
+    for (size_t i = 0; i < b->nrows; i++) {
+        const sky_batch_row_t *r = &b->rows[i];
+        if (r->intended_ns > 0) {
+            rec(h->consumed, (r->consumed_ns - r->intended_ns) / 1000);
+            rec(h->pg, (b->pg_done_wall_ns - r->intended_ns) / 1000);
+            if (in->with_tile38)
+                rec(h->tile38, (b->t38_done_wall_ns - r->intended_ns) / 1000);
         }
-        if (stop && *stop && !deadline) /* stopping: bounded, not forever */
-            deadline = sky_monotonic_ns() + STOP_GIVE_UP_MS * MS_NS;
-        if (deadline && sky_monotonic_ns() > deadline)
-            break;
-        wait_serving(in, backoff, can_poll);
-        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        if (r->append_ms >= 0)
+            rec(h->consume, r->consumed_ns / 1000 - r->append_ms * 1000);
+        rec(h->decode_ns, r->decode_ns);
+        rec(h->batch, (b->closed_wall_ns - r->consumed_ns) / 1000);
     }
-    in->in_flush = false;
-    if (!rc && in->c.paused && can_poll)
-        pause_all(in, false);
-    return rc;
+    if (b->nrows) {
+        rec_n(h->pg_stage, (b->pg_done_wall_ns - b->closed_wall_ns) / 1000, b->nrows);
+        rec(h->pg_write, b->pg_service_ns / 1000);
+        if (in->with_tile38) {
+            rec_n(h->t38_stage, (b->t38_done_wall_ns - b->closed_wall_ns) / 1000,
+                              b->nrows);
+            rec(h->t38_write, b->t38_service_ns / 1000);
+        }
+        rec(h->commit, (committed_wall - done_wall) / 1000);
+        rec(h->batch_rows, (int64_t)b->nrows);
+        rec(h->batch_us, (done_wall - b->closed_wall_ns) / 1000);
+    }
+    pthread_mutex_unlock(&in->lock);
+}
+
+/* A batch both sinks finished: its offsets become committable (ranges still owned),
+ * its dead letters acknowledged first. false: not yet (the DLQ did not flush). */
+static bool reap_one(sky_ingest_t *in, sky_batch_t *b) {
+    /* its offsets pass its dead letters only once Kafka has them: waited for without
+     * blocking the consumer (delivery takes a linger and a broker round trip), and with
+     * a flush only when bad records keep coming so that some are always in flight */
+    if (!b->failed && (b->dlq_records || b->t38_refused) && sky_ingest_dlq_in_flight(in) > 0) {
+        int64_t now = sky_monotonic_ns();
+        if (!b->dlq_wait_ns)
+            b->dlq_wait_ns = now;
+        if (now - b->dlq_wait_ns < DLQ_WAIT_NS)
+            return false;
+        char err[256];
+        if (sky_ingest_dlq_flush(in, 5000, err, sizeof err)) {
+            sky_log_warn("ingest: dead-letter topic %s: %s (offsets held)", in->dlq_topic, err);
+            return false;
+        }
+    }
+    for (size_t k = 0; k < b->nranges; k++) {
+        const sky_batch_range_t *g = &b->ranges[k];
+        if (g->epoch != atomic_load(&in->part_epoch[g->partition]))
+            continue; /* revoked meanwhile: the next owner has these */
+        if (b->failed) /* never past a batch that was not stored */
+            in->part_frozen[g->partition] = true;
+        if (in->part_frozen[g->partition])
+            continue;
+        if (g->end > in->part_commit[g->partition])
+            in->part_commit[g->partition] = g->end;
+    }
+    if (!b->failed) {
+        in->c.stored_pg += b->pg_inserted;
+        in->c.duplicates += b->pg_rows - b->pg_inserted;
+        in->c.stored_tile38 += b->t38_applied;
+        in->c.stale += b->t38_stale;
+        in->c.tile38_refused += b->t38_refused;
+        in->c.tile38_sets += b->t38_sets;
+        if (b->nrows)
+            in->c.batches++;
+        record_stages(in, b, sky_now_ns());
+    }
+    return true;
+}
+
+static bool reap(sky_ingest_t *in) {
+    bool any = false;
+    for (int i = 0; i < in->nlanes; i++) {
+        sky_lane_t *l = &in->lanes[i];
+        sky_batch_t *b;
+        while ((b = l->inflight) && atomic_load(&b->done) == (SKY_BATCH_PG | SKY_BATCH_TILE38)) {
+            if (!reap_one(in, b))
+                break;
+            l->inflight = b->next;
+            if (!l->inflight)
+                l->inflight_tail = NULL;
+            l->ninflight--;
+            b->next = in->free_batches;
+            in->free_batches = b;
+            any = true;
+        }
+    }
+    if (any) {
+        commit_offsets(in, false);
+        update_pending(in);
+    }
+    return any;
+}
+
+static bool inflight_any(const sky_ingest_t *in) {
+    for (int i = 0; i < in->nlanes; i++)
+        if (in->lanes[i].inflight)
+            return true;
+    return false;
+}
+
+/* Waits up to ms for a sink to finish a batch. */
+static void wait_done(sky_ingest_t *in, int ms) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)ms * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&in->done_mu);
+    pthread_cond_timedwait(&in->done_cv, &in->done_mu, &until);
+    pthread_mutex_unlock(&in->done_mu);
 }
 
 /* ---- consuming ---- */
 
-/* Returns false when the record could not be queued for the dead-letter topic:
- * the caller then leaves it unconsumed (rewinds) so it is tried again later. */
 static bool send_to_dlq(sky_ingest_t *in, const rd_kafka_message_t *m, const char *why,
                         int64_t intended) {
-    char err[256];
-    /* created on the first bad record, so a clean topic gets no <topic>.dlq auto-created */
-    if (!in->dlq && !(in->dlq = sky_producer_new(in->kafka, in->dlq_topic, err, sizeof err))) {
-        sky_log_error("ingest: dead-letter producer: %s", err);
-        return false;
-    }
-    rd_kafka_headers_t *orig = NULL, *h;
-    h = rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
-            ? rd_kafka_headers_copy(orig)
-            : rd_kafka_headers_new(4);
-    rd_kafka_header_add(h, SKY_HDR_ERROR, -1, why, -1);
-    int rc = sky_producer_send_with(in->dlq, in->dlq_topic, RD_KAFKA_PARTITION_UA, m->key,
-                                    m->key_len, m->payload, m->len, h, 0, intended, err,
-                                    sizeof err);
-    rd_kafka_headers_destroy(h);
-    if (rc) {
-        sky_log_error("ingest: dead-letter %s: %s", in->dlq_topic, err);
-        return false;
-    }
-    in->dlq_unflushed++;
-    in->c.dlq++;
-    return true;
+    rd_kafka_headers_t *orig = NULL;
+    rd_kafka_headers_t *h = rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
+                                ? rd_kafka_headers_copy(orig)
+                                : rd_kafka_headers_new(4);
+    return sky_ingest_dlq_send(in, h, m->key, m->key_len, m->payload, m->len, why, intended);
 }
 
+/* Leaves a record unconsumed: the fetch goes back to it. */
 static void rewind_to(sky_ingest_t *in, const rd_kafka_message_t *m) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     if (!l)
@@ -651,85 +399,189 @@ static bool timestamp_out_of_range(int64_t ts_ms, char *why, size_t whysz) {
     return true;
 }
 
+/* Keeps the record's bytes with its row (for the DLQ, should a sink refuse it). */
+static int keep_raw(sky_batch_t *b, sky_batch_row_t *r, const rd_kafka_message_t *m) {
+    const void *run = NULL;
+    size_t run_len = 0;
+    rd_kafka_headers_t *h = NULL;
+    if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        rd_kafka_header_get_last(h, SKY_HDR_RUN, &run, &run_len) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        run_len = 0;
+    r->raw_off = (uint32_t)b->raw.len;
+    r->key_len = (uint32_t)m->key_len;
+    r->value_len = (uint32_t)m->len;
+    r->run_len = (uint32_t)run_len;
+    int rc = sky_buf_add(&b->raw, m->key ? m->key : "", m->key_len);
+    rc |= sky_buf_add(&b->raw, m->payload ? m->payload : "", m->len);
+    rc |= sky_buf_add(&b->raw, run ? run : "", run_len);
+    return rc ? SKY_ENOMEM : 0;
+}
+
+/* A record of a partition not (or no longer) ours: left to librdkafka (a rebalance
+ * races with the fetch). */
+static bool ours(const sky_ingest_t *in, const rd_kafka_message_t *m) {
+    return m->partition >= 0 && m->partition < SKY_INGEST_MAX_PARTITIONS &&
+           in->part_lane[m->partition] >= 0;
+}
+
 static void handle_message(sky_ingest_t *in, rd_kafka_message_t *m) {
     if (m->err) {
         consumer_error(in, m);
         rd_kafka_message_destroy(m);
         return;
     }
-    if (in->in_flush || in->nrows >= (size_t)in->batch_rows || ensure_partition(in, m->partition)) {
+    if (!ours(in, m)) {
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    sky_lane_t *l = &in->lanes[in->part_lane[m->partition]];
+    if (!l->open && (l->open = take_batch(in, l->index)))
+        l->open->opened_ns = sky_monotonic_ns();
+    sky_batch_t *b = l->open;
+    sky_batch_row_t *r = b ? sky_batch_next_row(b) : NULL;
+    uint32_t epoch = atomic_load(&in->part_epoch[m->partition]);
+    if (!r) {
+        sky_log_error("ingest: out of memory batching a record: left for later");
         rewind_to(in, m);
         rd_kafka_message_destroy(m);
         return;
     }
-    batch_row_t *r = &in->rows[in->nrows];
     char why[256];
-    int64_t seq, intended;
+    int64_t seq, intended, t0 = sky_monotonic_ns();
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(m, &tstype);
     r->seq = sky_msg_header_i64(m, SKY_HDR_SEQ, &seq) == 0 && seq >= 0 ? seq : -1;
     r->intended_ns = sky_msg_header_i64(m, SKY_HDR_INTENDED, &intended) == 0 ? intended : 0;
     r->consumed_ns = sky_now_ns();
+    r->append_ms = tstype == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? ts : -1;
     r->partition = m->partition;
-    if (sky_flight_parse(m->payload, m->len, &r->f, &r->ts_ms, why, sizeof why) == 0 &&
-        !timestamp_out_of_range(r->ts_ms, why, sizeof why)) {
-        in->nrows++;
-    } else if (!send_to_dlq(in, m, why, r->intended_ns)) {
+    bool valid = sky_flight_parse(m->payload, m->len, &r->f, &r->ts_ms, why, sizeof why) == 0 &&
+                 !timestamp_out_of_range(r->ts_ms, why, sizeof why);
+    r->decode_ns = (uint32_t)(sky_monotonic_ns() - t0);
+    /* the offset joins the batch's range only once the record is kept or dead-lettered:
+     * a record left for later must not be committed past */
+    bool kept = valid ? keep_raw(b, r, m) == 0 : send_to_dlq(in, m, why, r->intended_ns);
+    if (!kept || sky_batch_cover(b, m->partition, epoch, m->offset)) {
+        if (valid && kept)
+            b->raw.len = r->raw_off; /* the row was not counted: drop its bytes */
+        sky_log_error("ingest: %s: left for later", !kept && !valid
+                                                        ? "cannot queue a bad record for the DLQ"
+                                                        : "out of memory keeping a record");
         rewind_to(in, m);
         rd_kafka_message_destroy(m);
         return;
     }
+    if (valid)
+        sky_batch_commit_row(b);
+    else
+        b->dlq_records++;
     in->c.consumed++;
-    in->next_offset[m->partition] = m->offset + 1;
-    if (!in->batch_started_ns)
-        in->batch_started_ns = sky_monotonic_ns();
-    in->c.pending = (int64_t)in->nrows;
     rd_kafka_message_destroy(m);
 }
 
 /* ---- rebalance ---- */
 
+static void assign(sky_ingest_t *in, const rd_kafka_topic_partition_list_t *parts) {
+    for (int i = 0; i < parts->cnt; i++) {
+        int32_t p = parts->elems[i].partition;
+        if (p < 0 || p >= SKY_INGEST_MAX_PARTITIONS) {
+            sky_log_error("ingest: partition %d ignored: at most %d partitions", (int)p,
+                          SKY_INGEST_MAX_PARTITIONS);
+            continue;
+        }
+        /* the lane with the fewest partitions: each connection gets its share */
+        int best = 0;
+        for (int k = 1; k < in->nlanes; k++)
+            if (in->lanes[k].npartitions < in->lanes[best].npartitions)
+                best = k;
+        in->lanes[best].npartitions++;
+        in->part_lane[p] = (int8_t)best;
+        in->part_paused[p] = in->part_frozen[p] = false;
+        in->part_commit[p] = in->part_sent[p] = -1;
+        if (p >= in->nparts_seen)
+            in->nparts_seen = p + 1;
+    }
+    /* another member may have moved these flights meanwhile: ask Tile38 again */
+    in->t38_forget++;
+    in->c.assigned += parts->cnt;
+    apply_pauses(in);
+    sky_log_info("ingest: assigned %d partition(s) over %d PostgreSQL connection(s)", parts->cnt,
+                 in->nlanes);
+}
+
+static bool holds_any(const sky_ingest_t *in, const rd_kafka_topic_partition_list_t *parts) {
+    for (int i = 0; i < in->nlanes; i++)
+        for (const sky_batch_t *b = in->lanes[i].inflight; b; b = b->next)
+            for (int k = 0; k < parts->cnt; k++) {
+                int32_t p = parts->elems[k].partition;
+                const sky_batch_range_t *g = sky_batch_range_of(b, p);
+                if (g && p >= 0 && p < SKY_INGEST_MAX_PARTITIONS &&
+                    g->epoch == atomic_load(&in->part_epoch[p]))
+                    return true;
+            }
+    return false;
+}
+
 static void on_rebalance(void *opaque, int kind, const rd_kafka_topic_partition_list_t *parts) {
     sky_ingest_t *in = opaque;
-    char err[512];
     if (kind == SKY_REBALANCE_ASSIGN) {
-        /* another member may have moved these flights meanwhile: ask Tile38 again */
-        sky_seqmap_clear(in->seqmap);
-        in->c.assigned += parts->cnt;
-        if (in->c.paused)
-            rd_kafka_pause_partitions(sky_consumer_handle(in->consumer),
-                                      (rd_kafka_topic_partition_list_t *)parts);
-        sky_log_info("ingest: assigned %d partition(s)", parts->cnt);
+        assign(in, parts);
         return;
     }
-    if (kind == SKY_REBALANCE_REVOKE && !in->in_flush &&
-        flush_with_retry(in, NULL, REVOKE_GIVE_UP_MS, false, err, sizeof err))
-        sky_log_warn("ingest: could not store the batch before giving partitions up: %s", err);
-    /* whatever is still uncommitted for these partitions belongs to the next owner */
-    drop_rows_of(in, parts);
-    for (int i = 0; i < parts->cnt; i++)
-        forget_partition(in, parts->elems[i].partition);
+    if (kind == SKY_REBALANCE_REVOKE) {
+        /* store and commit what these partitions have in hand, for up to 10 s */
+        close_ready(in, true);
+        int64_t deadline = sky_monotonic_ns() + REVOKE_GIVE_UP_MS * MS_NS;
+        while (holds_any(in, parts) && sky_monotonic_ns() < deadline) {
+            if (!reap(in))
+                wait_done(in, 50);
+            watch_sinks(in);
+        }
+        reap(in);
+        commit_offsets(in, true);
+        if (holds_any(in, parts))
+            sky_log_warn("ingest: revoked partitions had uncommitted rows: left to their next "
+                         "owner (re-delivered, not lost)");
+    }
+    rd_kafka_topic_partition_list_t *resume = NULL;
+    for (int i = 0; i < parts->cnt; i++) {
+        int32_t p = parts->elems[i].partition;
+        if (p < 0 || p >= SKY_INGEST_MAX_PARTITIONS || in->part_lane[p] < 0)
+            continue;
+        /* rows of these partitions still in a batch are skipped by the sinks, their
+         * offsets never committed here */
+        atomic_fetch_add(&in->part_epoch[p], 1);
+        in->lanes[in->part_lane[p]].npartitions--;
+        in->part_lane[p] = -1;
+        in->part_commit[p] = in->part_sent[p] = -1;
+        if (in->part_paused[p] && (resume || (resume = rd_kafka_topic_partition_list_new(8))))
+            rd_kafka_topic_partition_list_add(resume, in->topic, p);
+        in->part_paused[p] = false;
+    }
+    if (resume) { /* a partition must not come back to us paused */
+        rd_kafka_resume_partitions(sky_consumer_handle(in->consumer), resume);
+        rd_kafka_topic_partition_list_destroy(resume);
+    }
     in->c.assigned -= parts->cnt;
+    update_pending(in);
     sky_log_info("ingest: %s %d partition(s)", kind == SKY_REBALANCE_LOST ? "lost" : "revoked",
                  parts->cnt);
 }
 
 /* ---- periodic work ---- */
 
-static void maintain_schema(sky_ingest_t *in, int64_t now) {
-    if (!in->schema_native || now < in->next_maintain_ns)
-        return;
-    in->next_maintain_ns = now + MAINTAIN_EVERY_NS;
-    PGconn *conn = sky_pgsink_conn(in->pg);
-    char err[512];
-    if (conn && sky_schema_maintain(conn, &in->schema_opts, sky_now_ns() / MS_NS, err, sizeof err))
-        sky_log_warn("ingest: partition maintenance: %s", err);
-}
-
-
 static void periodic(sky_ingest_t *in) {
     int64_t now = sky_monotonic_ns();
     if (now >= in->next_lag_ns) {
         in->next_lag_ns = now + 250 * MS_NS;
         in->c.lag = sky_consumer_lag(in->consumer);
+    }
+    if (now >= in->next_recommit_ns) { /* an async commit that failed goes again */
+        in->next_recommit_ns = now + RECOMMIT_NS;
+        for (int p = 0; p < in->nparts_seen; p++)
+            if (in->part_commit[p] >= 0)
+                in->part_sent[p] = -1;
+        commit_offsets(in, false);
     }
     if (in->stats_request && *in->stats_request && in->stats_path) {
         char err[512];
@@ -743,36 +595,60 @@ static void periodic(sky_ingest_t *in) {
         sky_ingest_snapshot(in, &s);
         in->progress(in->progress_opaque, &s);
     }
-    maintain_schema(in, now);
+}
+
+/* One round: take what the fetcher has (up to a burst), then look at the batches. */
+static void round_trip(sky_ingest_t *in, int wait_ms) {
+    rd_kafka_message_t *m = sky_consumer_poll(in->consumer, wait_ms);
+    for (int n = 0; m; n++) {
+        handle_message(in, m);
+        m = n < POLL_BURST ? sky_consumer_poll(in->consumer, 0) : NULL;
+    }
+    reap(in);
+    watch_sinks(in);
+    close_ready(in, false);
+    update_pending(in);
+    periodic(in);
+}
+
+/* Stops consuming, hands every open batch to the sinks and waits for them (bounded,
+ * or until a second signal); the last offsets are committed synchronously. */
+static int drain_and_stop(sky_ingest_t *in, volatile sig_atomic_t *stop, char *errstr,
+                          size_t errstr_size) {
+    in->sink_down = true; /* pauses everything: nothing new comes in */
+    apply_pauses(in);
+    int64_t deadline = sky_monotonic_ns() + STOP_GIVE_UP_MS * MS_NS;
+    bool given_up = false;
+    for (;;) {
+        close_ready(in, true);
+        reap(in);
+        if (!inflight_any(in))
+            break;
+        if (!given_up && ((stop && *stop >= 2) || sky_monotonic_ns() > deadline || in->fatal)) {
+            sky_ingest_stages_give_up(in);
+            given_up = true;
+        }
+        rd_kafka_message_t *m = sky_consumer_poll(in->consumer, 50);
+        for (; m; m = sky_consumer_poll(in->consumer, 0))
+            handle_message(in, m); /* fetched before the pause: stored like the rest */
+        periodic(in);
+    }
+    commit_offsets(in, true);
+    update_pending(in);
+    if (in->fatal)
+        return sky_err(errstr, errstr_size, in->fatal, "ingest: a sink failed for good (see the "
+                                                       "log); nothing after it was committed");
+    if (given_up)
+        return sky_err(errstr, errstr_size, SKY_EINTR,
+                       "stopped with rows not stored (not committed: re-delivered later)");
+    return 0;
 }
 
 int sky_ingest_run(sky_ingest_t *in, volatile sig_atomic_t *stop, char *errstr,
                    size_t errstr_size) {
-    int rc = 0;
-    while (!*stop && !rc) {
-        int64_t now = sky_monotonic_ns();
-        int wait_ms = 100;
-        if (in->batch_started_ns) {
-            int64_t left = (in->batch_started_ns + in->batch_ms * MS_NS - now) / MS_NS;
-            wait_ms = left < 0 ? 0 : left < wait_ms ? (int)left : wait_ms;
-        }
-        rd_kafka_message_t *m = sky_consumer_poll(in->consumer, wait_ms);
-        /* drain what is already fetched without waiting, up to a full batch */
-        while (m) {
-            handle_message(in, m);
-            m = in->nrows < (size_t)in->batch_rows ? sky_consumer_poll(in->consumer, 0) : NULL;
-        }
-        now = sky_monotonic_ns();
-        if (in->nrows >= (size_t)in->batch_rows ||
-            (in->batch_started_ns && now - in->batch_started_ns >= in->batch_ms * MS_NS))
-            rc = flush_with_retry(in, stop, 0, true, errstr, errstr_size);
-        periodic(in);
-    }
-    if (!rc)
-        rc = flush_with_retry(in, stop, STOP_GIVE_UP_MS, true, errstr, errstr_size);
-    if (!rc)
-        commit_offsets(in);
-    return rc;
+    while (!*stop && !in->fatal)
+        round_trip(in, next_deadline_ms(in, 100));
+    return drain_and_stop(in, stop, errstr, errstr_size);
 }
 
 /* ---- setup ---- */
@@ -789,7 +665,11 @@ static int copy_config(sky_ingest_t *in, const sky_ingest_config_t *cfg) {
     in->batch_rows = cfg->batch_rows > 0 ? cfg->batch_rows : SKY_INGEST_DEFAULT_BATCH_ROWS;
     in->batch_ms = cfg->batch_ms > 0 ? cfg->batch_ms : 200;
     in->ttl_s = cfg->ttl_s >= 0 ? cfg->ttl_s : 120;
-    in->ttl_text[sky_fmt_i64(in->ttl_text, in->ttl_s)] = '\0';
+    in->nlanes = cfg->pg_connections > 0 ? cfg->pg_connections
+                                         : sky_ingest_default_pg_connections();
+    if (in->nlanes > SKY_INGEST_MAX_PG_CONNECTIONS)
+        in->nlanes = SKY_INGEST_MAX_PG_CONNECTIONS;
+    in->with_tile38 = !cfg->disable_tile38;
     in->stats_request = cfg->stats_request;
     in->progress = cfg->progress;
     in->progress_opaque = cfg->progress_opaque;
@@ -811,46 +691,82 @@ static int copy_config(sky_ingest_t *in, const sky_ingest_config_t *cfg) {
 }
 
 static int allocate(sky_ingest_t *in) {
-    size_t n = (size_t)in->batch_rows;
-    in->rows = calloc(n, sizeof *in->rows);
-    in->pg_rows = calloc(n, sizeof *in->pg_rows);
-    in->lookups = calloc(n, sizeof *in->lookups);
-    in->seqmap = sky_seqmap_new(4096);
-    in->h_consumed = sky_hist_new();
-    in->h_tile38 = sky_hist_new();
-    in->h_pg = sky_hist_new();
-    in->h_batch_rows = sky_hist_new();
-    in->h_batch_us = sky_hist_new();
-    sky_buf_init(&in->resp, 0);
-    bool ok = in->rows && in->pg_rows && in->lookups && in->seqmap && in->h_consumed &&
-              in->h_tile38 && in->h_pg && in->h_batch_rows && in->h_batch_us;
-    return ok && ensure_partition(in, 0) == 0 ? 0 : SKY_ENOMEM;
+    sky_hist_t **all[] = {&in->h.consumed,  &in->h.tile38,    &in->h.pg,        &in->h.consume,
+                          &in->h.decode_ns, &in->h.batch,     &in->h.pg_stage,  &in->h.t38_stage,
+                          &in->h.pg_write,  &in->h.t38_write, &in->h.commit,    &in->h.batch_rows,
+                          &in->h.batch_us};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (!(*all[i] = sky_hist_new()))
+            return SKY_ENOMEM;
+    in->lanes = calloc((size_t)in->nlanes, sizeof *in->lanes);
+    if (!in->lanes)
+        return SKY_ENOMEM;
+    for (int i = 0; i < in->nlanes; i++) {
+        sky_lane_t *l = &in->lanes[i];
+        l->in = in;
+        l->index = i;
+        if (pthread_mutex_init(&l->mu, NULL) || pthread_cond_init(&l->cv, NULL) ||
+            pthread_mutex_init(&l->t38.mu, NULL) || pthread_cond_init(&l->t38.cv, NULL))
+            return SKY_ENOMEM;
+    }
+    for (int p = 0; p < SKY_INGEST_MAX_PARTITIONS; p++) {
+        in->part_lane[p] = -1;
+        in->part_commit[p] = in->part_sent[p] = -1;
+    }
+    return 0;
 }
 
 static int render_metrics(void *opaque, sky_buf_t *out);
 
 static int connect_sinks(sky_ingest_t *in, const sky_ingest_config_t *cfg, char *errstr,
                          size_t errstr_size) {
-    if (!cfg->disable_tile38 &&
-        !(in->tile38 = sky_tile38_new(cfg->tile38_host ? cfg->tile38_host : "127.0.0.1",
-                                      cfg->tile38_port ? cfg->tile38_port : 9851, 5000, errstr,
-                                      errstr_size)))
-        return SKY_EUNAVAIL;
-    in->pg = sky_pgsink_new(in->pg_conninfo, in->schema, errstr, errstr_size);
-    if (!in->pg)
-        return SKY_EUNAVAIL;
+    for (int i = 0; in->with_tile38 && i < in->nlanes; i++) {
+        sky_t38sink_t *t = sky_t38sink_new(cfg->tile38_host ? cfg->tile38_host : "127.0.0.1",
+                                           cfg->tile38_port ? cfg->tile38_port : 9851,
+                                           in->collection, in->ttl_s, 5000, errstr, errstr_size);
+        if (!(in->lanes[i].t38.sink = t))
+            return SKY_ENOMEM;
+        char why[512];
+        /* Tile38 down at the start is a Tile38 down like any other: wait for it */
+        if (sky_t38sink_connect(t, why, sizeof why) && i == 0)
+            sky_log_warn("ingest: %s; starting anyway: every batch waits for Tile38 "
+                         "(partitions paused, retried with backoff up to %d s) and no offset "
+                         "is committed until it answers",
+                         why, BACKOFF_MAX_MS / 1000);
+    }
+    for (int i = 0; i < in->nlanes; i++) {
+        in->lanes[i].pg = sky_pgsink_new(in->pg_conninfo, in->schema, errstr, errstr_size);
+        if (!in->lanes[i].pg)
+            return SKY_EUNAVAIL;
+    }
     sky_schema_info_t info;
-    int rc = cfg->init_schema ? sky_schema_init(sky_pgsink_conn(in->pg), &in->schema_opts, &info,
-                                                errstr, errstr_size)
-                              : sky_schema_read(sky_pgsink_conn(in->pg), in->schema, &info, errstr,
-                                                errstr_size);
+    PGconn *conn = sky_pgsink_conn(in->lanes[0].pg);
+    int rc = cfg->init_schema
+                 ? sky_schema_init(conn, &in->schema_opts, &info, errstr, errstr_size)
+                 : sky_schema_read(conn, in->schema, &info, errstr, errstr_size);
     if (!rc && info.version == 0)
         rc = sky_err(errstr, errstr_size, SKY_EUSAGE,
                      "PostgreSQL schema \"%s\" has no skyload tables: run ingest --init-schema",
                      in->schema);
     in->schema_native = !info.timescaledb;
     /* the staging table and search_path are per session: set them up again */
-    return rc ? rc : sky_pgsink_reconnect(in->pg, errstr, errstr_size);
+    return rc ? rc : sky_pgsink_reconnect(in->lanes[0].pg, errstr, errstr_size);
+}
+
+/* Geofences (lib/geofence.h): registered with --init-schema, and on the relay route
+ * their events relayed to the topic (ingest/geofence_relay.h). Each lane then SETs every
+ * newer position of a flight in order, not only its newest: Tile38 sends enter/exit
+ * events from each pair of consecutive positions. */
+static int start_geofences(sky_ingest_t *in, const sky_ingest_config_t *cfg, char *errstr,
+                           size_t errstr_size) {
+    if (!cfg->geofence || !in->with_tile38)
+        return 0;
+    for (int i = 0; i < in->nlanes; i++)
+        sky_t38sink_set_every_position(in->lanes[i].t38.sink, true);
+    return sky_geofence_ingest_start(cfg->geofence, cfg->kafka,
+                                     cfg->tile38_host ? cfg->tile38_host : "127.0.0.1",
+                                     cfg->tile38_port ? cfg->tile38_port : 9851, cfg->init_schema,
+                                     &in->relay, errstr, errstr_size);
 }
 
 static int start_kafka(sky_ingest_t *in, const sky_ingest_config_t *cfg, char *errstr,
@@ -884,8 +800,8 @@ sky_ingest_t *sky_ingest_new(const sky_ingest_config_t *cfg, int *code, char *er
                              size_t errstr_size) {
     int rc = 0;
     sky_ingest_t *in = calloc(1, sizeof *in);
-    if (!in || pthread_mutex_init(&in->lock, NULL) || pthread_mutex_init(&in->pg_mu, NULL) ||
-        pthread_cond_init(&in->pg_cv, NULL)) {
+    if (!in || pthread_mutex_init(&in->lock, NULL) || pthread_mutex_init(&in->dlq_mu, NULL) ||
+        pthread_mutex_init(&in->done_mu, NULL) || pthread_cond_init(&in->done_cv, NULL)) {
         free(in);
         sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory creating ingest");
         if (code)
@@ -898,14 +814,9 @@ sky_ingest_t *sky_ingest_new(const sky_ingest_config_t *cfg, int *code, char *er
     if (!rc && (copy_config(in, cfg) || allocate(in)))
         rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory creating ingest");
     rc = rc ? rc : connect_sinks(in, cfg, errstr, errstr_size);
-    if (!rc && pthread_create(&in->pg_thread, NULL, pg_worker_main, in) != 0)
-        rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "cannot start the PostgreSQL thread");
-    in->pg_thread_started = rc == 0;
-    if (!rc && cfg->geofence && in->tile38) /* geofences: ingest/geofence_relay.h */
-        rc = sky_geofence_ingest_start(cfg->geofence, cfg->kafka, cfg->tile38_host,
-                                       cfg->tile38_port, cfg->init_schema, &in->relay, errstr,
-                                       errstr_size);
+    rc = rc ? rc : start_geofences(in, cfg, errstr, errstr_size);
     rc = rc ? rc : start_kafka(in, cfg, errstr, errstr_size);
+    rc = rc ? rc : sky_ingest_stages_start(in, errstr, errstr_size);
     if (code)
         *code = rc;
     if (rc) {
@@ -915,17 +826,19 @@ sky_ingest_t *sky_ingest_new(const sky_ingest_config_t *cfg, int *code, char *er
     return in;
 }
 
+static void free_batches(sky_batch_t *b) {
+    while (b) {
+        sky_batch_t *next = b->next;
+        sky_batch_destroy(b);
+        b = next;
+    }
+}
+
 void sky_ingest_destroy(sky_ingest_t *in) {
     if (!in)
         return;
     sky_metrics_http_stop(in->metrics);
-    if (in->pg_thread_started) {
-        pthread_mutex_lock(&in->pg_mu);
-        in->pg_state = PG_QUIT;
-        pthread_cond_broadcast(&in->pg_cv);
-        pthread_mutex_unlock(&in->pg_mu);
-        pthread_join(in->pg_thread, NULL);
-    }
+    sky_ingest_stages_stop(in);
     sky_consumer_destroy(in->consumer);
     if (in->dlq) {
         char ignored[128];
@@ -933,20 +846,27 @@ void sky_ingest_destroy(sky_ingest_t *in) {
     }
     sky_producer_destroy(in->dlq);
     sky_geofence_relay_stop(in->relay, 10000); /* after the last SET: relays up to it */
-    sky_tile38_destroy(in->tile38);
-    sky_pgsink_destroy(in->pg);
-    sky_seqmap_destroy(in->seqmap);
-    sky_hist_destroy(in->h_consumed);
-    sky_hist_destroy(in->h_tile38);
-    sky_hist_destroy(in->h_pg);
-    sky_hist_destroy(in->h_batch_rows);
-    sky_hist_destroy(in->h_batch_us);
-    sky_buf_free(&in->resp);
-    free(in->rows);
-    free(in->pg_rows);
-    free(in->lookups);
-    free(in->next_offset);
-    free(in->committed);
+    for (int i = 0; in->lanes && i < in->nlanes; i++) {
+        sky_lane_t *l = &in->lanes[i];
+        sky_t38sink_destroy(l->t38.sink);
+        free(l->t38.rows);
+        pthread_mutex_destroy(&l->t38.mu);
+        pthread_cond_destroy(&l->t38.cv);
+        sky_pgsink_destroy(l->pg);
+        free(l->pg_rows);
+        sky_batch_destroy(l->open);
+        free_batches(l->inflight);
+        pthread_mutex_destroy(&l->mu);
+        pthread_cond_destroy(&l->cv);
+    }
+    free(in->lanes);
+    free_batches(in->free_batches);
+    sky_hist_t *all[] = {in->h.consumed,  in->h.tile38,    in->h.pg,       in->h.consume,
+                         in->h.decode_ns, in->h.batch,     in->h.pg_stage, in->h.t38_stage,
+                         in->h.pg_write,  in->h.t38_write, in->h.commit,   in->h.batch_rows,
+                         in->h.batch_us};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        sky_hist_destroy(all[i]);
     free(in->topic);
     free(in->group);
     free(in->collection);
@@ -955,8 +875,9 @@ void sky_ingest_destroy(sky_ingest_t *in) {
     free(in->pg_conninfo);
     free(in->stats_path);
     pthread_mutex_destroy(&in->lock);
-    pthread_mutex_destroy(&in->pg_mu);
-    pthread_cond_destroy(&in->pg_cv);
+    pthread_mutex_destroy(&in->dlq_mu);
+    pthread_mutex_destroy(&in->done_mu);
+    pthread_cond_destroy(&in->done_cv);
     free(in);
 }
 
@@ -969,12 +890,28 @@ void sky_ingest_snapshot(sky_ingest_t *in, sky_ingest_snapshot_t *out) {
     out->stored_tile38 = in->c.stored_tile38;
     out->stale_dropped = in->c.stale;
     out->dlq = in->c.dlq;
+    out->tile38_refused = in->c.tile38_refused;
     out->batches = in->c.batches;
     out->sink_retries = in->c.retries;
+    out->pauses = in->c.pauses;
+    int64_t started = in->c.pause_started_ns;
+    out->paused_ms = (in->c.paused_ns + (started ? sky_monotonic_ns() - started : 0)) / 1000000;
     out->lag = in->c.lag;
     out->pending = in->c.pending;
     out->assigned = in->c.assigned;
     out->paused = in->c.paused;
+    out->pg_connections = in->nlanes;
+}
+
+void sky_ingest_reset_latency(sky_ingest_t *in) {
+    sky_hist_t *all[] = {in->h.consumed,  in->h.tile38,    in->h.pg,       in->h.consume,
+                         in->h.decode_ns, in->h.batch,     in->h.pg_stage, in->h.t38_stage,
+                         in->h.pg_write,  in->h.t38_write, in->h.commit,   in->h.batch_rows,
+                         in->h.batch_us};
+    pthread_mutex_lock(&in->lock);
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        sky_hist_reset(all[i]);
+    pthread_mutex_unlock(&in->lock);
 }
 
 int sky_ingest_metrics_port(const sky_ingest_t *in) {
@@ -1010,17 +947,47 @@ static int render_metrics(void *opaque, sky_buf_t *out) {
                                   "Rows consumed, not committed", "gauge", s.pending);
     rc |= sky_metrics_add_counter(out, "skyload_ingest_paused", "1 while a sink is down",
                                   "gauge", s.paused);
+    rc |= sky_metrics_add_counter(out, "skyload_ingest_pauses_total",
+                                  "Times the partitions were paused for a sink", "counter",
+                                  (int64_t)s.pauses);
+    rc |= sky_buf_addf(out,
+                       "# HELP skyload_ingest_paused_seconds_total Time paused for a sink\n"
+                       "# TYPE skyload_ingest_paused_seconds_total counter\n"
+                       "skyload_ingest_paused_seconds_total %.3f\n",
+                       (double)s.paused_ms / 1000.0);
+    rc |= sky_metrics_add_counter(out, "skyload_ingest_tile38_refused_total",
+                                  "Rows whose SET Tile38 refused (sent to the DLQ)", "counter",
+                                  (int64_t)s.tile38_refused);
+    rc |= sky_metrics_add_counter(out, "skyload_ingest_pg_connections",
+                                  "PostgreSQL connections writing in parallel", "gauge",
+                                  s.pg_connections);
     pthread_mutex_lock(&in->lock);
-    rc |= sky_metrics_add_summary(out, "skyload_ingest_consumed_latency_seconds",
-                                  "intended -> consumed", in->h_consumed, 1e6);
-    rc |= sky_metrics_add_summary(out, "skyload_ingest_tile38_latency_seconds",
-                                  "intended -> Tile38 ack", in->h_tile38, 1e6);
-    rc |= sky_metrics_add_summary(out, "skyload_ingest_pg_commit_latency_seconds",
-                                  "intended -> PostgreSQL commit", in->h_pg, 1e6);
-    rc |= sky_metrics_add_summary(out, "skyload_ingest_batch_rows", "rows per batch",
-                                  in->h_batch_rows, 1.0);
-    rc |= sky_metrics_add_summary(out, "skyload_ingest_batch_duration_seconds",
-                                  "time to store a batch in both sinks", in->h_batch_us, 1e6);
+    static const struct {
+        const char *name, *help;
+        size_t off;
+        double scale;
+    } sums[] = {
+        {"skyload_ingest_consumed_latency_seconds", "intended -> consumed",
+         offsetof(sky_ingest_hists_t, consumed), 1e6},
+        {"skyload_ingest_tile38_latency_seconds", "intended -> Tile38 ack",
+         offsetof(sky_ingest_hists_t, tile38), 1e6},
+        {"skyload_ingest_pg_commit_latency_seconds", "intended -> PostgreSQL commit",
+         offsetof(sky_ingest_hists_t, pg), 1e6},
+        {"skyload_ingest_batch_wait_seconds", "consumed -> its batch closed",
+         offsetof(sky_ingest_hists_t, batch), 1e6},
+        {"skyload_ingest_pg_write_seconds", "one batch's COPY + commit",
+         offsetof(sky_ingest_hists_t, pg_write), 1e6},
+        {"skyload_ingest_tile38_write_seconds", "one batch's Tile38 SETs",
+         offsetof(sky_ingest_hists_t, t38_write), 1e6},
+        {"skyload_ingest_batch_rows", "rows per batch", offsetof(sky_ingest_hists_t, batch_rows),
+         1.0},
+        {"skyload_ingest_batch_duration_seconds", "batch closed -> stored in both sinks",
+         offsetof(sky_ingest_hists_t, batch_us), 1e6},
+    };
+    for (size_t i = 0; i < sizeof sums / sizeof sums[0]; i++)
+        rc |= sky_metrics_add_summary(out, sums[i].name, sums[i].help,
+                                      *(sky_hist_t **)((char *)&in->h + sums[i].off),
+                                      sums[i].scale);
     pthread_mutex_unlock(&in->lock);
     return rc ? SKY_ENOMEM : 0;
 }
@@ -1035,20 +1002,49 @@ static int stats_json(sky_ingest_t *in, sky_buf_t *b) {
     rc |= sky_buf_addf(b,
                        ",\"consumed\":%llu,\"stored_pg\":%llu,\"stored_tile38\":%llu,\"dlq\":%llu,"
                        "\"stale_dropped\":%llu,\"duplicates_ignored\":%llu,\"batches\":%llu,"
-                       "\"sink_retries\":%llu,\"latency_us\":{\"consumed\":",
+                       "\"sink_retries\":%llu,\"tile38_refused\":%llu,\"pauses\":%llu,"
+                       "\"paused_ms\":%lld,\"tile38_sets\":%llu,\"pg_connections\":%d,"
+                       "\"batch_rows_max\":%d,"
+                       "\"batch_ms\":%d,\"latency_us\":{\"consumed\":",
                        (unsigned long long)s.consumed, (unsigned long long)s.stored_pg,
                        (unsigned long long)s.stored_tile38, (unsigned long long)s.dlq,
                        (unsigned long long)s.stale_dropped,
                        (unsigned long long)s.duplicates_ignored, (unsigned long long)s.batches,
-                       (unsigned long long)s.sink_retries);
+                       (unsigned long long)s.sink_retries, (unsigned long long)s.tile38_refused,
+                       (unsigned long long)s.pauses, (long long)s.paused_ms,
+                       (unsigned long long)in->c.tile38_sets, in->nlanes,
+                       in->batch_rows, in->batch_ms);
     pthread_mutex_lock(&in->lock);
-    rc |= sky_hist_to_json(in->h_consumed, b);
+    sky_ingest_hists_t *h = &in->h;
+    rc |= sky_hist_to_json(h->consumed, b);
     rc |= sky_buf_add_str(b, ",\"tile38\":");
-    rc |= sky_hist_to_json(in->h_tile38, b);
+    rc |= sky_hist_to_json(h->tile38, b);
     rc |= sky_buf_add_str(b, ",\"pg_commit\":");
-    rc |= sky_hist_to_json(in->h_pg, b);
+    rc |= sky_hist_to_json(h->pg, b);
+    static const struct {
+        const char *name;
+        size_t off;
+    } stages[] = {
+        {"consume", offsetof(sky_ingest_hists_t, consume)},
+        {"batch", offsetof(sky_ingest_hists_t, batch)},
+        {"pg", offsetof(sky_ingest_hists_t, pg_stage)},
+        {"tile38", offsetof(sky_ingest_hists_t, t38_stage)},
+        {"pg_write_batch", offsetof(sky_ingest_hists_t, pg_write)},
+        {"tile38_write_batch", offsetof(sky_ingest_hists_t, t38_write)},
+        {"commit", offsetof(sky_ingest_hists_t, commit)},
+        {"batch_total", offsetof(sky_ingest_hists_t, batch_us)},
+    };
+    rc |= sky_buf_add_str(b, "},\"stages_us\":{");
+    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++) {
+        rc |= sky_buf_addf(b, "%s\"%s\":", i ? "," : "", stages[i].name);
+        rc |= sky_hist_to_json(*(sky_hist_t **)((char *)h + stages[i].off), b);
+    }
+    rc |= sky_buf_add_str(b, "},\"decode_ns\":");
+    rc |= sky_hist_to_json(h->decode_ns, b);
+    rc |= sky_buf_add_str(b, ",\"batch_rows\":");
+    rc |= sky_hist_to_json(h->batch_rows, b);
     pthread_mutex_unlock(&in->lock);
-    rc |= sky_buf_add_str(b, "}}\n");
+    rc |= sky_buf_add_str(b, "}\n");
     return rc ? SKY_ENOMEM : 0;
 }
 

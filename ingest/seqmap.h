@@ -16,10 +16,10 @@ typedef struct sky_seq_entry {
     bool has_seq;
     int64_t seq;
     int64_t ts_ms;
-    uint32_t gen;    /* batch generation that `pending` belongs to */
-    int32_t pending; /* index of this batch's newest row for the flight */
-    bool meta_stored;  /* the flight's row in the flights table is committed */
-    uint32_t meta_gen; /* PostgreSQL attempt that carries the flight's metadata */
+    uint32_t gen;        /* pick round that `pending` belongs to */
+    int32_t pending;     /* index of the round's newest row for the flight */
+    uint32_t lookup_gen; /* write that already asked Tile38 for the flight */
+    uint32_t resend_gen; /* round the flight takes part in again (its SET was refused) */
 } sky_seq_entry_t;
 
 typedef struct sky_seqmap sky_seqmap_t;

@@ -367,6 +367,7 @@ rd_kafka_t *sky_producer_handle(sky_producer_t *p) {
 
 struct sky_consumer {
     rd_kafka_t *rk;
+    rd_kafka_queue_t *queue; /* the consumer queue poll blocks on, for sky_consumer_wake */
     sky_rebalance_cb *cb;
     void *cb_opaque;
     int grouped;
@@ -436,6 +437,7 @@ sky_consumer_t *sky_consumer_new(const sky_kconf_t *kc, const char *group, char 
         goto fail;
     }
     rd_kafka_poll_set_consumer(c->rk);
+    c->queue = rd_kafka_queue_get_consumer(c->rk);
     return c;
 fail:
     free(c);
@@ -445,6 +447,8 @@ fail:
 void sky_consumer_destroy(sky_consumer_t *c) {
     if (!c)
         return;
+    if (c->queue)
+        rd_kafka_queue_destroy(c->queue);
     if (c->rk) {
         if (c->grouped)
             rd_kafka_consumer_close(c->rk);
@@ -532,6 +536,20 @@ int sky_consumer_commit(sky_consumer_t *c, const rd_kafka_topic_partition_list_t
         return sky_err(errstr, errstr_size, SKY_EKAFKA, "commit offsets: %s",
                        rd_kafka_err2str(err));
     return 0;
+}
+
+int sky_consumer_commit_async(sky_consumer_t *c, const rd_kafka_topic_partition_list_t *offsets,
+                              char *errstr, size_t errstr_size) {
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, offsets, 1);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return sky_err(errstr, errstr_size, SKY_EKAFKA, "commit offsets: %s",
+                       rd_kafka_err2str(err));
+    return 0;
+}
+
+void sky_consumer_wake(sky_consumer_t *c) {
+    if (c && c->queue)
+        rd_kafka_queue_yield(c->queue);
 }
 
 int64_t sky_consumer_lag(sky_consumer_t *c) {

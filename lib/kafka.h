@@ -130,6 +130,12 @@ rd_kafka_message_t *sky_consumer_poll(sky_consumer_t *c, int timeout_ms);
 /* Synchronously commits offsets (NULL: the current positions of the assignment). */
 int sky_consumer_commit(sky_consumer_t *c, const rd_kafka_topic_partition_list_t *offsets,
                         char *errstr, size_t errstr_size);
+/* Sends a commit and returns at once (the result is not reported: commits are
+ * cumulative, the next one carries these offsets again). 0 or SKY_EKAFKA. */
+int sky_consumer_commit_async(sky_consumer_t *c, const rd_kafka_topic_partition_list_t *offsets,
+                              char *errstr, size_t errstr_size);
+/* Makes a sky_consumer_poll blocked in another thread return now (NULL). */
+void sky_consumer_wake(sky_consumer_t *c);
 /* Sum over the assignment of (high watermark - position), from the watermarks
  * the fetcher already has: no broker round trip (a synchronous query would
  * queue behind the long-polling fetches and stall the caller for seconds).

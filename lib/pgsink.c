@@ -3,6 +3,7 @@
 #include "pgsink.h"
 
 #include "error.h"
+#include "idmap.h"
 #include "log.h"
 #include "parse.h"
 #include "schema.h"
@@ -24,11 +25,19 @@ struct sky_pgsink {
     char schema[SKY_SCHEMA_NAME_MAX];
     char insert_sql[1024];
     char flights_sql[1024];
-    char copy_direct_sql[256];
+    char copy_direct_sql[256], copy_direct_binary_sql[256];
     sky_buf_t copy;    /* positions, reused for every batch */
     sky_buf_t flights; /* new flights' metadata */
     bool staging_ready; /* the session's temp tables exist (after the first write) */
+    bool format_checked; /* the columns' types were read (first write of a session) */
+    bool binary;         /* they are the ones the binary COPY writer knows */
+    sky_idmap_t *meta_stored; /* flights whose metadata row this sink committed */
+    sky_idmap_t *meta_batch;  /* flights whose metadata the current write carries */
 };
+
+/* The metadata set only saves work (ON CONFLICT DO NOTHING keeps the table right):
+ * past this many flights it starts afresh rather than grow without bound. */
+#define META_MAX_FLIGHTS 2000000
 
 /* Same columns and COPY text as flight_positions, so one buffer serves the
  * direct COPY and the staging fallback. */
@@ -73,6 +82,9 @@ static int exec_ok(sky_pgsink_t *s, const char *sql, const char *what, char *err
 static void build_statements(sky_pgsink_t *s) {
     snprintf(s->copy_direct_sql, sizeof s->copy_direct_sql,
              "COPY \"%s\".flight_positions " POSITION_COLUMNS " FROM STDIN", s->schema);
+    snprintf(s->copy_direct_binary_sql, sizeof s->copy_direct_binary_sql,
+             "COPY \"%s\".flight_positions " POSITION_COLUMNS " FROM STDIN WITH (FORMAT binary)",
+             s->schema);
     snprintf(s->insert_sql, sizeof s->insert_sql,
              "INSERT INTO \"%s\".flight_positions " POSITION_COLUMNS
              " SELECT * FROM skyload_staging ON CONFLICT DO NOTHING",
@@ -106,7 +118,7 @@ int sky_pgsink_reconnect(sky_pgsink_t *s, char *errstr, size_t errstr_size) {
     snprintf(sql, sizeof sql, "SET search_path TO \"%s\", public", s->schema);
     /* The staging tables need PostGIS, which --init-schema may only be about to
      * create on this connection: they are made at the first write. */
-    s->staging_ready = false;
+    s->staging_ready = s->format_checked = false;
     return exec_ok(s, sql, "set search_path", errstr, errstr_size);
 }
 
@@ -124,6 +136,13 @@ sky_pgsink_t *sky_pgsink_new(const char *conninfo, const char *schema, char *err
     sky_strlcpy(s->schema, name, sizeof s->schema);
     sky_buf_init(&s->copy, 0);
     sky_buf_init(&s->flights, 0);
+    s->meta_stored = sky_idmap_new(4096);
+    s->meta_batch = sky_idmap_new(4096);
+    if (!s->meta_stored || !s->meta_batch) {
+        sky_pgsink_destroy(s);
+        sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory creating the PostgreSQL sink");
+        return NULL;
+    }
     build_statements(s);
     if (sky_pgsink_reconnect(s, errstr, errstr_size)) {
         sky_pgsink_destroy(s);
@@ -139,6 +158,8 @@ void sky_pgsink_destroy(sky_pgsink_t *s) {
         PQfinish(s->conn);
     sky_buf_free(&s->copy);
     sky_buf_free(&s->flights);
+    sky_idmap_destroy(s->meta_stored);
+    sky_idmap_destroy(s->meta_batch);
     free(s->conninfo);
     free(s);
 }
@@ -231,6 +252,103 @@ int sky_pg_copy_row(sky_buf_t *out, const sky_pg_row_t *row) {
     return rc ? SKY_ENOMEM : 0;
 }
 
+/* ---- COPY binary: the server parses no text (timestamps, numbers, hex EWKB) ---- */
+
+static const char binary_header[] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+#define BINARY_HEADER_LEN 19
+#define PG_EPOCH_US (INT64_C(946684800) * 1000000) /* 2000-01-01 in Unix microseconds */
+
+static void put_be(char *p, uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+        p[i] = (char)(v & 0xff);
+}
+
+static int bin_i64(sky_buf_t *out, int64_t v) {
+    char b[12];
+    put_be(b, 8, 4);
+    put_be(b + 4, (uint64_t)v, 8);
+    return sky_buf_add(out, b, sizeof b);
+}
+
+static int bin_i32(sky_buf_t *out, int32_t v) {
+    char b[8];
+    put_be(b, 4, 4);
+    put_be(b + 4, (uint32_t)v, 4);
+    return sky_buf_add(out, b, sizeof b);
+}
+
+static int bin_null(sky_buf_t *out) {
+    return sky_buf_add(out, "\377\377\377\377", 4);
+}
+
+/* Empty text is NULL, as in the text form (\N). */
+static int bin_text(sky_buf_t *out, const char *v) {
+    size_t n = v ? strlen(v) : 0;
+    if (!n)
+        return bin_null(out);
+    char len[4];
+    put_be(len, n, 4);
+    return sky_buf_add(out, len, 4) | sky_buf_add(out, v, n);
+}
+
+/* geography's binary input is EWKB: little endian point, SRID 4326. */
+static int bin_point(sky_buf_t *out, double lon, double lat) {
+    char b[4 + 25] = {0, 0, 0, 25, 1, 1, 0, 0, 0x20, (char)0xE6, 0x10, 0, 0};
+    memcpy(b + 13, &lon, 8);
+    memcpy(b + 21, &lat, 8);
+    return sky_buf_add(out, b, sizeof b);
+}
+
+int sky_pg_copy_row_binary(sky_buf_t *out, const sky_pg_row_t *row) {
+    const sky_flight_t *f = row->flight;
+    int md = f->has_metadata;
+    int rc = sky_buf_add(out, "\0\013", 2); /* 11 columns */
+    rc |= bin_i64(out, row->ts_ms * 1000 - PG_EPOCH_US);
+    rc |= bin_text(out, f->flight_id);
+    rc |= row->seq < 0 ? bin_null(out) : bin_i64(out, row->seq);
+    rc |= bin_point(out, f->longitude, f->latitude);
+    rc |= bin_i32(out, f->altitude);
+    rc |= bin_i32(out, f->airspeed);
+    rc |= bin_text(out, md ? f->airline : NULL);
+    rc |= bin_text(out, md ? f->flight_number : NULL);
+    rc |= bin_text(out, md ? f->departure_airport : NULL);
+    rc |= bin_text(out, md ? f->arrival_airport : NULL);
+    rc |= row->intended_ns > 0 ? bin_i64(out, row->intended_ns / 1000 - PG_EPOCH_US)
+                               : bin_null(out);
+    return rc ? SKY_ENOMEM : 0;
+}
+
+/* The binary writer knows these types in this order; a table with other ones (an
+ * older or newer schema) gets the text form, which the server converts. */
+static void check_format(sky_pgsink_t *s) {
+    static const char *const want[] = {"timestamp with time zone", "text", "bigint",
+                                       "geography(Point,4326)", "integer", "integer", "text",
+                                       "text", "text", "text", "timestamp with time zone"};
+    static const char *const names[] = {"time",   "flight_id",     "seq",       "geom",
+                                        "altitude_ft", "airspeed_kt", "airline", "flight_number",
+                                        "departure", "arrival",   "intended_at"};
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid "
+             "= '\"%s\".flight_positions'::regclass AND attnum > 0 AND NOT attisdropped",
+             s->schema);
+    PGresult *r = PQexec(s->conn, sql);
+    int found = 0;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+        for (int i = 0; i < PQntuples(r); i++)
+            for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+                if (strcmp(PQgetvalue(r, i, 0), names[k]) == 0 &&
+                    strcmp(PQgetvalue(r, i, 1), want[k]) == 0)
+                    found++;
+    PQclear(r);
+    s->binary = found == (int)(sizeof names / sizeof names[0]);
+    s->format_checked = true;
+    if (!s->binary)
+        sky_log_info("PostgreSQL: %s.flight_positions has columns of other types than this "
+                     "build knows: COPY in text form",
+                     s->schema);
+}
+
 static int copy_flight_row(sky_buf_t *out, const sky_pg_row_t *row) {
     int rc = add_text(out, row->flight->flight_id);
     rc |= add_metadata(out, row->flight);
@@ -267,11 +385,36 @@ static int build_buffers(sky_pgsink_t *s, const sky_pg_row_t *rows, size_t n, ch
                          size_t errstr_size) {
     sky_buf_reset(&s->copy);
     sky_buf_reset(&s->flights);
-    for (size_t i = 0; i < n; i++)
-        if (sky_pg_copy_row(&s->copy, &rows[i]) ||
-            (rows[i].new_flight && copy_flight_row(&s->flights, &rows[i])))
+    sky_idmap_clear(s->meta_batch);
+    if (s->binary && sky_buf_add(&s->copy, binary_header, BINARY_HEADER_LEN))
+        return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory building a COPY");
+    for (size_t i = 0; i < n; i++) {
+        const char *id = rows[i].flight->flight_id;
+        size_t len = strlen(id);
+        bool added = false;
+        if ((s->binary ? sky_pg_copy_row_binary(&s->copy, &rows[i])
+                       : sky_pg_copy_row(&s->copy, &rows[i])) ||
+            (sky_idmap_find(s->meta_stored, id, len) < 0 &&
+             sky_idmap_intern(s->meta_batch, id, len, &added) < 0) ||
+            (added && copy_flight_row(&s->flights, &rows[i])))
             return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory building a COPY");
+    }
+    if (s->binary && sky_buf_add(&s->copy, "\377\377", 2)) /* the trailer */
+        return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory building a COPY");
     return 0;
+}
+
+/* After the commit: these flights' metadata rows are in the table. */
+static void remember_flights(sky_pgsink_t *s) {
+    size_t n = sky_idmap_count(s->meta_batch);
+    if (sky_idmap_count(s->meta_stored) + n > META_MAX_FLIGHTS)
+        sky_idmap_clear(s->meta_stored);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const char *id = sky_idmap_key(s->meta_batch, i, &len);
+        if (sky_idmap_intern(s->meta_stored, id, len, NULL) < 0)
+            return; /* out of memory: the next batch writes them again, harmlessly */
+    }
 }
 
 /* Optimistic path: COPY straight into flight_positions under a savepoint (as fast
@@ -280,7 +423,9 @@ static int build_buffers(sky_pgsink_t *s, const sky_pg_row_t *rows, size_t n, ch
 static int store_positions(sky_pgsink_t *s, size_t n, uint64_t *inserted, char *errstr,
                            size_t errstr_size) {
     int rc = exec_ok(s, "SAVEPOINT skyload_direct", "SAVEPOINT", errstr, errstr_size);
-    rc = rc ? rc : copy_buffer(s, s->copy_direct_sql, &s->copy, errstr, errstr_size);
+    rc = rc ? rc
+            : copy_buffer(s, s->binary ? s->copy_direct_binary_sql : s->copy_direct_sql, &s->copy,
+                          errstr, errstr_size);
     if (!rc) {
         *inserted = n;
         return exec_ok(s, "RELEASE SAVEPOINT skyload_direct", "RELEASE", errstr, errstr_size);
@@ -289,7 +434,10 @@ static int store_positions(sky_pgsink_t *s, size_t n, uint64_t *inserted, char *
         return rc;
     rc = exec_ok(s, "ROLLBACK TO SAVEPOINT skyload_direct", "ROLLBACK TO", errstr, errstr_size);
     rc = rc ? rc
-            : copy_buffer(s, "COPY skyload_staging FROM STDIN", &s->copy, errstr, errstr_size);
+            : copy_buffer(s,
+                          s->binary ? "COPY skyload_staging FROM STDIN WITH (FORMAT binary)"
+                                    : "COPY skyload_staging FROM STDIN",
+                          &s->copy, errstr, errstr_size);
     if (rc == SKY_EINVAL)
         rc = sky_err(errstr, errstr_size, SKY_EPG, "COPY into staging: unexpected conflict");
     if (rc)
@@ -327,6 +475,8 @@ int sky_pgsink_write(sky_pgsink_t *s, const sky_pg_row_t *rows, size_t n, uint64
             return rc;
     }
     int rc = 0;
+    if (!s->format_checked)
+        check_format(s);
     if (!s->staging_ready) {
         rc = exec_ok(s, staging_sql, "create the staging table", errstr, errstr_size);
         s->staging_ready = rc == 0;
@@ -339,5 +489,7 @@ int sky_pgsink_write(sky_pgsink_t *s, const sky_pg_row_t *rows, size_t n, uint64
     }
     if (rc)
         *inserted = 0;
+    else
+        remember_flights(s);
     return rc;
 }

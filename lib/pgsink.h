@@ -2,8 +2,10 @@
  * into flight_positions under a savepoint; when that hits the unique
  * (flight_id, time) index (a re-delivered batch) they go through a temporary
  * staging table and INSERT ... ON CONFLICT DO NOTHING instead, so re-delivery
- * is idempotent and the common case runs at raw COPY speed. New flights are
- * added to the flights metadata table. Reconnects after a server restart. */
+ * is idempotent and the common case runs at raw COPY speed. A flight this sink has
+ * not stored yet is added to the flights metadata table (once per sink, ON CONFLICT
+ * DO NOTHING across sinks). Reconnects after a server restart. One thread uses a
+ * sink at a time; ingest runs one per PostgreSQL connection. */
 #ifndef SKY_PGSINK_H
 #define SKY_PGSINK_H
 
@@ -23,7 +25,6 @@ typedef struct sky_pg_row {
     int64_t ts_ms;       /* the FlightData timestamp, parsed */
     int64_t seq;         /* skyload-seq, or -1 for records from other producers (NULL) */
     int64_t intended_ns; /* skyload-intended, or 0 (NULL) */
-    bool new_flight;     /* also add the flight to the flights table (if absent) */
 } sky_pg_row_t;
 
 /* conninfo ("" = libpq defaults, PG* variables, ~/.pgpass) and schema are copied;
@@ -44,5 +45,8 @@ int sky_pgsink_write(sky_pgsink_t *s, const sky_pg_row_t *rows, size_t n, uint64
 
 /* Appends one line of COPY text for flight_positions' columns (exposed for tests). */
 int sky_pg_copy_row(sky_buf_t *out, const sky_pg_row_t *row);
+/* The same row as a tuple of COPY ... WITH (FORMAT binary), which the sink uses when
+ * the table's columns have the types it knows (the server then parses no text). */
+int sky_pg_copy_row_binary(sky_buf_t *out, const sky_pg_row_t *row);
 
 #endif

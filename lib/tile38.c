@@ -1,5 +1,7 @@
-/* Tile38 client over hiredis. Every connection switches to "OUTPUT json" so
- * replies have one documented shape ({"ok":..., ...}) across Tile38 versions. */
+/* Tile38 client over hiredis. A connection switches to "OUTPUT json" so replies
+ * have one documented shape ({"ok":..., ...}) across Tile38 versions, or, for the
+ * hot path (ingest's pipelined SETs), stays with RESP replies (+OK, -ERR ...), which
+ * cost the server less. */
 #include "tile38.h"
 
 #include "error.h"
@@ -14,8 +16,11 @@
 struct sky_tile38 {
     redisContext *ctx;
     char host[256];
+    char address[300];
     int port;
     int timeout_ms;
+    uint64_t connections;
+    bool resp; /* RESP replies instead of OUTPUT json */
 };
 
 static struct timeval ms_to_tv(int ms) {
@@ -37,12 +42,13 @@ static int unavailable(sky_tile38_t *t, char *errstr, size_t errstr_size, const 
     return rc;
 }
 
-/* Reads one JSON reply and checks "ok"; used only for the connect handshake. */
+/* The connect handshake: OUTPUT json (or resp) and its reply. */
 static int switch_to_json(sky_tile38_t *t, char *errstr, size_t errstr_size) {
-    redisReply *r = redisCommand(t->ctx, "OUTPUT json");
+    redisReply *r = redisCommand(t->ctx, t->resp ? "OUTPUT resp" : "OUTPUT json");
     if (!r)
         return unavailable(t, errstr, errstr_size, t->ctx->errstr);
-    int ok = r->type == REDIS_REPLY_STRING && strstr(r->str, "\"ok\":true") != NULL;
+    int ok = t->resp ? r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0
+                     : r->type == REDIS_REPLY_STRING && strstr(r->str, "\"ok\":true") != NULL;
     int rc = ok ? 0
                 : sky_err(errstr, errstr_size, SKY_ETILE38,
                           "Tile38 %s:%d: OUTPUT json refused (%s); is this a Tile38 server?",
@@ -62,11 +68,13 @@ int sky_tile38_reconnect(sky_tile38_t *t, char *errstr, size_t errstr_size) {
         return unavailable(t, errstr, errstr_size, t->ctx->errstr);
     if (redisSetTimeout(t->ctx, ms_to_tv(t->timeout_ms)) != REDIS_OK)
         return unavailable(t, errstr, errstr_size, "cannot set the socket timeout");
-    return switch_to_json(t, errstr, errstr_size);
+    int rc = switch_to_json(t, errstr, errstr_size);
+    t->connections += rc == 0;
+    return rc;
 }
 
-sky_tile38_t *sky_tile38_new(const char *host, int port, int timeout_ms, char *errstr,
-                             size_t errstr_size) {
+sky_tile38_t *sky_tile38_new_unconnected(const char *host, int port, int timeout_ms,
+                                         char *errstr, size_t errstr_size) {
     sky_tile38_t *t = calloc(1, sizeof *t);
     if (!t) {
         sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory creating the Tile38 client");
@@ -79,7 +87,14 @@ sky_tile38_t *sky_tile38_new(const char *host, int port, int timeout_ms, char *e
     }
     t->port = port;
     t->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
-    if (sky_tile38_reconnect(t, errstr, errstr_size)) {
+    snprintf(t->address, sizeof t->address, "%s:%d", t->host, port);
+    return t;
+}
+
+sky_tile38_t *sky_tile38_new(const char *host, int port, int timeout_ms, char *errstr,
+                             size_t errstr_size) {
+    sky_tile38_t *t = sky_tile38_new_unconnected(host, port, timeout_ms, errstr, errstr_size);
+    if (t && sky_tile38_reconnect(t, errstr, errstr_size)) {
         sky_tile38_destroy(t);
         return NULL;
     }
@@ -93,8 +108,58 @@ void sky_tile38_destroy(sky_tile38_t *t) {
     free(t);
 }
 
+void sky_tile38_use_resp(sky_tile38_t *t) {
+    t->resp = true;
+    if (t->ctx) {
+        char ignored[64];
+        sky_tile38_reconnect(t, ignored, sizeof ignored);
+    }
+}
+
 bool sky_tile38_connected(const sky_tile38_t *t) {
     return t->ctx != NULL;
+}
+
+uint64_t sky_tile38_connections(const sky_tile38_t *t) {
+    return t->connections;
+}
+
+const char *sky_tile38_address(const sky_tile38_t *t) {
+    return t->address;
+}
+
+const char *sky_tile38_reply_error(const redisReply *r, char *buf, size_t bufsz) {
+    if (r->type == REDIS_REPLY_ERROR) { /* "ERR invalid argument 'x'": as in JSON, no ERR */
+        snprintf(buf, bufsz, "%s", strncmp(r->str, "ERR ", 4) == 0 ? r->str + 4 : r->str);
+        return buf;
+    }
+    if (r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0)
+        return NULL;
+    if (r->type != REDIS_REPLY_STRING) {
+        snprintf(buf, bufsz, "unexpected reply (type %d)", r->type);
+        return buf;
+    }
+    if (strncmp(r->str, "{\"ok\":true", 10) == 0)
+        return NULL;
+    json_t *root = json_loadb(r->str, r->len, 0, NULL);
+    const char *e = json_string_value(json_object_get(root, "err"));
+    snprintf(buf, bufsz, "%s", e ? e : r->str);
+    json_decref(root);
+    return buf;
+}
+
+bool sky_tile38_error_is_transient(const char *err) {
+    /* Tile38 prefixes some with "ERR "; the rest of the text is what tells them apart. */
+    if (strncmp(err, "ERR ", 4) == 0)
+        err += 4;
+    if (strncmp(err, "invalid password", 16) == 0)
+        return true;
+    /* What a SET's own arguments can earn (crud.go: errInvalidArgument,
+     * errInvalidNumberOfArguments, the GeoJSON parser's "invalid ..."). Anything
+     * else (LOADING, read only, OOM, not the leader, catching up, authentication
+     * required, timeout, an error this list does not know) is the server's state:
+     * the batch waits for it rather than emptying the stream into the DLQ. */
+    return strncmp(err, "invalid ", 8) != 0 && strncmp(err, "wrong number of arguments", 25) != 0;
 }
 
 int sky_tile38_append(sky_tile38_t *t, int argc, const char **argv, const size_t *argvlen,
@@ -188,12 +253,64 @@ int sky_tile38_parse_object(const redisReply *r, sky_tile38_obj_t *out, char *er
         out->lon = json_number_value(json_object_get(point, "lon"));
         json_t *fields = json_object_get(root, "fields");
         out->seq = json_i64(fields, "seq", &out->has_seq);
-        out->ts_ms = json_i64(fields, "ts", NULL);
+        out->ts_ms = json_i64(fields, "ts", &out->has_ts);
         out->altitude = json_i64(fields, "altitude", NULL);
         out->airspeed = json_i64(fields, "airspeed", NULL);
     }
     json_decref(root);
     return rc;
+}
+
+static int64_t resp_i64(const redisReply *r, bool *ok) {
+    char *end;
+    if (r->type == REDIS_REPLY_INTEGER) {
+        *ok = true;
+        return r->integer;
+    }
+    if (r->type != REDIS_REPLY_STRING || !r->len) {
+        *ok = false;
+        return 0;
+    }
+    double v = strtod(r->str, &end); /* fields may come back as 35000 or 3.5e+04 */
+    *ok = end == r->str + r->len;
+    return *ok ? (int64_t)v : 0;
+}
+
+int sky_tile38_parse_object_resp(const redisReply *r, sky_tile38_obj_t *out, char *errstr,
+                                 size_t errstr_size) {
+    memset(out, 0, sizeof *out);
+    if (r->type == REDIS_REPLY_NIL)
+        return 0; /* no such object or collection */
+    if (r->type == REDIS_REPLY_ERROR)
+        return sky_err(errstr, errstr_size, SKY_ETILE38, "Tile38 GET: %s", r->str);
+    const redisReply *pt = r->type == REDIS_REPLY_ARRAY && r->elements >= 1 ? r->element[0] : NULL;
+    bool lat_ok, lon_ok;
+    if (!pt || pt->type != REDIS_REPLY_ARRAY || pt->elements < 2)
+        return sky_err(errstr, errstr_size, SKY_ETILE38, "Tile38 GET: reply has no point");
+    out->lat = strtod(pt->element[0]->str ? pt->element[0]->str : "", NULL);
+    out->lon = strtod(pt->element[1]->str ? pt->element[1]->str : "", NULL);
+    resp_i64(pt->element[0], &lat_ok);
+    resp_i64(pt->element[1], &lon_ok);
+    if (!lat_ok || !lon_ok)
+        return sky_err(errstr, errstr_size, SKY_ETILE38, "Tile38 GET: point is not numbers");
+    out->found = true;
+    const redisReply *f = r->elements >= 2 ? r->element[1] : NULL;
+    for (size_t i = 0; f && f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements; i += 2) {
+        const redisReply *name = f->element[i], *v = f->element[i + 1];
+        bool ok;
+        int64_t x = resp_i64(v, &ok);
+        if (name->type != REDIS_REPLY_STRING || !ok)
+            continue;
+        if (strcmp(name->str, "seq") == 0)
+            out->seq = x, out->has_seq = true;
+        else if (strcmp(name->str, "ts") == 0)
+            out->ts_ms = x, out->has_ts = true;
+        else if (strcmp(name->str, "altitude") == 0)
+            out->altitude = x;
+        else if (strcmp(name->str, "airspeed") == 0)
+            out->airspeed = x;
+    }
+    return 0;
 }
 
 int sky_tile38_get_object(sky_tile38_t *t, const char *collection, const char *id,
@@ -205,7 +322,8 @@ int sky_tile38_get_object(sky_tile38_t *t, const char *collection, const char *i
         rc = sky_tile38_get_reply(t, &r, errstr, errstr_size);
     if (rc)
         return rc;
-    rc = sky_tile38_parse_object(r, out, errstr, errstr_size);
+    rc = t->resp ? sky_tile38_parse_object_resp(r, out, errstr, errstr_size)
+                 : sky_tile38_parse_object(r, out, errstr, errstr_size);
     freeReplyObject(r);
     return rc;
 }

@@ -16,12 +16,25 @@ typedef struct sky_tile38 sky_tile38_t;
  * every reply. */
 sky_tile38_t *sky_tile38_new(const char *host, int port, int timeout_ms, char *errstr,
                              size_t errstr_size);
+/* The same client without connecting yet (for a sink that starts while Tile38 is
+ * down): the first command connects. NULL only when out of memory or host too long. */
+sky_tile38_t *sky_tile38_new_unconnected(const char *host, int port, int timeout_ms,
+                                         char *errstr, size_t errstr_size);
 void sky_tile38_destroy(sky_tile38_t *t); /* NULL is fine */
 
 /* Drops the connection (if any) and connects again; 0 or SKY_EUNAVAIL. Every
  * call below reconnects first when a previous I/O error broke the link. */
 int sky_tile38_reconnect(sky_tile38_t *t, char *errstr, size_t errstr_size);
 bool sky_tile38_connected(const sky_tile38_t *t);
+/* This client's connections take RESP replies (+OK, -ERR ..., arrays) instead of
+ * OUTPUT json: less work for the server per command (ingest's SETs). Reconnects when
+ * connected. */
+void sky_tile38_use_resp(sky_tile38_t *t);
+/* Successful connections so far: a change means the server may have restarted (and,
+ * without its AOF, forgotten what it held). */
+uint64_t sky_tile38_connections(const sky_tile38_t *t);
+/* "host:port", for messages. */
+const char *sky_tile38_address(const sky_tile38_t *t);
 
 /* Queues one command (argv copied into hiredis's output buffer); nothing is
  * sent until sky_tile38_get_reply. 0, SKY_ENOMEM or SKY_EUNAVAIL. */
@@ -40,12 +53,22 @@ int sky_tile38_get_reply(sky_tile38_t *t, redisReply **reply, char *errstr, size
 int sky_tile38_command(sky_tile38_t *t, int argc, const char **argv, redisReply **reply,
                        char *errstr, size_t errstr_size);
 
+/* The error of a reply in JSON output ({"ok":false,"err":"..."}) or a RESP error,
+ * copied into buf; NULL when the reply says ok. */
+const char *sky_tile38_reply_error(const redisReply *r, char *buf, size_t bufsz);
+/* True for the errors that say the server cannot take writes now, whatever the
+ * command: loading its AOF, read-only, out of memory (maxmemory), a follower,
+ * catching up, authentication: retry later. False for an error about the command
+ * itself ("invalid argument ...", "wrong number of arguments"), which no retry fixes. */
+bool sky_tile38_error_is_transient(const char *err);
+
 /* One object of a collection as ingest writes it. */
 typedef struct sky_tile38_obj {
     bool found;
     double lat, lon;
     bool has_seq;
     int64_t seq;
+    bool has_ts;
     int64_t ts_ms; /* FIELD ts (the FlightData timestamp), 0 when absent */
     int64_t altitude, airspeed;
 } sky_tile38_obj_t;
@@ -58,6 +81,11 @@ int sky_tile38_get_object(sky_tile38_t *t, const char *collection, const char *i
  * and tests); 0, or SKY_ETILE38 when the reply has an unexpected shape. */
 int sky_tile38_parse_object(const redisReply *r, sky_tile38_obj_t *out, char *errstr,
                             size_t errstr_size);
+
+/* The same from a RESP reply (a client in sky_tile38_use_resp mode):
+ * [[lat, lon], [field, value, ...]] or nil. */
+int sky_tile38_parse_object_resp(const redisReply *r, sky_tile38_obj_t *out, char *errstr,
+                                 size_t errstr_size);
 
 /* Writes v with exactly `decimals` (0..9) digits after the point; returns the
  * length (out needs 32 bytes). printf-free: it is on ingest's hot path. */

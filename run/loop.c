@@ -365,6 +365,8 @@ int sky_loop_run(const sky_loop_config_t *cfg, volatile sig_atomic_t *stop, sky_
     if (!rc && !cfg->external_ingest) {
         say(cfg, "ingest: starting");
         rc = start_ingest(cfg, topic, &t, &geo, errstr, errstr_size);
+        if (!rc && cfg->ingest_started)
+            cfg->ingest_started(cfg->status_opaque, t.ingest);
     }
     if (!rc)
         rc = simulate(cfg, topic, manifest, &geo, stop, res, errstr, errstr_size);

@@ -35,6 +35,9 @@ typedef struct sky_loop_config {
     const char *events_topic;       /* NULL: "<topic>.events" */
     sky_loop_status_fn *status;     /* may be NULL */
     void *status_opaque;
+    /* Called with the in-process ingest once it runs (not with external_ingest), so a
+       caller can read or reset its figures while the loop runs; may be NULL. */
+    void (*ingest_started)(void *opaque, sky_ingest_t *in);
 } sky_loop_config_t;
 
 typedef struct sky_loop_result {

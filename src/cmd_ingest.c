@@ -16,16 +16,23 @@
 
 static const char ingest_help[] =
     "usage: skyload ingest [-t TOPIC] [-b BROKERS] [-g GROUP] [--tile38 HOST:PORT]\n"
-    "                      [--pg CONNINFO] [--init-schema] [--schema NAME] [--batch-rows N]\n"
-    "                      [--batch-ms MS] [--ttl S] [--dlq-topic T] [--metrics HOST:PORT]\n"
-    "                      [--stats PATH] [--no-tile38] [--storage auto|timescaledb|native]\n"
-    "                      [--chunk-interval D] [--compress-after D] [--print-schema] [-X k=v]\n\n"
-    "Consumes FlightData records as a member of a consumer group and stores each\n"
-    "batch in Tile38 (latest position per flight, never moving backwards) and in\n"
-    "PostgreSQL (every position exactly once), then commits the offsets. Records\n"
-    "that do not decode or validate go to the dead-letter topic. While a server is\n"
-    "down the partitions are paused and the batch retried. SIGTERM/SIGINT: store the\n"
-    "batch, commit, exit 0 (a second signal gives up on it); SIGUSR1: write --stats.\n\n"
+    "                      [--pg CONNINFO] [--init-schema] [--schema NAME] [--pg-connections N]\n"
+    "                      [--batch-rows N] [--batch-ms MS] [--ttl S] [--dlq-topic T]\n"
+    "                      [--metrics HOST:PORT] [--stats PATH] [--no-tile38]\n"
+    "                      [--storage auto|timescaledb|native] [--chunk-interval D]\n"
+    "                      [--compress-after D] [--print-schema] [-X k=v]\n\n"
+    "Consumes FlightData records as a member of a consumer group and stores them in\n"
+    "Tile38 (latest position per flight, never moving backwards) and in PostgreSQL\n"
+    "(every position exactly once), then commits the offsets. A pipeline: while the\n"
+    "next batch is consumed and decoded, earlier ones are written by N lanes, each a\n"
+    "PostgreSQL and a Tile38 connection with its share of the partitions (in order),\n"
+    "both sinks at the same time; a partition's offsets are committed up to the last\n"
+    "batch both sinks acknowledged. A batch closes as soon as its lane is free (small\n"
+    "batches when idle), else at --batch-rows or --batch-ms (large ones under load).\n"
+    "Records that do not decode or validate go to the dead-letter topic. While a\n"
+    "server is down the partitions are paused and the batch retried. SIGTERM/SIGINT:\n"
+    "store the batches in hand, commit, exit 0 (a second signal gives up on them);\n"
+    "SIGUSR1: write --stats.\n\n"
     "Options:\n"
     "  -g, --group GROUP      consumer group (default skyload-ingest)\n"
     "      --init-schema      create the PostgreSQL schema first (idempotent)\n"
@@ -38,8 +45,10 @@ static const char ingest_help[] =
     "      --chunk-interval D TimescaleDB chunk interval (default 1h, docs/ingest.md)\n"
     "      --compress-after D chunks older than D go to the columnstore (default 2h)\n"
     "      --print-schema     print the SQL --init-schema would run here, and exit\n"
-    "      --batch-rows N     rows per batch (default 20000)\n"
-    "      --batch-ms MS      longest a batch waits, ms (default 200)\n"
+    "      --pg-connections N PostgreSQL connections writing in parallel (default: one\n"
+    "                         per usable CPU, 2 to 8)\n"
+    "      --batch-rows N     most rows per batch (default 20000)\n"
+    "      --batch-ms MS      longest a row waits for its batch to close, ms (default 200)\n"
     "      --ttl S            Tile38 object expiry in seconds (default 120, 0 = none)\n"
     "      --collection NAME  Tile38 collection (default flights)\n"
     "      --no-tile38        PostgreSQL only (no live map); same as --tile38 none\n"
@@ -59,7 +68,7 @@ static const char ingest_help[] =
 enum {
     OPT_INIT = OPT_FIRST_CMD, OPT_SCHEMA, OPT_BATCH_ROWS, OPT_BATCH_MS, OPT_TTL, OPT_DLQ,
     OPT_METRICS, OPT_STATS, OPT_RETENTION, OPT_COLLECTION, OPT_NO_TILE38, OPT_STORAGE,
-    OPT_CHUNK_INTERVAL, OPT_COMPRESS_AFTER, OPT_PRINT_SCHEMA
+    OPT_CHUNK_INTERVAL, OPT_COMPRESS_AFTER, OPT_PRINT_SCHEMA, OPT_PG_CONNECTIONS
 };
 
 typedef struct ingest_opts {
@@ -131,6 +140,8 @@ static int parse_ingest_args(int argc, char **argv, ingest_opts_t *o) {
                                               OPT_COMPRESS_AFTER},
                                              {"print-schema", no_argument, NULL,
                                               OPT_PRINT_SCHEMA},
+                                             {"pg-connections", required_argument, NULL,
+                                              OPT_PG_CONNECTIONS},
                                              {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "g:", longopts, NULL)) != -1) {
@@ -158,6 +169,10 @@ static int parse_ingest_args(int argc, char **argv, ingest_opts_t *o) {
         case OPT_TTL: rc = parse_int_opt(optarg, 0, 100000000, &o->cfg.ttl_s, "--ttl"); break;
         case OPT_RETENTION: rc = parse_int_opt(optarg, 0, 100000, &o->cfg.retention_days,
                                                "--retention-days"); break;
+        case OPT_PG_CONNECTIONS:
+            rc = parse_int_opt(optarg, 1, SKY_INGEST_MAX_PG_CONNECTIONS, &o->cfg.pg_connections,
+                               "--pg-connections");
+            break;
         default: rc = ingest_option(o, opt, optarg);
         }
         if (rc)

@@ -235,6 +235,35 @@ static void write_testcase(const sky_verify_check_t *c, out_t *b) {
     out_str(b, "</failure>\n    </testcase>\n");
 }
 
+/* The latency stages as testsuite properties (latency.<stage>.count, .p50_ms ...
+ * .max_ms, .slo.<pct>_ms), so a CI system keeps every stage's figures per build,
+ * not only the stages that failed an SLO. */
+static void write_junit_properties(const sky_verify_report_t *r, out_t *b) {
+    if (!r->nstages)
+        return;
+    out_str(b, "    <properties>\n");
+    for (size_t i = 0; i < r->nstages; i++) {
+        const sky_verify_stage_t *s = &r->stages[i];
+        out_str(b, "      <property name=\"latency.");
+        xml_escape(b, s->name);
+        out_fmt(b, ".count\" value=\"%llu\"/>\n", (unsigned long long)sky_hist_count(s->hist));
+        for (int p = 0; p < SKY_VERIFY_NPCT && sky_hist_count(s->hist); p++) {
+            out_str(b, "      <property name=\"latency.");
+            xml_escape(b, s->name);
+            out_fmt(b, ".%s_ms\" value=\"%.3f\"/>\n", sky_verify_pct_names[p],
+                    (double)sky_hist_percentile(s->hist, sky_verify_pct_values[p]) / 1000.0);
+        }
+        for (int p = 0; p < SKY_VERIFY_NPCT; p++) {
+            if (s->slo_ms[p] < 0)
+                continue;
+            out_str(b, "      <property name=\"latency.");
+            xml_escape(b, s->name);
+            out_fmt(b, ".slo.%s_ms\" value=\"%g\"/>\n", sky_verify_pct_names[p], s->slo_ms[p]);
+        }
+    }
+    out_str(b, "    </properties>\n");
+}
+
 static int write_junit(const sky_verify_report_t *r, out_t *b) {
     size_t failures = 0, skipped = 0;
     for (size_t i = 0; i < r->nchecks; i++) {
@@ -248,6 +277,7 @@ static int write_junit(const sky_verify_report_t *r, out_t *b) {
                  "skipped=\"%zu\" time=\"%.3f\">\n",
                  r->nchecks, failures, skipped, r->nchecks, failures, skipped,
                  (double)r->elapsed_ms / 1000.0);
+    write_junit_properties(r, b);
     for (size_t i = 0; i < r->nchecks; i++)
         write_testcase(&r->checks[i], b);
     out_str(b, "  </testsuite>\n</testsuites>\n");

@@ -11,8 +11,14 @@ fixture needs nothing but kafka-python.
 
 scenario: the fault tests' whole run (phases of records around a fault, the
 ingest processes, the checks); each tests/e2e/test_ingest_<fault>.sh calls it.
+
+tile38-check, stale-count, doc-queries: the Tile38 sink against a run manifest
+(test_ingest_tile38_sink.sh): every flight's object field for field, the records
+the topic holds out of order (what ingest must count as stale), and the Tile38
+examples of docs/queries.md, each answer compared with the manifest's prediction.
 """
 import argparse
+import math
 import os
 import re
 import signal
@@ -164,6 +170,267 @@ def tile38_get(addr, collection, fid):
     return r
 
 
+class Tile38:
+    """A RESP connection in JSON output mode (one reply per command, in order)."""
+
+    def __init__(self, addr):
+        host, port = addr.rsplit(":", 1)
+        self.s = socket.create_connection((host, int(port)), timeout=10)
+        self.f = self.s.makefile("rb")
+        self.cmd("OUTPUT", "json")
+
+    def send(self, *args):
+        args = [str(x).encode() for x in args]
+        self.s.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in args))
+
+    def reply(self):
+        line = self.f.readline()
+        if line[:1] == b"-":
+            return {"ok": False, "err": line[1:].decode().strip()}
+        assert line[:1] == b"$", line
+        n = int(line[1:])
+        return json.loads(self.f.read(n + 2)[:n])
+
+    def cmd(self, *args):
+        self.send(*args)
+        return self.reply()
+
+    def pipeline(self, cmds):
+        for c in cmds:
+            self.send(*c)
+        return [self.reply() for _ in cmds]
+
+
+def manifest_flights(path):
+    """Every flight with a final position, as Tile38 holds it (7 decimals)."""
+    m = json.load(open(path))
+    out = {}
+    for f in m["flights"]:
+        fin = f.get("final")
+        if fin:
+            out[f["id"]] = dict(fin, lat=round(fin["lat"], 7), lon=round(fin["lon"], 7))
+    return m, out
+
+
+def tile38_check(a):
+    m, flights = manifest_flights(a.manifest)
+    ttl = m.get("ttl_s") or a.ttl
+    t = Tile38(a.tile38)
+    ids = sorted(flights)
+    cmds = []
+    for fid in ids:
+        cmds += [("GET", a.collection, fid, "WITHFIELDS"), ("TTL", a.collection, fid)]
+    replies = t.pipeline(cmds)
+    problems = []
+    for k, fid in enumerate(ids):
+        got, ttl_reply, fin = replies[2 * k], replies[2 * k + 1], flights[fid]
+        problems += compare_object(fid, got, ttl_reply, fin, ttl)
+    print(json.dumps({"flights": len(ids), "problems": len(problems)}))
+    for p in problems[:20]:
+        print("  " + p, file=sys.stderr)
+    return 1 if problems or not ids else 0
+
+
+def compare_object(fid, got, ttl_reply, fin, ttl):
+    """Field for field: position, seq, altitude, airspeed (absent = 0; no ts, which only
+    records without seq carry), a TTL."""
+    if not got.get("ok"):
+        return ["%s: GET: %s" % (fid, got.get("err"))]
+    coords = got.get("object", {}).get("coordinates", [None, None])
+    fields = got.get("fields", {})
+    want = {"seq": fin["seq"], "altitude": fin["alt"], "airspeed": fin["speed"], "ts": 0}
+    out = []
+    if coords[1] is None or abs(coords[1] - fin["lat"]) > 1e-9 or abs(coords[0] - fin["lon"]) > 1e-9:
+        out.append("%s: at %s, the manifest's last position is (%s, %s)"
+                   % (fid, coords[::-1], fin["lat"], fin["lon"]))
+    for k, v in want.items():
+        if fields.get(k, 0) != v:
+            out.append("%s: field %s = %s, expected %s" % (fid, k, fields.get(k, 0), v))
+    left = ttl_reply.get("ttl")
+    if not isinstance(left, (int, float)) or not 0 < left <= ttl:
+        out.append("%s: TTL %s, expected (0, %s]" % (fid, left, ttl))
+    return out
+
+
+def stale_count(a):
+    """Records a correct sink must not apply: per flight, in partition order, a seq not
+    above every seq before it (reordered or duplicated), malformed records left out."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    m = json.load(open(a.manifest))
+    bad = {(f["flight"], f["seq"]) for f in m["faults"] if f["kind"] == "malformed"}
+    c = KafkaConsumer(bootstrap_servers=a.brokers, enable_auto_commit=False)
+    parts = [TopicPartition(a.topic, p) for p in c.partitions_for_topic(a.topic)]
+    c.assign(parts)
+    c.seek_to_beginning()
+    end, begin = c.end_offsets(parts), c.beginning_offsets(parts)
+    top, stale, records = {}, 0, 0
+    done = {tp: begin[tp] >= end[tp] for tp in parts}
+    deadline = time.time() + 120
+    while not all(done.values()) and time.time() < deadline:
+        for tp, msgs in c.poll(timeout_ms=1000).items():
+            for r in msgs:
+                if r.offset >= end[tp]:
+                    done[tp] = True
+                    continue
+                fid, seq = r.key.decode(), int(dict(r.headers)["skyload-seq"])
+                if r.offset + 1 >= end[tp]:
+                    done[tp] = True
+                if (fid, seq) in bad:
+                    continue
+                records += 1
+                if fid in top and seq <= top[fid]:
+                    stale += 1
+                else:
+                    top[fid] = seq
+    c.close()
+    if not all(done.values()):
+        print("topic %s not read to its end in 120 s" % a.topic, file=sys.stderr)
+        return 1
+    kinds = {}
+    for f in m["faults"]:
+        kinds[f["kind"]] = kinds.get(f["kind"], 0) + 1
+    print(json.dumps({"records": records, "stale": stale, "duplicates_injected": kinds.get("duplicate", 0),
+                      "reorders_injected": kinds.get("reorder", 0)}))
+    return 0
+
+
+def haversine(lat1, lon1, lat2, lon2):
+    """Tile38's distance (geojson/geo: haversine, earth radius 6371 km)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 6371e3 * 2 * math.asin(math.sqrt(min(1.0, h)))
+
+
+def in_polygon(lat, lon, ring):
+    """Even-odd rule on the plane (lon = x, lat = y) as Tile38 tests a point; None
+    when the point is within 1e-6 degrees of an edge (either answer is right)."""
+    inside = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+        dx, dy = x2 - x1, y2 - y1
+        t = max(0.0, min(1.0, ((lon - x1) * dx + (lat - y1) * dy) / (dx * dx + dy * dy or 1)))
+        if math.hypot(lon - (x1 + t * dx), lat - (y1 + t * dy)) < 1e-6:
+            return None
+        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * dx / dy:
+            inside = not inside
+    return inside
+
+
+def predict(words, flights):
+    """(sure, maybe, ordered) for one WITHIN / NEARBY / INTERSECTS command: the ids it
+    must return, those it may return (on an edge), and for NEARBY LIMIT the order."""
+    i, limit, where, area = 2, None, [], None
+    while i < len(words):
+        w = words[i].upper()
+        if w == "LIMIT":
+            limit, i = int(words[i + 1]), i + 2
+        elif w == "WHERE":
+            where.append((words[i + 1], float(words[i + 2]), float(words[i + 3])))
+            i += 4
+        elif w in ("IDS", "COUNT"):
+            i += 1
+        elif w in ("BOUNDS", "POINT", "OBJECT"):
+            area = (w, words[i + 1:])
+            break
+        else:
+            raise ValueError("predict: option %s not understood" % words[i])
+    fieldname = {"altitude": "alt", "airspeed": "speed", "seq": "seq", "ts": "ts_ms"}
+    sure, maybe, dist = set(), set(), {}
+    for fid, f in flights.items():
+        if not all(lo <= f[fieldname[n]] <= hi for n, lo, hi in where):
+            continue
+        lat, lon = f["lat"], f["lon"]
+        kind, args = area
+        if kind == "BOUNDS":
+            a, b, c, d = (float(x) for x in args[:4])
+            edge = min(abs(lat - a), abs(lat - c), abs(lon - b), abs(lon - d)) < 1e-6
+            hit = a <= lat <= c and b <= lon <= d
+        elif kind == "POINT":
+            dist[fid] = haversine(float(args[0]), float(args[1]), lat, lon)
+            if len(args) < 3:
+                continue
+            edge, hit = abs(dist[fid] - float(args[2])) < 1.0, dist[fid] <= float(args[2])
+        else:
+            ring = json.loads(args[0])["coordinates"][0]
+            r = in_polygon(lat, lon, ring)
+            edge, hit = r is None, bool(r)
+        if edge:
+            maybe.add(fid)
+        elif hit:
+            sure.add(fid)
+    ordered = None
+    if area[0] == "POINT" and len(area[1]) < 3:
+        ordered = sorted(dist, key=dist.get)[:limit or 100]
+        near = sorted(dist.values())
+        if limit and len(near) > limit and near[limit] - near[limit - 1] < 1.0:
+            raise ValueError("predict: two flights equally near: the doc's NEARBY LIMIT is ambiguous")
+        sure = set(ordered)
+    return sure, maybe, ordered
+
+
+def doc_queries(a):
+    """Runs every line of the ```tile38 block of docs/queries.md (collection renamed,
+    <flight_id> filled with each flight) and compares with the manifest."""
+    text = open(a.doc).read()
+    block = re.search(r"```tile38\n(.*?)```", text, re.S)
+    if not block:
+        print("%s: no ```tile38 block" % a.doc, file=sys.stderr)
+        return 1
+    m, flights = manifest_flights(a.manifest)
+    t = Tile38(a.tile38)
+    problems, ran, hits = [], 0, 0
+    for line in block.group(1).splitlines():
+        words = line.split()
+        if not words:
+            continue
+        if words[1] != "flights":
+            problems.append("doc line %r: the collection is not 'flights'" % line)
+            continue
+        words[1] = a.collection
+        cmd = words[0].upper()
+        if "<flight_id>" in words:
+            k = words.index("<flight_id>")
+            replies = t.pipeline([words[:k] + [fid] + words[k + 1:] for fid in sorted(flights)])
+            for fid, r in zip(sorted(flights), replies):
+                if cmd == "GET":
+                    problems += compare_object(fid, r, {"ttl": 1}, flights[fid], 1)
+                elif cmd == "TTL":
+                    ttl = m.get("ttl_s") or 120
+                    if not (r.get("ok") and 0 < r.get("ttl", -1) <= ttl):
+                        problems.append("%s: %s -> %s" % (fid, line, r))
+            ran += len(replies)
+            continue
+        sure, maybe, ordered = predict(words, flights)
+        r = t.cmd(*words)
+        ran += 1
+        if not r.get("ok"):
+            problems.append("%s -> %s" % (line, r.get("err")))
+            continue
+        if "COUNT" in (w.upper() for w in words):
+            got_n = r.get("count", -1)
+            if not len(sure) <= got_n <= len(sure) + len(maybe):
+                problems.append("%s: count %d, the manifest predicts %d (+%d on an edge)"
+                                % (line, got_n, len(sure), len(maybe)))
+        else:
+            got = r.get("ids", [])
+            got_n = len(got)
+            if r.get("cursor") and "LIMIT" not in (w.upper() for w in words):
+                problems.append("%s: more than one page of results: narrow the example" % line)
+            if not (sure <= set(got) <= sure | maybe and (ordered is None or got == ordered)):
+                problems.append("%s: got %s; the manifest predicts %s (order %s), maybe %s"
+                                % (line, sorted(got), sorted(sure), ordered, sorted(maybe)))
+        print("  %-72.72s %d (manifest: %d, %d on an edge)" % (line, got_n, len(sure), len(maybe)),
+              file=sys.stderr)
+        hits += got_n
+    print(json.dumps({"commands": ran, "area_hits": hits, "problems": len(problems)}))
+    for p in problems[:20]:
+        print("  " + p, file=sys.stderr)
+    if hits == 0:
+        print("no area example of %s matches a flight of this run: pick areas with traffic" % a.doc, file=sys.stderr)
+        return 1
+    return 1 if problems else 0
+
+
 def check(a):
     exp = merge(a.expected)
     problems = []
@@ -187,13 +454,19 @@ def check(a):
             continue
         r = tile38_get(a.tile38, a.collection, fid)
         fin = fl["final"]
+        if fid in getattr(a, "absent", ()):
+            if r.get("ok"):
+                problems.append("%s: in Tile38 although Tile38 refused its every SET: %s" % (fid, r))
+            continue
         if not r.get("ok"):
             problems.append("%s: not in Tile38 (%s)" % (fid, r.get("err")))
             continue
         pt, fields = r["point"], r.get("fields", {})
+        # seq orders a flight; a record without one carries its timestamp instead
+        # (Tile38 keeps no zero field: seq 0 shows as absent)
         if abs(pt["lat"] - fin["lat"]) > 1e-6 or abs(pt["lon"] - fin["lon"]) > 1e-6 or \
-                (fin["seq"] is not None and fields.get("seq") != fin["seq"]) or \
-                fields.get("ts") != fin["ts"]:
+                (fin["seq"] is not None and fields.get("seq", 0) != fin["seq"]) or \
+                fields.get("ts", 0) != (fin["ts"] if fin["seq"] is None else 0):
             problems.append("%s: Tile38 has %s %s, latest is %s" % (fid, pt, fields, fin))
     summary = {"pg_rows": total, "expected_rows": exp["rows"], "flights": len(exp["flights"]),
                "problems": len(problems)}
@@ -206,10 +479,10 @@ def check(a):
 class Ingest:
     """One `skyload ingest` process of the scenario."""
 
-    def __init__(self, a, log_path):
+    def __init__(self, a, log_path, tile38=None):
         self.a, self.log_path = a, log_path
         cmd = [a.skyload, "ingest", "-b", a.brokers, "-t", a.name, "-g", a.name,
-               "--tile38", a.tile38, "--pg", a.pg, "--schema", a.name, "--collection", a.name,
+               "--tile38", tile38 or a.tile38, "--pg", a.pg, "--schema", a.name, "--collection", a.name,
                "--init-schema", "--batch-rows", "50", "--batch-ms", "100",
                "--metrics", "127.0.0.1:0", "--stats", log_path + ".stats.json",
                "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
@@ -226,6 +499,15 @@ class Ingest:
         if not m:
             return ""
         return urllib.request.urlopen("http://127.0.0.1:%s/metrics" % m.group(1), timeout=5).read().decode()
+
+    def metric(self, name):
+        """One value of /metrics (0 when the endpoint does not answer)."""
+        try:
+            text = self.metrics()
+        except OSError:
+            return 0.0
+        m = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
+        return float(m.group(1)) if m else 0.0
 
     def rss_kb(self):
         for line in open("/proc/%d/status" % self.p.pid):
@@ -262,8 +544,16 @@ def pg_rows(schema):
 
 def stack(*args):
     log("stack " + " ".join(args))
-    subprocess.run([os.path.join(os.environ["SKY_SOURCE_DIR"], "deploy/local/stack")] + list(args),
-                   check=True, stdout=sys.stderr, timeout=300)
+    cmd = [os.path.join(os.environ["SKY_SOURCE_DIR"], "deploy/local/stack")] + list(args)
+    # `stack start` can take a server still exec'ing for one that exited (its pid's
+    # command line is checked a few ms after the fork): a second start sees it running
+    for attempt in range(3):
+        if subprocess.run(cmd, stdout=sys.stderr, timeout=300).returncode == 0:
+            return
+        if args[0] != "start":
+            break
+        time.sleep(1)
+    fail("stack %s failed" % " ".join(args))
 
 
 def wait_for(what, cond, timeout, logs=()):
@@ -280,6 +570,121 @@ def mid_stream(schema, stored_before):
     end = time.time() + 30
     while time.time() < end and pg_rows(schema) <= stored_before:
         time.sleep(0.02)
+
+
+def committed(brokers, group, topic):
+    """The group's committed offsets on topic, summed (0 when nothing is committed)."""
+    from kafka import KafkaAdminClient
+
+    ad = KafkaAdminClient(bootstrap_servers=brokers)
+    try:
+        offs = ad.list_consumer_group_offsets(group)
+    finally:
+        ad.close()
+    return sum(v.offset for tp, v in offs.items() if tp.topic == topic and v.offset >= 0)
+
+
+def topic_end(brokers, topic):
+    from kafka import KafkaConsumer, TopicPartition
+
+    c = KafkaConsumer(bootstrap_servers=brokers)
+    try:
+        parts = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic)]
+        return sum(c.end_offsets(parts).values())
+    finally:
+        c.close()
+
+
+def read_topic(brokers, topic):
+    """Every record of topic as (key, headers dict); stops at the end offsets."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    c = KafkaConsumer(bootstrap_servers=brokers, enable_auto_commit=False)
+    parts = [TopicPartition(topic, p) for p in c.partitions_for_topic(topic)]
+    c.assign(parts)
+    c.seek_to_beginning()
+    end, begin = c.end_offsets(parts), c.beginning_offsets(parts)
+    left = sum(end[tp] - begin[tp] for tp in parts)
+    out, deadline = [], time.time() + 60
+    while left > 0 and time.time() < deadline:
+        for tp, msgs in c.poll(timeout_ms=1000).items():
+            for r in msgs:
+                if r.offset < end[tp]:
+                    out.append((r.key.decode() if r.key else None, dict(r.headers)))
+                    left -= 1
+    c.close()
+    return out
+
+
+class CorruptingProxy:
+    """A TCP proxy in front of Tile38 that makes every SET of one flight a command
+    Tile38 refuses (POINT's latitude becomes "bad"), so the error ingest gets is the
+    real server's ("invalid argument 'bad'"), in order within its pipeline."""
+
+    def __init__(self, upstream, marker):
+        self.upstream, self.marker, self.corrupted = upstream.rsplit(":", 1), marker.encode(), 0
+        self.ls = socket.socket()
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(8)
+        self.addr = "127.0.0.1:%d" % self.ls.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            c, _ = self.ls.accept()
+            u = socket.create_connection((self.upstream[0], int(self.upstream[1])))
+            threading.Thread(target=self.replies, args=(u, c), daemon=True).start()
+            threading.Thread(target=self.commands, args=(c, u), daemon=True).start()
+
+    @staticmethod
+    def replies(u, c):
+        while True:
+            data = u.recv(65536)
+            if not data:
+                c.close()
+                return
+            c.sendall(data)
+
+    def commands(self, c, u):
+        buf = b""
+        while True:
+            data = c.recv(65536)
+            if not data:
+                u.close()
+                return
+            buf += data
+            out, i = [], 0
+            while True:
+                cmd, j = self.parse(buf, i)
+                if cmd is None:
+                    break
+                if len(cmd) > 2 and cmd[0].upper() == b"SET" and self.marker in cmd[2]:
+                    k = [x.upper() for x in cmd].index(b"POINT")
+                    cmd[k + 1] = b"bad"
+                    self.corrupted += 1
+                out.append(b"*%d\r\n" % len(cmd) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in cmd))
+                i = j
+            buf = buf[i:]
+            u.sendall(b"".join(out))
+
+    @staticmethod
+    def parse(buf, i):
+        """One RESP array of bulk strings at buf[i:]: (args, next index) or (None, i)."""
+        end = buf.find(b"\r\n", i)
+        if end < 0:
+            return None, i
+        n, j, args = int(buf[i + 1:end]), end + 2, []
+        for _ in range(n):
+            end = buf.find(b"\r\n", j)
+            if end < 0:
+                return None, i
+            size = int(buf[j + 1:end])
+            if len(buf) < end + 2 + size + 2:
+                return None, i
+            args.append(buf[end + 2:end + 2 + size])
+            j = end + 2 + size + 2
+        return args, j
 
 
 def scenario(a):
@@ -301,27 +706,78 @@ def scenario(a):
         return merge(phases)["rows"]
 
     logs = [os.path.join(work, "ingest1.log")]
-    procs = [Ingest(a, logs[0])]
-    phase(1, 0, 10)
+    proxy = None
+    if a.fault in ("tile38", "tile38_start"):
+        # the AOF keeps every earlier test's writes: rewritten to the live data, the
+        # restart below loads in about the same time however many tests ran before
+        Tile38(a.tile38).cmd("AOFSHRINK")
+    if a.fault == "tile38_refuses":
+        proxy = CorruptingProxy(a.tile38, "%s_F0007" % a.name)
+        a.absent = {"%s_F0007" % a.name}
+    if a.fault == "tile38_start":
+        stack("kill", "tile38")
+        try:
+            procs = [Ingest(a, logs[0])]
+            wait_for("ingest's message about Tile38", lambda: "starting anyway" in open(logs[0]).read(),
+                     30, logs)
+            phase(1, 0, 10)
+            wait_for("partitions paused while Tile38 is down",
+                     lambda: procs[0].metric("skyload_ingest_paused") == 1, 30, logs)
+            time.sleep(3)  # a few backoff rounds
+            if procs[0].p.poll() is not None:
+                fail("ingest exited while Tile38 was down at its start", logs)
+            held = committed(a.brokers, a.name, a.name)
+            if held != 0:
+                fail("%d offsets committed before Tile38 ever answered" % held, logs)
+            line = [x for x in open(logs[0]) if "starting anyway" in x][0].strip()
+            log("Tile38 down at the start: ingest alive, nothing committed, %d retries; it said: %s"
+                % (procs[0].metric("skyload_ingest_sink_retries_total"), line))
+        finally:
+            stack("start", "tile38")
+    else:
+        procs = [Ingest(a, logs[0], proxy.addr if proxy else None)]
+        phase(1, 0, 10)
     wait_for("phase 1 stored", lambda: pg_rows(a.name) == expected_rows(), 60, logs)
     rss_before = procs[0].rss_kb()
 
     if a.fault in ("pg", "tile38"):
-        stack("kill" if a.fault == "tile38" else "stop", a.fault)
+        down = "kill" if a.fault == "tile38" else "stop"
+        t_down = time.time()
+        stack(down, a.fault)
         try:
             phase(2, 10, 110)
             wait_for("partitions paused while %s is down" % a.fault,
-                     lambda: "skyload_ingest_paused 1" in procs[0].metrics(), 30, logs)
+                     lambda: procs[0].metric("skyload_ingest_paused") == 1, 30, logs)
+            held, rows_held = committed(a.brokers, a.name, a.name), pg_rows(a.name)
             time.sleep(3)  # a few backoff rounds
             if procs[0].p.poll() is not None:
                 fail("ingest exited while %s was down" % a.fault, logs)
             rss = procs[0].rss_kb()
             if rss - rss_before > 64 * 1024:
                 fail("memory grew by %d kB while %s was down" % (rss - rss_before, a.fault))
+            now_committed, end = committed(a.brokers, a.name, a.name), topic_end(a.brokers, a.name)
+            if now_committed != held or now_committed >= end:
+                fail("offsets moved while %s was down: %d then %d committed of %d"
+                     % (a.fault, held, now_committed, end), logs)
         finally:
+            t_up = time.time()
             stack("start", a.fault)
-        wait_for("partitions resumed", lambda: "skyload_ingest_paused 0" in procs[0].metrics(),
+        t_back = time.time()
+        if a.fault == "tile38":  # PING answers while the AOF loads; other commands say LOADING
+            wait_for("Tile38 loaded its AOF", lambda: Tile38(a.tile38).cmd("SERVER").get("ok"), 120, logs)
+        t_ready = time.time()
+        wait_for("partitions resumed", lambda: procs[0].metric("skyload_ingest_paused") == 0,
                  60, logs)
+        t_resumed = time.time()
+        figures = "%s %s: down %.1f s (+%.1f s loading its data), ingest paused %.1f s in %d " \
+                  "pause(s), %d retries, resumed %.1f s after %s answered again; committed offsets " \
+                  "held at %d of %d records while down (PostgreSQL rows %s, no offset past them)" % (
+                      a.fault, "kill -9" if down == "kill" else "stop", t_up - t_down,
+                      t_ready - t_back, procs[0].metric("skyload_ingest_paused_seconds_total"),
+                      procs[0].metric("skyload_ingest_pauses_total"),
+                      procs[0].metric("skyload_ingest_sink_retries_total"),
+                      t_resumed - t_ready, a.fault, held, end,
+                      rows_held if rows_held >= 0 else "unreadable")
     elif a.fault == "kafka":
         stack("stop", "kafka")
         try:
@@ -381,8 +837,39 @@ def scenario(a):
     a.schema, a.collection, a.expected = a.name, a.name, phases
     if check(a) != 0:
         fail("stored data differs after fault %s" % a.fault, logs)
-    log("fault %s: 0 lost, 0 duplicate rows, Tile38 latest for every flight" % a.fault)
+    if a.fault in ("pg", "tile38"):
+        log(figures)
+    if proxy:
+        refused_checks(a, logs, expected_rows(), merge(phases)["dlq"])
+    log("fault %s: %d rows, 0 lost, 0 duplicate rows, Tile38 latest for every flight%s"
+        % (a.fault, expected_rows(), " but the refused one" if proxy else ""))
     return 0
+
+
+def refused_checks(a, logs, rows, bad_records):
+    """Tile38 refused every SET of one flight: those records are in the DLQ with
+    Tile38's reason, no batch was retried or paused, the flight's rows are in PostgreSQL."""
+    st = json.load(open(logs[0] + ".stats.json"))
+    fid = next(iter(a.absent))
+    dlq = read_topic(a.brokers, a.name + ".dlq")
+    mine = [h for k, h in dlq if k == fid]
+    reasons = {h.get("skyload-error", b"").decode() for h in mine}
+    if not mine or st["tile38_refused"] != len(mine) or len(dlq) != bad_records + len(mine):
+        fail("DLQ: %d records of %s (ingest says %d refused), %d in all, expected %d + those"
+             % (len(mine), fid, st["tile38_refused"], len(dlq), bad_records), logs)
+    if reasons != {"Tile38 refused the SET: invalid argument 'bad'"}:
+        fail("DLQ reasons for %s: %s" % (fid, reasons), logs)
+    if st["sink_retries"] or st["pauses"]:
+        fail("a refused command made ingest retry (%d) or pause (%d)"
+             % (st["sink_retries"], st["pauses"]), logs)
+    log("Tile38 refused %d SETs of %s: all in the DLQ with its reason, 0 retries, 0 pauses, "
+        "its %d rows in PostgreSQL with the others (%d)" % (len(mine), fid,
+                                                            len(merge_flight(a.expected, fid)), rows))
+
+
+def merge_flight(files, fid):
+    fl = merge(files)["flights"][fid]
+    return fl["seqs"] + fl["ts"]
 
 
 def main():
@@ -403,9 +890,24 @@ def main():
     c.add_argument("--collection", required=True)
     c.add_argument("--tile38", required=True)
     c.add_argument("expected", nargs="+")
+    tc = sub.add_parser("tile38-check")
+    tc.add_argument("--manifest", required=True)
+    tc.add_argument("--collection", required=True)
+    tc.add_argument("--tile38", required=True)
+    tc.add_argument("--ttl", type=int, default=120)
+    st = sub.add_parser("stale-count")
+    st.add_argument("--manifest", required=True)
+    st.add_argument("--brokers", required=True)
+    st.add_argument("--topic", required=True)
+    dq = sub.add_parser("doc-queries")
+    dq.add_argument("--doc", required=True)
+    dq.add_argument("--manifest", required=True)
+    dq.add_argument("--collection", required=True)
+    dq.add_argument("--tile38", required=True)
     sc = sub.add_parser("scenario")
     sc.add_argument("--fault", required=True,
-                    choices=["none", "pg", "tile38", "kafka", "kill9", "sigterm", "rebalance"])
+                    choices=["none", "pg", "tile38", "tile38_start", "tile38_refuses", "kafka",
+                             "kill9", "sigterm", "rebalance"])
     sc.add_argument("--skyload", required=True)
     sc.add_argument("--brokers", required=True)
     sc.add_argument("--tile38", required=True)
@@ -419,6 +921,12 @@ def main():
     if a.cmd == "produce":
         produce(a)
         return 0
+    if a.cmd == "tile38-check":
+        return tile38_check(a)
+    if a.cmd == "stale-count":
+        return stale_count(a)
+    if a.cmd == "doc-queries":
+        return doc_queries(a)
     return check(a)
 
 

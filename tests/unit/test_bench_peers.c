@@ -46,6 +46,7 @@ static void test_parsers_read_captured_peer_output(void **state) {
         {"end_to_end_latency.txt", sky_peer_parse_end_to_end_latency, -1, -1, 1, 7, 17, 1.6352,
          -1},
         {"psql_copy.txt", sky_peer_parse_copy, -1, -1, -1, -1, -1, -1, 500000},
+        {"tile38_benchmark.txt", sky_peer_parse_tile38_benchmark, 39227.67, -1, -1, -1, -1, -1, -1},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char *text = slurp(rows[i].file), err[256];
@@ -83,6 +84,10 @@ static void test_parsers_reject_output_without_a_summary(void **state) {
         {sky_peer_parse_end_to_end_latency, "Percentiles: 50th = 1, 99th = 2, 99.9th = 3\n",
          "EndToEndLatency"},
         {sky_peer_parse_copy, "ERROR:  relation \"t\" does not exist\n", "COPY"},
+        {sky_peer_parse_tile38_benchmark, "\rSET (point): 0.00\rSET (point): 1234.5",
+         "tile38-benchmark"}, /* killed before its final line */
+        {sky_peer_parse_tile38_benchmark, "dial tcp 127.0.0.1:9851: connect: connection refused\n",
+         "tile38-benchmark"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         sky_peer_report_t r;
@@ -165,8 +170,35 @@ static void test_exec_times_a_child_and_reports_its_status(void **state) {
     assert_non_null(strstr(err, "not found"));
 }
 
+static void test_sys_cpu_reads_busy_and_total_ticks(void **state) {
+    (void)state;
+    static const struct {
+        const char *line;
+        int rc;
+        uint64_t busy, total;
+    } rows[] = {
+        {"cpu  100 5 50 800 40 3 2 0 0 0\n", 0, 160, 1000},
+        {"cpu  1 2 3 4\n", 0, 6, 10},
+        {"cpu0 100 5 50 800 40 3 2 0\n", -1, 0, 0},
+        {"intr 1 2 3\n", -1, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        uint64_t busy = 0, total = 0;
+        int rc = sky_sys_cpu_parse(rows[i].line, &busy, &total);
+        assert_int_equal(rc != 0 ? -1 : 0, rows[i].rc);
+        if (!rc) {
+            assert_int_equal(busy, rows[i].busy);
+            assert_int_equal(total, rows[i].total);
+        }
+    }
+    uint64_t busy, total;
+    assert_int_equal(sky_sys_cpu(&busy, &total), 0);
+    assert_true(total > 0 && busy <= total);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sys_cpu_reads_busy_and_total_ticks),
         cmocka_unit_test(test_parsers_read_captured_peer_output),
         cmocka_unit_test(test_parsers_reject_output_without_a_summary),
         cmocka_unit_test(test_spread_is_median_min_max),

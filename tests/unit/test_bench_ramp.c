@@ -50,14 +50,17 @@ static sky_ramp_step_t held_step(void) {
     s.offered_msgs_s = s.produced_msgs_s = s.achieved_msgs_s = 1000;
     s.kafka_ack = (sky_ramp_lat_t){5000, 8000, 10000, 12000, 20000};
     s.pg_commit = (sky_ramp_lat_t){100000, 200000, 300000, 400000, 500000};
+    s.tile38 = (sky_ramp_lat_t){-1, -1, -1, -1, -1};
     s.verify_passed = s.drained = true;
     return s;
 }
 
 static void test_judge_names_the_first_failure(void **state) {
     (void)state;
-    const sky_ramp_slo_t slo = {.kafka_ack_p99_us = 500000, .pg_commit_p99_us = 1000000};
-    enum { OK, NOVERIFY, SLOW_GEN, LAG, NODRAIN, ACK_SLOW, PG_SLOW, PG_EMPTY, LAG_AND_SLOW };
+    const sky_ramp_slo_t slo = {.kafka_ack_p99_us = 500000, .pg_commit_p99_us = 1000000,
+                                .tile38_p99_us = 800000};
+    enum { OK, NOVERIFY, SLOW_GEN, LAG, NODRAIN, ACK_SLOW, PG_SLOW, PG_EMPTY, LAG_AND_SLOW,
+           T38_OK, T38_SLOW };
     static const struct {
         int change;
         sky_ramp_verdict_t want;
@@ -67,6 +70,7 @@ static void test_judge_names_the_first_failure(void **state) {
         {NODRAIN, SKY_STEP_NOT_DRAINED}, {ACK_SLOW, SKY_STEP_SLO_BROKEN},
         {PG_SLOW, SKY_STEP_SLO_BROKEN},  {PG_EMPTY, SKY_STEP_SLO_BROKEN},
         {LAG_AND_SLOW, SKY_STEP_LAG_UNBOUNDED},
+        {T38_OK, SKY_STEP_HELD},      {T38_SLOW, SKY_STEP_SLO_BROKEN},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         sky_ramp_step_t s = held_step();
@@ -79,6 +83,8 @@ static void test_judge_names_the_first_failure(void **state) {
         case PG_SLOW: s.pg_commit.p99 = 1000001; break;
         case PG_EMPTY: s.pg_commit.p99 = -1; break;
         case LAG_AND_SLOW: s.lag.unbounded = true, s.pg_commit.p99 = 5000000; break;
+        case T38_OK: s.tile38 = (sky_ramp_lat_t){1000, 2000, 800000, 900000, 950000}; break;
+        case T38_SLOW: s.tile38 = (sky_ramp_lat_t){1000, 2000, 800001, 900000, 950000}; break;
         default: break;
         }
         assert_string_equal(sky_ramp_verdict_name(sky_ramp_judge(&s, &slo)),
@@ -111,7 +117,8 @@ static void test_recorded_ramps_rejudge_to_the_same_knee(void **state) {
         sky_ramp_slo_t slo = {
             json_integer_value(json_object_get(slo_us, "kafka_ack_p99")),
             json_integer_value(json_object_get(slo_us, "pg_commit_p50")),
-            json_integer_value(json_object_get(slo_us, "pg_commit_p99"))};
+            json_integer_value(json_object_get(slo_us, "pg_commit_p99")),
+            json_integer_value(json_object_get(slo_us, "tile38_p99"))};
         assert_int_equal(n, rows[i].nsteps);
         for (size_t j = 0; j < n; j++) {
             sky_ramp_step_t again = steps[j];
@@ -133,12 +140,14 @@ static void test_step_json_reads_back_identically(void **state) {
     s.procs[0] = (sky_ramp_proc_t){"skyload", 0.75, 51200};
     s.procs[1] = (sky_ramp_proc_t){"postgres", 0.5, 300000};
     s.verdict = SKY_STEP_LAG_UNBOUNDED;
+    s.tile38 = (sky_ramp_lat_t){900, 1800, 3500, 7000, 9100};
     json_t *j = sky_ramp_step_to_json(&s);
     char err[256];
     assert_non_null(j);
     assert_int_equal(sky_ramp_step_from_json(j, &back, err, sizeof err), 0);
     json_decref(j);
     assert_memory_equal(&back.pg_commit, &s.pg_commit, sizeof s.pg_commit);
+    assert_memory_equal(&back.tile38, &s.tile38, sizeof s.tile38);
     assert_int_equal(back.nprocs, 2);
     assert_string_equal(back.procs[1].name, "postgres");
     assert_true(fabs(back.lag.slope_msgs_s - 12.5) < 1e-9);
@@ -183,16 +192,50 @@ static void test_next_aircraft_grows_by_the_factor_at_least_by_one(void **state)
 static void test_slo_reads_scenario_thresholds_as_numbers_or_strings(void **state) {
     (void)state;
     json_t *slo = json_loads("{\"latency_ms\":{\"kafka_ack\":{\"p99\":\"500\"},"
-                             "\"pg_commit\":{\"p50\":100,\"p99\":1000.5}}}",
+                             "\"pg_commit\":{\"p50\":100,\"p99\":1000.5},"
+                             "\"tile38\":{\"p99\":250}}}",
                              0, NULL);
     sky_ramp_slo_t s;
     sky_ramp_slo_from_json(slo, &s);
     assert_int_equal(s.kafka_ack_p99_us, 500000);
     assert_int_equal(s.pg_commit_p50_us, 100000);
     assert_int_equal(s.pg_commit_p99_us, 1000500);
+    assert_int_equal(s.tile38_p99_us, 250000);
     json_decref(slo);
     sky_ramp_slo_from_json(NULL, &s);
     assert_int_equal(s.pg_commit_p99_us, 0);
+}
+
+/* A failing step names the SLO over its threshold, the longest stage on the record's
+ * path, and a sink busy all the time; a step that held says nothing. */
+static void test_explain_names_the_slo_and_the_stage_that_broke_it(void **state) {
+    (void)state;
+    const sky_ramp_slo_t slo = {.kafka_ack_p99_us = 500000, .pg_commit_p99_us = 1000000};
+    sky_ramp_step_t s = held_step();
+    char why[400];
+    for (int i = 0; i < SKY_NSTAGES; i++)
+        s.stages[i] = (sky_ramp_lat_t){-1, -1, -1, -1, -1};
+    s.pg_busy = s.tile38_busy = s.cpu_busy = -1;
+    s.verdict = SKY_STEP_HELD;
+    sky_ramp_explain(&s, &slo, why, sizeof why);
+    assert_string_equal(why, "");
+    s.pg_commit.p99 = 1135000;
+    s.stages[SKY_STAGE_CONSUME] = (sky_ramp_lat_t){1000, 2000, 9000, 12000, 15000};
+    s.stages[SKY_STAGE_BATCH] = (sky_ramp_lat_t){20000, 90000, 150000, 170000, 180000};
+    s.stages[SKY_STAGE_PG] = (sky_ramp_lat_t){300000, 700000, 870000, 900000, 950000};
+    s.stages[SKY_STAGE_TILE38] = (sky_ramp_lat_t){3000, 9000, 40000, 50000, 60000};
+    s.pg_busy = 0.97;
+    s.tile38_busy = 0.2;
+    s.verdict = SKY_STEP_SLO_BROKEN;
+    sky_ramp_explain(&s, &slo, why, sizeof why);
+    assert_string_equal(why, "pg_commit p99 1135.0 ms > 1000 ms; longest stage: pg p99 870.0 ms; "
+                             "PostgreSQL connections 97% busy");
+    s.pg_commit.p99 = 900000; /* the backlog broke it, not a percentile */
+    s.verdict = SKY_STEP_LAG_UNBOUNDED;
+    s.cpu_busy = 0.99;
+    sky_ramp_explain(&s, &slo, why, sizeof why);
+    assert_string_equal(why, "longest stage: pg p99 870.0 ms; PostgreSQL connections 97% busy; "
+                             "CPUs 99% busy");
 }
 
 int main(void) {
@@ -204,6 +247,7 @@ int main(void) {
         cmocka_unit_test(test_step_json_rejects_unknown_verdict_and_missing_fields),
         cmocka_unit_test(test_next_aircraft_grows_by_the_factor_at_least_by_one),
         cmocka_unit_test(test_slo_reads_scenario_thresholds_as_numbers_or_strings),
+        cmocka_unit_test(test_explain_names_the_slo_and_the_stage_that_broke_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,11 +95,57 @@ static void test_new_rejects_a_schema_name_that_needs_quoting(void **state) {
     assert_non_null(strstr(err, "--schema"));
 }
 
+/* One binary COPY tuple, as hex: the same two rows as above, field by field (length,
+ * then big-endian value; -1 = NULL). Times are microseconds since 2000-01-01. */
+static void test_copy_row_binary_writes_the_same_columns(void **state) {
+    (void)state;
+    static const struct {
+        const char *id;
+        bool metadata;
+        int64_t seq, intended_ns;
+        const char *expected;
+    } rows[] = {
+        {"BAW123-0001", true, 7, 1795600805123456789,
+         "000b"
+         "00000008" "00030415a8ec1340"     /* 2026-11-25T10:00:05Z */
+         "0000000b" "4241573132332d30303031"
+         "00000008" "0000000000000007"
+         "00000019" "0101000020e6100000f513ce6e2d13ddbf0272d3b029bc4940"
+         "00000004" "000088b8" "00000004" "000001c2"
+         "00000003" "424157" "00000005" "4241313233" "00000004" "45474c4c"
+         "00000004" "4b4a464b"
+         "00000008" "00030415a8edf580"},   /* + 0.123456 s */
+        {"OTHER", false, -1, 0,
+         "000b"
+         "00000008" "00030415a8ec1340"
+         "00000005" "4f54484552"
+         "ffffffff"
+         "00000019" "0101000020e6100000f513ce6e2d13ddbf0272d3b029bc4940"
+         "00000004" "000088b8" "00000004" "000001c2"
+         "ffffffff" "ffffffff" "ffffffff" "ffffffff" "ffffffff"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        sky_flight_t f = flight(rows[i].id, rows[i].metadata);
+        sky_pg_row_t r = {.flight = &f, .ts_ms = 1795600805000, .seq = rows[i].seq,
+                          .intended_ns = rows[i].intended_ns};
+        sky_buf_t b;
+        sky_buf_init(&b, 0);
+        assert_int_equal(sky_pg_copy_row_binary(&b, &r), 0);
+        char hex[512];
+        assert_true(b.len * 2 < sizeof hex);
+        for (size_t k = 0; k < b.len; k++)
+            snprintf(hex + 2 * k, 3, "%02x", (unsigned char)b.data[k]);
+        assert_string_equal(hex, rows[i].expected);
+        sky_buf_free(&b);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_copy_row_writes_flight_positions_columns),
         cmocka_unit_test(test_copy_row_writes_microsecond_times_and_null_outside_iso_years),
         cmocka_unit_test(test_new_rejects_a_schema_name_that_needs_quoting),
+        cmocka_unit_test(test_copy_row_binary_writes_the_same_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

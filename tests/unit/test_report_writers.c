@@ -8,8 +8,10 @@
 #include "error.h"
 #include "report.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *render(const sky_verify_report_t *r, sky_verify_format_t fmt) {
     char *text = NULL;
@@ -94,12 +96,61 @@ static void test_junit_escapes_and_lists_failures(void **state) {
     sky_verify_report_destroy(r);
 }
 
+/* The tile38 stage (intended -> Tile38 acknowledged, from ingest's stats) in every
+ * format, with its own SLO key. */
+static void test_tile38_stage_in_every_format(void **state) {
+    (void)state;
+    sky_verify_report_t *r = sky_verify_report_new();
+    sky_hist_t *h = sky_hist_new();
+    sky_hist_record_n(h, 25000, 99); /* 25 ms */
+    sky_hist_record(h, 400000);      /* 400 ms */
+    assert_non_null(sky_verify_report_add_stage(r, "tile38", "ingest-stats", h));
+    json_t *slo = json_loads("{\"latency_ms\": {\"tile38\": {\"p99\": 30, \"max\": 300}}}", 0, NULL);
+    assert_int_equal(sky_verify_report_apply_slo(r, slo, "ci.yaml", NULL, 0), 0);
+    assert_int_equal(sky_verify_report_judge_slo(r), 0);
+    assert_false(sky_verify_report_passed(r)); /* max 400 ms > 300 */
+    char *t = render(r, SKY_VERIFY_FORMAT_TEXT);
+    assert_non_null(strstr(t, "slo.tile38"));
+    assert_non_null(strstr(t, "tile38 latency (ingest-stats): max = "));
+    assert_non_null(strstr(t, "p99<=30 max<=300"));
+    char *x = render(r, SKY_VERIFY_FORMAT_JUNIT);
+    assert_non_null(strstr(x, "<property name=\"latency.tile38.count\" value=\"100\"/>"));
+    assert_non_null(strstr(x, "<property name=\"latency.tile38.p50_ms\" value=\"25."));
+    assert_non_null(strstr(x, "<property name=\"latency.tile38.slo.max_ms\" value=\"300\"/>"));
+    assert_non_null(strstr(x, "name=\"slo.tile38\">"));
+    char *j = render(r, SKY_VERIFY_FORMAT_JSON);
+    json_t *root = json_loads(j, 0, NULL);
+    json_t *st = json_array_get(json_object_get(root, "latency"), 0);
+    assert_string_equal(json_string_value(json_object_get(st, "stage")), "tile38");
+    assert_int_equal(json_integer_value(json_object_get(st, "count")), 100);
+    assert_true(json_number_value(json_object_get(json_object_get(st, "slo_ms"), "p99")) == 30);
+    char dir[] = "/tmp/sky_hgrm_XXXXXX", path[64], err[128];
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(sky_verify_report_write_hgrm(r, dir, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/tile38.hgrm", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[256];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_non_null(strstr(line, "Value"));
+    fclose(f);
+    remove(path);
+    rmdir(dir);
+    free(t);
+    free(x);
+    free(j);
+    json_decref(root);
+    json_decref(slo);
+    sky_verify_report_destroy(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_keeps_twenty_examples_and_counts_all),
         cmocka_unit_test(test_slo_fails_only_above_threshold),
         cmocka_unit_test(test_slo_rejects_unknown_percentile),
         cmocka_unit_test(test_junit_escapes_and_lists_failures),
+        cmocka_unit_test(test_tile38_stage_in_every_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,11 +84,105 @@ static void test_new_reports_an_unreachable_server(void **state) {
     assert_non_null(strstr(err, "127.0.0.1:1"));
 }
 
+static void test_reply_error_reads_json_and_resp_errors(void **state) {
+    (void)state;
+    static const struct {
+        int type;
+        const char *text, *expected; /* NULL: the reply is ok */
+    } rows[] = {
+        {REDIS_REPLY_STRING, "{\"ok\":true,\"elapsed\":\"5µs\"}", NULL},
+        {REDIS_REPLY_STRING, "{\"ok\":false,\"err\":\"invalid argument 'x'\",\"elapsed\":\"1µs\"}",
+         "invalid argument 'x'"},
+        {REDIS_REPLY_STRING, "{\"ok\":false,\"err\":\"LOADING Tile38 is loading the dataset\"}",
+         "LOADING Tile38 is loading the dataset"},
+        {REDIS_REPLY_ERROR, "ERR read only", "read only"},
+        {REDIS_REPLY_ERROR, "LOADING Tile38 is loading", "LOADING Tile38 is loading"},
+        {REDIS_REPLY_STATUS, "OK", NULL},
+        {REDIS_REPLY_STRING, "garbage", "garbage"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        redisReply r;
+        memset(&r, 0, sizeof r);
+        r.type = rows[i].type;
+        r.str = (char *)rows[i].text;
+        r.len = strlen(rows[i].text);
+        char buf[128];
+        const char *e = sky_tile38_reply_error(&r, buf, sizeof buf);
+        if (!rows[i].expected)
+            assert_null(e);
+        else
+            assert_string_equal(e, rows[i].expected);
+    }
+}
+
+static void test_error_kinds_split_server_state_from_bad_commands(void **state) {
+    (void)state;
+    static const struct {
+        const char *err;
+        bool transient;
+    } rows[] = {
+        {"invalid argument 'abc'", false},
+        {"ERR invalid argument 'abc'", false},
+        {"invalid number of arguments", false},
+        {"ERR wrong number of arguments for 'set' command", false},
+        {"invalid geojson", false},
+        {"LOADING Tile38 is loading the dataset in memory", true},
+        {"read only", true},
+        {"OOM command not allowed when used memory > 'maxmemory'", true},
+        {"not the leader", true},
+        {"catching up to leader", true},
+        {"authentication required", true},
+        {"invalid password", true},
+        {"ERR invalid password", true},
+        {"something new", true},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (sky_tile38_error_is_transient(rows[i].err) != rows[i].transient)
+            fail_msg("\"%s\": expected %s", rows[i].err,
+                     rows[i].transient ? "transient" : "about the command");
+}
+
+/* RESP replies to GET ... WITHFIELDS POINT, as Tile38 1.37 sends them. */
+static void test_parse_object_resp_reads_point_and_fields(void **state) {
+    (void)state;
+    redisReply lat = {.type = REDIS_REPLY_STRING, .str = "51.4700223", .len = 10};
+    redisReply lon = {.type = REDIS_REPLY_STRING, .str = "-0.4542955", .len = 10};
+    redisReply *pt_el[] = {&lat, &lon};
+    redisReply pt = {.type = REDIS_REPLY_ARRAY, .elements = 2, .element = pt_el};
+    redisReply n1 = {.type = REDIS_REPLY_STRING, .str = "seq", .len = 3};
+    redisReply v1 = {.type = REDIS_REPLY_STRING, .str = "5", .len = 1};
+    redisReply n2 = {.type = REDIS_REPLY_STRING, .str = "altitude", .len = 8};
+    redisReply v2 = {.type = REDIS_REPLY_STRING, .str = "35000", .len = 5};
+    redisReply *f_el[] = {&n1, &v1, &n2, &v2};
+    redisReply fields = {.type = REDIS_REPLY_ARRAY, .elements = 4, .element = f_el};
+    redisReply *top_el[] = {&pt, &fields};
+    redisReply top = {.type = REDIS_REPLY_ARRAY, .elements = 2, .element = top_el};
+    sky_tile38_obj_t o;
+    char err[128];
+    assert_int_equal(sky_tile38_parse_object_resp(&top, &o, err, sizeof err), 0);
+    assert_true(o.found && o.has_seq && !o.has_ts);
+    assert_true(fabs(o.lat - 51.4700223) < 1e-12 && fabs(o.lon + 0.4542955) < 1e-12);
+    assert_int_equal(o.seq, 5);
+    assert_int_equal(o.altitude, 35000);
+    top.elements = 1; /* no fields at all: an object written at seq 0 */
+    assert_int_equal(sky_tile38_parse_object_resp(&top, &o, err, sizeof err), 0);
+    assert_true(o.found && !o.has_seq && !o.has_ts);
+    redisReply nil = {.type = REDIS_REPLY_NIL};
+    assert_int_equal(sky_tile38_parse_object_resp(&nil, &o, err, sizeof err), 0);
+    assert_false(o.found);
+    redisReply e = {.type = REDIS_REPLY_ERROR, .str = "LOADING Tile38 is loading", .len = 25};
+    assert_int_not_equal(sky_tile38_parse_object_resp(&e, &o, err, sizeof err), 0);
+    assert_non_null(strstr(err, "LOADING"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_object_reads_point_and_fields),
         cmocka_unit_test(test_fmt_fixed_rounds_to_the_requested_decimals),
         cmocka_unit_test(test_new_reports_an_unreachable_server),
+        cmocka_unit_test(test_reply_error_reads_json_and_resp_errors),
+        cmocka_unit_test(test_error_kinds_split_server_state_from_bad_commands),
+        cmocka_unit_test(test_parse_object_resp_reads_point_and_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
