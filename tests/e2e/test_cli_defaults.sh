@@ -95,9 +95,11 @@ expect_err "--tile38 none" "verify says how to go without Tile38"
 sk "${STACK_ENV[@]}" SKY_TILE38=$DOWN -- verify --manifest "$work/fresh.json" --skip kafka,dlq,pg \
   --tile38 "$SKY_TILE38"
 expect_rc 1 "verify --tile38 over SKY_TILE38 (reaches Tile38; nothing ingested: check fails)"
+# ingest starts with Tile38 down (it holds its batches until Tile38 answers, issue 16):
+# it names SKY_TILE38's address at once; here it then stops on the schema nobody made
 sk "${STACK_ENV[@]}" SKY_TILE38=$DOWN -- ingest -t "$topic" --schema "$schema"
-expect_rc 3 "ingest with SKY_TILE38 down"
-expect_err "Tile38 does not answer at $DOWN" "ingest names SKY_TILE38's address"
+expect_rc 2 "ingest with SKY_TILE38 down and no schema"
+expect_err "Tile38 $DOWN: Connection refused" "ingest names SKY_TILE38's address"
 
 # ---- PostgreSQL: the stack's by default; --pg, a service, PG* win -----------------
 pgcheck=(verify --manifest "$work/fresh.json" --skip kafka,dlq,tile38 --schema "$schema")
