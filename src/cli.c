@@ -111,8 +111,8 @@ int cli_common_opt(cli_common_t *c, int opt, const char *arg) {
 static struct option *merged_longopts(const struct option *own, bool geofence) {
     static const struct option common[] = {CLI_COMMON_LONG};
     static const struct option geo[] = {CLI_GEOFENCE_LONG};
-    size_t ncommon = sizeof common / sizeof common[0], ngeo = geofence ? sizeof geo / sizeof geo[0] : 0;
-    size_t nown = 0;
+    size_t ncommon = sizeof common / sizeof common[0];
+    size_t ngeo = geofence ? sizeof geo / sizeof geo[0] : 0, nown = 0;
     while (own && own[nown].name)
         nown++;
     struct option *all = calloc(ncommon + ngeo + nown + 1, sizeof *all);
@@ -141,7 +141,8 @@ int cli_parse(const cli_spec_t *spec, cli_common_t *c, void *opts, int argc, cha
         int common = cli_common_opt(c, opt, optarg);
         if (common == 1)
             continue;
-        int geo = spec->geofence ? cli_geofence_opt(spec->geofence(opts), spec->cmd, opt, optarg) : 0;
+        cli_geofence_t *g = spec->geofence ? spec->geofence(opts) : NULL;
+        int geo = g ? cli_geofence_opt(g, spec->cmd, opt, optarg) : 0;
         if (geo == 1)
             continue;
         if (geo)

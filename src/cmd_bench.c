@@ -5,17 +5,13 @@
 #include "cli.h"
 #include "commands.h"
 #include "error.h"
-#include "kafka_admin.h"
 #include "parse.h"
 #include "peers.h"
-#include "report_html.h"
 #include "scenario.h"
-#include "timefmt.h"
+#include "stack_files.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -25,31 +21,15 @@ static const char bench_help[] =
     "usage: skyload bench capacity [--scenario F] [--report DIR] [--start N] [--factor X]\n"
     "                              [--warmup D] [--hold D] [--max-steps N] [--budget D]\n"
     "       skyload bench peers [--report DIR] [--count N] [--size BYTES] [--runs N]\n\n"
-    "capacity: first measures each component alone (Kafka produce+consume, an indexed\n"
-    "COPY by ingest's connections, tile38-benchmark SET, Kafka's EndToEndLatency), then\n"
-    "runs the whole loop (simulate -> Kafka -> ingest -> PostgreSQL [+ Tile38], verified\n"
-    "as `skyload run` verifies) in real time at stepped load: each step is N aircraft\n"
-    "for warm-up + hold, with its own topic, group and schema; N grows by the factor\n"
-    "until a step breaks the scenario's SLO (slo.latency_ms kafka_ack.p99,\n"
-    "pg_commit.p50/p99, tile38.p99, judged on the hold window), its backlog grows\n"
-    "without bound, does not drain, or fails verify; then one step at half the knee.\n"
-    "Latency is from the intended emit time. Prints the step table, the knee, where the\n"
-    "time goes per step (each stage's p50/p99: Kafka ack, consume, batch, PostgreSQL,\n"
-    "Tile38, per-batch writes, commit; decode per record; how busy each sink and the\n"
-    "CPUs were) with what broke the failing step, and the knee against the slowest\n"
-    "component. Writes DIR/capacity.json, .dat, .txt, DIR/step-NN/, DIR/half-knee/ and,\n"
-    "with gnuplot, DIR/capacity.png and .svg. CPU and RSS rows: skyload (simulate and\n"
-    "ingest share this process), the Kafka broker, PostgreSQL (postmaster and its\n"
-    "backends), tile38-server.\n\n"
-    "peers: on the same stack, the same record count and size, acks=all (idempotence),\n"
-    "linger.ms=5 and 10,000-message batches, records spread one by one over the partitions\n"
-    "(the peers' keyless records without sticky partitioning, as skyload's keyed records\n"
-    "are), runs skyload simulate, rdkafka_performance,\n"
-    "Kafka's ProducerPerformance and EndToEndLatency, kcat -P, tile38-benchmark (SET POINT,\n"
-    "one connection, 100 per pipeline) beside ingest's Tile38 sink writing the same number\n"
-    "of positions (its ratio to tile38-benchmark), and a raw PostgreSQL COPY: one warm-up\n"
-    "run then --runs timed runs each (fork/exec, wall clock and rusage), and prints\n"
-    "median/min/max and the ratios. DIR/peers.txt, DIR/peers.json.\n\n"
+    "capacity: measures each component alone (Kafka produce+consume, an indexed COPY,\n"
+    "tile38-benchmark SET, Kafka's EndToEndLatency), then runs the whole loop (simulate\n"
+    "-> Kafka -> ingest -> PostgreSQL [+ Tile38] -> verify) in real time at growing load\n"
+    "until a step breaks the scenario's SLO, and one step at half the knee; prints the\n"
+    "steps, the knee against the slowest component and where the time goes; writes\n"
+    "DIR/capacity.{txt,json,dat,html,png,svg} and DIR/step-NN/.\n"
+    "peers: skyload's producer beside rdkafka_performance, ProducerPerformance, kcat -P,\n"
+    "EndToEndLatency, tile38-benchmark (beside ingest's Tile38 sink) and a raw COPY, same\n"
+    "workload, same stack; DIR/peers.{txt,json}. docs/bench.md says how each is measured.\n\n"
     "capacity options:\n"
     "  -s, --scenario F       scenario path or name (default capacity-ramp)\n"
     "      --start N          first step's aircraft (default: the scenario's)\n"
@@ -84,163 +64,106 @@ static const char bench_help[] =
 
 typedef struct bench_opts {
     cli_common_t common;
-    bool tile38_set;
-    const char *what;
-    const char *scenario, *report, *plot, *stack_dir, *tools_dir, *tile38_benchmark;
-    int64_t start, max_steps, warmup_ms, hold_ms, budget_ms;
-    double factor;
-    int64_t count, size, runs;
-    bool no_components, no_half_knee;
-    int64_t components_records;
+    const char *what, *scenario, *plot, *stack_dir, *tile38_benchmark;
+    sky_capacity_config_t cap; /* the options go straight into the two configurations */
+    sky_peers_config_t peers;
+    int64_t start, max_steps;
 } bench_opts_t;
+
+enum { OPT_REPORT = OPT_FIRST_CMD, OPT_START, OPT_FACTOR, OPT_WARMUP, OPT_HOLD, OPT_MAX_STEPS,
+       OPT_BUDGET, OPT_PLOT, OPT_STACK_DIR, OPT_SIZE, OPT_RUNS, OPT_TOOLS_DIR, OPT_T38BENCH,
+       OPT_NO_COMPONENTS, OPT_NO_HALF_KNEE, OPT_COMPONENTS_RECORDS };
+
+static const struct option bench_longopts[] = {
+    {"scenario", required_argument, NULL, 's'},
+    {"report", required_argument, NULL, OPT_REPORT},
+    {"start", required_argument, NULL, OPT_START},
+    {"factor", required_argument, NULL, OPT_FACTOR},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"hold", required_argument, NULL, OPT_HOLD},
+    {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
+    {"budget", required_argument, NULL, OPT_BUDGET},
+    {"plot", required_argument, NULL, OPT_PLOT},
+    {"stack-dir", required_argument, NULL, OPT_STACK_DIR},
+    {"tools-dir", required_argument, NULL, OPT_TOOLS_DIR},
+    {"tile38-benchmark", required_argument, NULL, OPT_T38BENCH},
+    {"no-components", no_argument, NULL, OPT_NO_COMPONENTS},
+    {"no-half-knee", no_argument, NULL, OPT_NO_HALF_KNEE},
+    {"components-records", required_argument, NULL, OPT_COMPONENTS_RECORDS},
+    {"count", required_argument, NULL, 'n'},
+    {"size", required_argument, NULL, OPT_SIZE},
+    {"runs", required_argument, NULL, OPT_RUNS},
+    {NULL, 0, NULL, 0}};
 
 static void bench_defaults(bench_opts_t *o) {
     cli_common_init(&o->common);
     o->scenario = "capacity-ramp";
-    o->report = "report/bench";
     o->plot = SKY_SOURCE_DIR "/bench/plot.gp";
     o->stack_dir = SKY_SOURCE_DIR "/.stack";
-    o->tools_dir = SKY_SOURCE_DIR "/bench/tools";
-    o->factor = 1.5;
     o->max_steps = 20;
-    o->warmup_ms = 10000;
-    o->hold_ms = 30000;
-    o->budget_ms = 540000;
-    o->count = 500000;
-    o->size = 220;
-    o->runs = 3;
+    o->cap = (sky_capacity_config_t){.report_dir = "report/bench", .factor = 1.5,
+                                     .warmup_ms = 10000, .hold_ms = 30000, .budget_ms = 540000,
+                                     .components = true, .half_knee = true};
+    o->peers = (sky_peers_config_t){.tools_dir = SKY_SOURCE_DIR "/bench/tools", .count = 500000,
+                                    .size = 220, .runs = 3};
 }
 
-enum {
-    OPT_SCENARIO = 's',
-    OPT_REPORT = OPT_FIRST_CMD,
-    OPT_START,
-    OPT_FACTOR,
-    OPT_WARMUP,
-    OPT_HOLD,
-    OPT_MAX_STEPS,
-    OPT_BUDGET,
-    OPT_PLOT,
-    OPT_STACK_DIR,
-    OPT_SIZE,
-    OPT_RUNS,
-    OPT_TOOLS_DIR,
-    OPT_T38BENCH,
-    OPT_NO_COMPONENTS,
-    OPT_NO_HALF_KNEE,
-    OPT_COMPONENTS_RECORDS,
-};
+/* the option's argument as a bounded number or a duration, into dst */
+#define I64(lo, hi, dst, name) sky_parse_i64(arg, lo, hi, dst, name, err, sizeof err)
+#define DURATION(dst, name) sky_parse_duration_ms(arg, dst, name, err, sizeof err)
 
-static int bench_opt(bench_opts_t *o, int opt, const char *arg) {
+static int bench_opt(void *opts, int opt, const char *arg) {
+    bench_opts_t *o = opts;
+    sky_capacity_config_t *c = &o->cap;
     char err[512];
     int rc = 0;
     switch (opt) {
-    case OPT_SCENARIO: o->scenario = arg; break;
-    case OPT_REPORT: o->report = arg; break;
+    case 's': o->scenario = arg; break;
+    case OPT_REPORT: c->report_dir = o->peers.report_dir = arg; break;
     case OPT_PLOT: o->plot = arg; break;
     case OPT_STACK_DIR: o->stack_dir = arg; break;
-    case OPT_TOOLS_DIR: o->tools_dir = arg; break;
+    case OPT_TOOLS_DIR: o->peers.tools_dir = arg; break;
     case OPT_T38BENCH: o->tile38_benchmark = arg; break;
-    case OPT_NO_COMPONENTS: o->no_components = true; break;
-    case OPT_NO_HALF_KNEE: o->no_half_knee = true; break;
+    case OPT_NO_COMPONENTS: c->components = false; break;
+    case OPT_NO_HALF_KNEE: c->half_knee = false; break;
     case OPT_COMPONENTS_RECORDS:
-        rc = sky_parse_i64(arg, 1000, 100000000, &o->components_records, "--components-records",
-                           err, sizeof err);
+        rc = I64(1000, 100000000, &c->components_records, "--components-records");
         break;
-    case OPT_START: rc = sky_parse_i64(arg, 1, 100000000, &o->start, "--start", err, sizeof err); break;
-    case OPT_FACTOR: rc = sky_parse_double(arg, 1.01, 100, &o->factor, "--factor", err, sizeof err); break;
-    case OPT_WARMUP: rc = sky_parse_duration_ms(arg, &o->warmup_ms, "--warmup", err, sizeof err); break;
-    case OPT_HOLD: rc = sky_parse_duration_ms(arg, &o->hold_ms, "--hold", err, sizeof err); break;
-    case OPT_BUDGET: rc = sky_parse_duration_ms(arg, &o->budget_ms, "--budget", err, sizeof err); break;
-    case OPT_MAX_STEPS: rc = sky_parse_i64(arg, 1, 100, &o->max_steps, "--max-steps", err, sizeof err); break;
-    case 'n': rc = sky_parse_i64(arg, 1000, 100000000, &o->count, "--count", err, sizeof err); break;
-    case OPT_SIZE:
-        rc = sky_parse_i64(arg, SKY_PEER_HEADER_BYTES + 16, 1000000, &o->size, "--size", err,
-                           sizeof err);
+    case OPT_START: rc = I64(1, 100000000, &o->start, "--start"); break;
+    case OPT_FACTOR:
+        rc = sky_parse_double(arg, 1.01, 100, &c->factor, "--factor", err, sizeof err);
         break;
-    case OPT_RUNS: rc = sky_parse_i64(arg, 1, 20, &o->runs, "--runs", err, sizeof err); break;
+    case OPT_WARMUP: rc = DURATION(&c->warmup_ms, "--warmup"); break;
+    case OPT_HOLD: rc = DURATION(&c->hold_ms, "--hold"); break;
+    case OPT_BUDGET: rc = DURATION(&c->budget_ms, "--budget"); break;
+    case OPT_MAX_STEPS: rc = I64(1, 100, &o->max_steps, "--max-steps"); break;
+    case 'n': rc = I64(1000, 100000000, &o->peers.count, "--count"); break;
+    case OPT_SIZE: rc = I64(SKY_PEER_HEADER_BYTES + 16, 1000000, &o->peers.size, "--size"); break;
+    case OPT_RUNS: rc = I64(1, 20, &o->peers.runs, "--runs"); break;
     default: return cli_usage_error("bench", "unknown option");
     }
-    if (!rc && o->hold_ms <= 0)
+    if (!rc && c->hold_ms <= 0)
         rc = sky_err(err, sizeof err, SKY_EUSAGE, "--hold must be more than 0");
     return rc ? cli_usage_error("bench", "%s", err) : 0;
 }
 
-static int parse_bench_args(int argc, char **argv, bench_opts_t *o) {
-    static const struct option longopts[] = {
-        CLI_COMMON_LONG,
-        {"scenario", required_argument, NULL, OPT_SCENARIO},
-        {"report", required_argument, NULL, OPT_REPORT},
-        {"start", required_argument, NULL, OPT_START},
-        {"factor", required_argument, NULL, OPT_FACTOR},
-        {"warmup", required_argument, NULL, OPT_WARMUP},
-        {"hold", required_argument, NULL, OPT_HOLD},
-        {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
-        {"budget", required_argument, NULL, OPT_BUDGET},
-        {"plot", required_argument, NULL, OPT_PLOT},
-        {"stack-dir", required_argument, NULL, OPT_STACK_DIR},
-        {"tools-dir", required_argument, NULL, OPT_TOOLS_DIR},
-        {"tile38-benchmark", required_argument, NULL, OPT_T38BENCH},
-        {"no-components", no_argument, NULL, OPT_NO_COMPONENTS},
-        {"no-half-knee", no_argument, NULL, OPT_NO_HALF_KNEE},
-        {"components-records", required_argument, NULL, OPT_COMPONENTS_RECORDS},
-        {"count", required_argument, NULL, 'n'},
-        {"size", required_argument, NULL, OPT_SIZE},
-        {"runs", required_argument, NULL, OPT_RUNS},
-        {NULL, 0, NULL, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "s:n:", longopts, NULL)) != -1) {
-        int rc = cli_common_opt(&o->common, opt, optarg);
-        if (rc == 1) {
-            o->tile38_set |= opt == OPT_TILE38;
-            continue;
-        }
-        if (rc < 0)
-            return rc == -2 ? -2 : 2;
-        if (opt == 'h') {
-            fputs(bench_help, stdout);
-            return -2;
-        }
-        if ((rc = bench_opt(o, opt, optarg)))
-            return rc;
-    }
-    if (optind != argc - 1)
-        return cli_usage_error("bench", optind < argc ? "one of capacity or peers only"
-                                                      : "capacity or peers?");
-    o->what = argv[optind];
+static int bench_what(void *opts, int argc, char **argv) {
+    bench_opts_t *o = opts;
+    if (argc != 1)
+        return cli_usage_error("bench",
+                               argc ? "one of capacity or peers only" : "capacity or peers?");
+    o->what = argv[0];
     if (strcmp(o->what, "capacity") && strcmp(o->what, "peers"))
         return cli_usage_error("bench", "unknown benchmark \"%s\" (capacity or peers)", o->what);
     return 0;
 }
 
-static int make_dir(const char *dir) {
-    if (mkdir(dir, 0777) && errno != EEXIST) {
-        cli_error("bench", "%s: %s", dir, strerror(errno));
-        return 3;
-    }
-    return 0;
-}
-
-/* ---- capacity ------------------------------------------------------------ */
-
-/* tile38-benchmark sits beside the server the stack runs: SKY_TILE38_BIN's folder
- * when the stack uses an existing binary, else <stack>/bin. */
-static void tile38_benchmark_path(const bench_opts_t *o, char *out, size_t outsz) {
-    if (o->tile38_benchmark) {
-        snprintf(out, outsz, "%s", o->tile38_benchmark);
-        return;
-    }
-    const char *bin = getenv("SKY_TILE38_BIN");
-    const char *slash = bin ? strrchr(bin, '/') : NULL;
-    if (slash)
-        snprintf(out, outsz, "%.*s/tile38-benchmark", (int)(slash - bin), bin);
-    else
-        snprintf(out, outsz, "%s/bin/tile38-benchmark", o->stack_dir);
-}
+static const cli_spec_t bench_spec = {.cmd = "bench", .help = bench_help, .shortopts = "s:n:",
+                                      .longopts = bench_longopts, .own = bench_opt,
+                                      .args = bench_what};
 
 static void on_step(void *opaque, size_t index, const sky_ramp_step_t *step) {
-    cli_status_t *st = opaque;
-    cli_status_clear(st);
+    cli_status_clear(opaque);
     if (index == 0)
         sky_capacity_print_header(stdout);
     sky_capacity_print_step(stdout, index, step);
@@ -251,82 +174,74 @@ static void on_status(void *opaque, const char *line) {
     cli_status_update(opaque, false, "%s", line);
 }
 
-static int bench_capacity(bench_opts_t *o) {
-    char path[1024], err[1024], prefix[64], kpid[1024], pgpid[1024], tpid[1024], t38bench[1100];
-    tile38_benchmark_path(o, t38bench, sizeof t38bench);
-    if (sky_scenario_find(o->scenario, path, sizeof path, err, sizeof err)) {
-        cli_error("bench", "%s", err);
-        return 2;
-    }
+static int bench_capacity(bench_opts_t *o, const sky_stack_files_t *sf, char *err, size_t errsz) {
+    char path[1024], prefix[64];
+    if (sky_scenario_find(o->scenario, path, sizeof path, err, errsz))
+        return SKY_EUSAGE;
     snprintf(prefix, sizeof prefix, "bench_cap_%ld_%d", (long)time(NULL), (int)getpid());
-    snprintf(kpid, sizeof kpid, "%s/kafka/pid", o->stack_dir);
-    snprintf(pgpid, sizeof pgpid, "%s/pg/data/postmaster.pid", o->stack_dir);
-    snprintf(tpid, sizeof tpid, "%s/tile38/pid", o->stack_dir);
     cli_status_t status;
     cli_status_init(&status);
-    sky_capacity_config_t cfg = {
-        .scenario_path = path, .kafka = &o->common.kafka, .pg_conninfo = o->common.pg,
-        .tile38 = o->common.tile38, .report_dir = o->report, .name_prefix = prefix,
-        .start_aircraft = (uint64_t)o->start, .factor = o->factor, .max_steps = (int)o->max_steps,
-        .warmup_ms = o->warmup_ms, .hold_ms = o->hold_ms, .budget_ms = o->budget_ms,
-        .kafka_pidfile = access(kpid, R_OK) == 0 ? kpid : NULL,
-        .pg_pidfile = access(pgpid, R_OK) == 0 ? pgpid : NULL,
-        .components = !o->no_components, .components_records = o->components_records,
-        .tile38_benchmark = t38bench, .stack_dir = o->stack_dir, .half_knee = !o->no_half_knee,
-        .tile38_pidfile = access(tpid, R_OK) == 0 && !(o->common.tile38 &&
-                                                       strcmp(o->common.tile38, "none") == 0)
-                              ? tpid
-                              : NULL,
-        .on_step = on_step, .status = on_status, .opaque = &status};
+    sky_capacity_config_t *c = &o->cap;
+    c->scenario_path = path;
+    c->name_prefix = prefix;
+    c->start_aircraft = (uint64_t)o->start;
+    c->max_steps = (int)o->max_steps;
+    c->kafka_pidfile = sf->has_kafka_pid ? sf->kafka_pid : NULL;
+    c->pg_pidfile = sf->has_pg_pid ? sf->pg_pid : NULL;
+    bool t38 = sf->has_tile38_pid && !cli_tile38_none(&o->common);
+    c->tile38_pidfile = t38 ? sf->tile38_pid : NULL;
+    c->on_step = on_step;
+    c->status = on_status;
+    c->opaque = &status;
     sky_capacity_result_t res;
-    int rc = sky_capacity_run(&cfg, &cli_stop, &res, err, sizeof err);
+    int rc = sky_capacity_run(c, &cli_stop, &res, err, errsz);
     cli_status_clear(&status);
-    if (rc) {
-        cli_error("bench", "%s", err);
-        return sky_exit_status(rc);
-    }
+    if (rc)
+        return rc;
     sky_capacity_print_knee(stdout, &res);
     sky_capacity_print_stages(stdout, &res);
     sky_capacity_print_targets(stdout, &res);
-    err[0] = '\0';
-    rc = sky_capacity_write_report(o->report, &res, path, o->plot, err, sizeof err);
-    if (err[0])
-        cli_error("bench", "%s", err);
-    rc = rc ? 3 : 0;
+    char why[512] = "";
+    rc = sky_capacity_write_report(c->report_dir, &res, path, o->plot, why, sizeof why);
+    if (why[0]) /* a report written without its chart says why, and is no failure */
+        cli_error("bench", "%s", why);
     int knee = res.knee;
     sky_capacity_result_free(&res);
-    return rc ? rc : knee >= 0 ? 0 : 1;
-}
-
-/* ---- peers --------------------------------------------------------------- */
-
-static int bench_peers(bench_opts_t *o) {
-    char t38bench[1100], err[1024];
-    tile38_benchmark_path(o, t38bench, sizeof t38bench);
-    sky_peers_config_t cfg = {.kafka = &o->common.kafka, .pg_conninfo = o->common.pg,
-                              .tile38 = o->common.tile38, .tile38_benchmark = t38bench,
-                              .report_dir = o->report, .stack_dir = o->stack_dir,
-                              .tools_dir = o->tools_dir, .count = o->count, .size = o->size,
-                              .runs = o->runs, .stop = &cli_stop};
-    int rc = sky_peers_run(&cfg, stdout, err, sizeof err);
-    if (rc)
-        cli_error("bench", "%s", err);
-    return rc ? sky_exit_status(rc) : 0;
+    return rc ? rc : knee >= 0 ? 0 : SKY_ECHECK;
 }
 
 int cmd_bench(int argc, char **argv) {
-    bench_opts_t o;
-    memset(&o, 0, sizeof o);
+    bench_opts_t o = {0};
     bench_defaults(&o);
-    int rc = parse_bench_args(argc, argv, &o);
-    if (rc) {
+    o.peers.report_dir = o.cap.report_dir;
+    int rc = cli_parse(&bench_spec, &o.common, &o, argc, argv);
+    if (rc != CLI_GO) {
         cli_common_free(&o.common);
-        return rc == -2 ? 0 : rc;
+        return cli_parse_status(rc);
     }
     cli_install_signals();
-    rc = make_dir(o.report);
-    if (!rc)
-        rc = strcmp(o.what, "capacity") == 0 ? bench_capacity(&o) : bench_peers(&o);
-    cli_common_free(&o.common);
-    return rc;
+    sky_stack_files_t sf;
+    sky_stack_files_find(o.stack_dir, o.tile38_benchmark, &sf);
+    sky_capacity_config_t *c = &o.cap;
+    sky_peers_config_t *p = &o.peers;
+    c->kafka = p->kafka = &o.common.kafka;
+    c->pg_conninfo = p->pg_conninfo = o.common.pg;
+    c->tile38 = p->tile38 = o.common.tile38;
+    c->tile38_benchmark = p->tile38_benchmark = sf.tile38_benchmark;
+    c->stack_dir = p->stack_dir = o.stack_dir;
+    p->stop = &cli_stop;
+    char err[1024];
+    if (mkdir(c->report_dir, 0777) && errno != EEXIST)
+        rc = sky_err(err, sizeof err, SKY_EIO, "%s: %s", c->report_dir, strerror(errno));
+    else if (strcmp(o.what, "capacity") == 0)
+        rc = bench_capacity(&o, &sf, err, sizeof err);
+    else
+        rc = sky_peers_run(p, stdout, err, sizeof err);
+    if (rc == SKY_ECHECK) { /* no step held the SLO: the step table says so */
+        cli_common_free(&o.common);
+        return 1;
+    }
+    return cli_finish("bench", &o.common, rc, err,
+                      CLI_USES_KAFKA | CLI_USES_PG |
+                          (cli_tile38_none(&o.common) ? 0 : CLI_USES_TILE38));
 }

@@ -113,75 +113,54 @@ static int parse_int_opt(const char *arg, int64_t min, int64_t max, int *out, co
     return 0;
 }
 
+static const struct option ingest_longopts[] = {
+    {"group", required_argument, NULL, 'g'},
+    {"init-schema", no_argument, NULL, OPT_INIT},
+    {"schema", required_argument, NULL, OPT_SCHEMA},
+    {"batch-rows", required_argument, NULL, OPT_BATCH_ROWS},
+    {"batch-ms", required_argument, NULL, OPT_BATCH_MS},
+    {"ttl", required_argument, NULL, OPT_TTL},
+    {"dlq-topic", required_argument, NULL, OPT_DLQ},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"stats", required_argument, NULL, OPT_STATS},
+    {"retention-days", required_argument, NULL, OPT_RETENTION},
+    {"collection", required_argument, NULL, OPT_COLLECTION},
+    {"no-tile38", no_argument, NULL, OPT_NO_TILE38},
+    {"storage", required_argument, NULL, OPT_STORAGE},
+    {"chunk-interval", required_argument, NULL, OPT_CHUNK_INTERVAL},
+    {"compress-after", required_argument, NULL, OPT_COMPRESS_AFTER},
+    {"print-schema", no_argument, NULL, OPT_PRINT_SCHEMA},
+    {"pg-connections", required_argument, NULL, OPT_PG_CONNECTIONS},
+    {NULL, 0, NULL, 0}};
+
 static int ingest_option(ingest_opts_t *o, int opt, const char *arg);
 
-static int parse_ingest_args(int argc, char **argv, ingest_opts_t *o) {
-    static const struct option longopts[] = {CLI_COMMON_LONG,
-                                             CLI_GEOFENCE_LONG,
-                                             {"group", required_argument, NULL, 'g'},
-                                             {"init-schema", no_argument, NULL, OPT_INIT},
-                                             {"schema", required_argument, NULL, OPT_SCHEMA},
-                                             {"batch-rows", required_argument, NULL,
-                                              OPT_BATCH_ROWS},
-                                             {"batch-ms", required_argument, NULL, OPT_BATCH_MS},
-                                             {"ttl", required_argument, NULL, OPT_TTL},
-                                             {"dlq-topic", required_argument, NULL, OPT_DLQ},
-                                             {"metrics", required_argument, NULL, OPT_METRICS},
-                                             {"stats", required_argument, NULL, OPT_STATS},
-                                             {"retention-days", required_argument, NULL,
-                                              OPT_RETENTION},
-                                             {"collection", required_argument, NULL,
-                                              OPT_COLLECTION},
-                                             {"no-tile38", no_argument, NULL, OPT_NO_TILE38},
-                                             {"storage", required_argument, NULL, OPT_STORAGE},
-                                             {"chunk-interval", required_argument, NULL,
-                                              OPT_CHUNK_INTERVAL},
-                                             {"compress-after", required_argument, NULL,
-                                              OPT_COMPRESS_AFTER},
-                                             {"print-schema", no_argument, NULL,
-                                              OPT_PRINT_SCHEMA},
-                                             {"pg-connections", required_argument, NULL,
-                                              OPT_PG_CONNECTIONS},
-                                             {NULL, 0, NULL, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "g:", longopts, NULL)) != -1) {
-        int rc = cli_common_opt(&o->common, opt, optarg);
-        if (rc == 1)
-            continue;
-        if (rc < 0)
-            return rc == -2 ? -2 : 2;
-        if ((rc = cli_geofence_opt(&o->geo, "ingest", opt, optarg)) == 1)
-            continue;
-        if (rc)
-            return rc;
-        if (opt == 'h') {
-            fputs(ingest_help, stdout);
-            return -2;
-        }
-        switch (opt) {
-        case 'g': o->cfg.group = optarg; break;
-        case OPT_INIT: o->cfg.init_schema = true; break;
-        case OPT_SCHEMA: o->cfg.schema = optarg; break;
-        case OPT_BATCH_ROWS: rc = parse_int_opt(optarg, 1, 1000000, &o->cfg.batch_rows,
-                                                "--batch-rows"); break;
-        case OPT_BATCH_MS: rc = parse_int_opt(optarg, 1, 600000, &o->cfg.batch_ms,
-                                              "--batch-ms"); break;
-        case OPT_TTL: rc = parse_int_opt(optarg, 0, 100000000, &o->cfg.ttl_s, "--ttl"); break;
-        case OPT_RETENTION: rc = parse_int_opt(optarg, 0, 100000, &o->cfg.retention_days,
-                                               "--retention-days"); break;
-        case OPT_PG_CONNECTIONS:
-            rc = parse_int_opt(optarg, 1, SKY_INGEST_MAX_PG_CONNECTIONS, &o->cfg.pg_connections,
-                               "--pg-connections");
-            break;
-        default: rc = ingest_option(o, opt, optarg);
-        }
-        if (rc)
-            return rc;
+static int ingest_opt(void *opts, int opt, const char *arg) {
+    ingest_opts_t *o = opts;
+    sky_ingest_config_t *c = &o->cfg;
+    switch (opt) {
+    case 'g': c->group = arg; return 0;
+    case OPT_INIT: c->init_schema = true; return 0;
+    case OPT_SCHEMA: c->schema = arg; return 0;
+    case OPT_BATCH_ROWS: return parse_int_opt(arg, 1, 1000000, &c->batch_rows, "--batch-rows");
+    case OPT_BATCH_MS: return parse_int_opt(arg, 1, 600000, &c->batch_ms, "--batch-ms");
+    case OPT_TTL: return parse_int_opt(arg, 0, 100000000, &c->ttl_s, "--ttl");
+    case OPT_RETENTION:
+        return parse_int_opt(arg, 0, 100000, &c->retention_days, "--retention-days");
+    case OPT_PG_CONNECTIONS:
+        return parse_int_opt(arg, 1, SKY_INGEST_MAX_PG_CONNECTIONS, &c->pg_connections,
+                             "--pg-connections");
+    default: return ingest_option(o, opt, arg);
     }
-    if (optind < argc)
-        return cli_usage_error("ingest", "unexpected argument \"%s\"", argv[optind]);
-    return 0;
 }
+
+static cli_geofence_t *ingest_geofence(void *opts) {
+    return &((ingest_opts_t *)opts)->geo;
+}
+
+static const cli_spec_t ingest_spec = {.cmd = "ingest", .help = ingest_help, .shortopts = "g:",
+                                       .longopts = ingest_longopts, .own = ingest_opt,
+                                       .geofence = ingest_geofence};
 
 /* A duration option of the schema, within [min_ms, max_ms]. */
 static int parse_schema_duration(const char *arg, const char *what, int64_t min_ms, int64_t max_ms,
@@ -234,8 +213,8 @@ static int finish_config(ingest_opts_t *o, char *host, size_t hostsz) {
     c->schema_opts = &o->schema_opts;
     if (strcmp(o->common.tile38, "none") == 0) /* as `skyload run --tile38 none` */
         c->disable_tile38 = true;
-    if (!c->disable_tile38 && sky_parse_hostport(o->common.tile38, host, hostsz, &c->tile38_port, "--tile38", err,
-                           sizeof err))
+    if (!c->disable_tile38 && sky_parse_hostport(o->common.tile38, host, hostsz, &c->tile38_port,
+                                                 "--tile38", err, sizeof err))
         return cli_usage_error("ingest", "%s", err);
     c->tile38_host = host;
     if (c->schema && sky_schema_check_name(c->schema, err, sizeof err))
@@ -336,16 +315,17 @@ int cmd_ingest(int argc, char **argv) {
     sky_ingest_config_init(&o.cfg);
     sky_schema_opts_init(&o.schema_opts);
     char host[256];
-    int rc = parse_ingest_args(argc, argv, &o);
-    if (!rc)
+    int rc = cli_parse(&ingest_spec, &o.common, &o, argc, argv);
+    if (rc == CLI_GO)
         rc = finish_config(&o, host, sizeof host);
-    if (rc) {
+    if (rc != CLI_GO) {
         cli_geofence_free(&o.geo);
         cli_common_free(&o.common);
-        return rc == -2 ? 0 : rc;
+        return cli_parse_status(rc);
     }
     if (o.print_schema) {
         rc = print_schema(&o);
+        cli_geofence_free(&o.geo);
         cli_common_free(&o.common);
         return rc;
     }

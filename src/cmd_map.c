@@ -44,12 +44,13 @@ typedef struct map_opts {
 } map_opts_t;
 
 enum { OPT_LISTEN = OPT_FIRST_CMD, OPT_EVENTS, OPT_COLLECTION, OPT_SCHEMA, OPT_MAX };
-static const struct option map_longopts[] = {{"listen", required_argument, NULL, OPT_LISTEN},
-                                             {"events-topic", required_argument, NULL, OPT_EVENTS},
-                                             {"collection", required_argument, NULL, OPT_COLLECTION},
-                                             {"schema", required_argument, NULL, OPT_SCHEMA},
-                                             {"max-aircraft", required_argument, NULL, OPT_MAX},
-                                             {NULL, 0, NULL, 0}};
+static const struct option map_longopts[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"events-topic", required_argument, NULL, OPT_EVENTS},
+    {"collection", required_argument, NULL, OPT_COLLECTION},
+    {"schema", required_argument, NULL, OPT_SCHEMA},
+    {"max-aircraft", required_argument, NULL, OPT_MAX},
+    {NULL, 0, NULL, 0}};
 
 static int map_opt(void *opts, int opt, const char *arg) {
     sky_map_config_t *c = &((map_opts_t *)opts)->cfg;

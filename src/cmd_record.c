@@ -62,7 +62,9 @@ static int record_opt(void *opts, int opt, const char *arg) {
 static int record_args(void *opts, int argc, char **argv) {
     if (argc > 0)
         return cli_usage_error("record", "unexpected argument \"%s\"", argv[0]);
-    return ((record_opts_t *)opts)->rec.output ? 0 : cli_usage_error("record", "-o FILE is required");
+    if (!((record_opts_t *)opts)->rec.output)
+        return cli_usage_error("record", "-o FILE is required");
+    return 0;
 }
 
 static const cli_spec_t record_spec = {
