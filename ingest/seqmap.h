@@ -30,8 +30,8 @@ void sky_seqmap_destroy(sky_seqmap_t *m);              /* NULL is fine */
 /* Makes room for `extra` more flights so that the next `extra` creations neither
  * allocate nor move entries (pointers stay valid). 0 or SKY_ENOMEM. */
 int sky_seqmap_reserve(sky_seqmap_t *m, size_t extra);
-/* The entry for id, or NULL when absent and !create (or when full: reserve first).
- * A created entry is zeroed. */
+/* The entry for id, or NULL when absent and !create (or when full: reserve first, so that
+ * entries never move under a caller's pointers). A created entry is zeroed. */
 sky_seq_entry_t *sky_seqmap_get(sky_seqmap_t *m, const char *id, bool create);
 void sky_seqmap_clear(sky_seqmap_t *m); /* forgets every flight, keeps the memory */
 size_t sky_seqmap_count(const sky_seqmap_t *m);

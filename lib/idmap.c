@@ -26,6 +26,8 @@ struct sky_idmap {
     size_t keys_len, keys_cap;
     uint32_t *key_at; /* by index */
     size_t count, key_at_cap;
+    unsigned char *values; /* by index, value_size bytes each (sky_idmap_new_values) */
+    size_t value_size, values_cap;
 };
 
 static uint64_t mum(uint64_t a, uint64_t b) {
@@ -54,6 +56,10 @@ static size_t slots_for(size_t keys) {
 }
 
 sky_idmap_t *sky_idmap_new(size_t expected) {
+    return sky_idmap_new_values(expected, 0);
+}
+
+sky_idmap_t *sky_idmap_new_values(size_t expected, size_t value_size) {
     sky_idmap_t *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
@@ -61,7 +67,10 @@ sky_idmap_t *sky_idmap_new(size_t expected) {
     m->key_at_cap = expected ? expected : 1;
     m->slots = calloc(m->nslots, sizeof *m->slots);
     m->key_at = calloc(m->key_at_cap, sizeof *m->key_at);
-    if (!m->slots || !m->key_at) {
+    m->value_size = value_size;
+    m->values_cap = value_size ? m->key_at_cap : 0;
+    m->values = value_size ? calloc(m->values_cap, value_size) : NULL;
+    if (!m->slots || !m->key_at || (value_size && !m->values)) {
         sky_idmap_destroy(m);
         return NULL;
     }
@@ -74,6 +83,7 @@ void sky_idmap_destroy(sky_idmap_t *m) {
     free(m->slots);
     free(m->keys);
     free(m->key_at);
+    free(m->values);
     free(m);
 }
 
@@ -144,6 +154,9 @@ int sky_idmap_reserve(sky_idmap_t *m, size_t keys, size_t key_bytes) {
         sky_grow_array((void **)&m->keys, &m->keys_cap,
                        m->keys_len + key_bytes + keys * (KEY_PREFIX + 1), 1))
         return SKY_ENOMEM;
+    if (m->value_size &&
+        sky_grow_array((void **)&m->values, &m->values_cap, m->count + keys, m->value_size))
+        return SKY_ENOMEM;
     return 0;
 }
 
@@ -175,6 +188,8 @@ int64_t sky_idmap_intern_hashed(sky_idmap_t *m, const void *key, size_t len, uin
     memcpy(p + KEY_PREFIX, key, len);
     p[KEY_PREFIX + len] = '\0';
     m->keys_len += KEY_PREFIX + len + 1;
+    if (m->value_size)
+        memset(m->values + m->count * m->value_size, 0, m->value_size);
     m->key_at[m->count++] = at;
     m->slots[i] = (slot_t){h, (uint32_t)m->count, at};
     return (int64_t)m->count - 1;
@@ -200,5 +215,18 @@ void sky_idmap_clear(sky_idmap_t *m) {
 
 size_t sky_idmap_bytes(const sky_idmap_t *m) {
     return sizeof *m + m->nslots * sizeof *m->slots + m->keys_cap +
-           m->key_at_cap * sizeof *m->key_at;
+           m->key_at_cap * sizeof *m->key_at + m->values_cap * m->value_size;
+}
+
+void *sky_idmap_value(const sky_idmap_t *m, size_t i) {
+    return i < m->count && m->value_size ? m->values + i * m->value_size : NULL;
+}
+
+size_t sky_idmap_value_index(const sky_idmap_t *m, const void *value) {
+    return (size_t)((const unsigned char *)value - m->values) / m->value_size;
+}
+
+void sky_idmap_prefetch_value(const sky_idmap_t *m, int64_t i) {
+    if (i >= 0 && m->value_size)
+        __builtin_prefetch(m->values + (size_t)i * m->value_size, 1);
 }

@@ -3,7 +3,10 @@
  * open-addressing table (linear probing, load <= 1/2) whose slots carry the key's full
  * hash, so a probe compares key bytes only when the hashes agree. Keys (at most 65,535
  * bytes) are copied into the map. verify, replay and ingest look every record's flight
- * up here; verify prefetches its lookups a batch at a time (the _hashed functions). */
+ * up here; verify prefetches its lookups a batch at a time (the _hashed functions).
+ * A map made with sky_idmap_new_values also keeps a value of a fixed size per key, in
+ * one array by index: the per-flight state of ingest's Tile38 sink, replay's flight
+ * index, verify's flight table and the resampler's tracks is that value. */
 #ifndef SKY_IDMAP_H
 #define SKY_IDMAP_H
 
@@ -15,6 +18,16 @@ typedef struct sky_idmap sky_idmap_t;
 
 /* A map sized for `expected` keys without growing (0 is fine); NULL when out of memory. */
 sky_idmap_t *sky_idmap_new(size_t expected);
+/* The same with a value of value_size bytes per key, zeroed when the key is added. Values
+ * move only when the map grows: after sky_idmap_reserve(m, n, ...) the next n keys added
+ * move none. */
+sky_idmap_t *sky_idmap_new_values(size_t expected, size_t value_size);
+/* Key number i's value (owned by the map), NULL when out of range or the map has none. */
+void *sky_idmap_value(const sky_idmap_t *m, size_t i);
+/* The index of a value returned by sky_idmap_value. */
+size_t sky_idmap_value_index(const sky_idmap_t *m, const void *value);
+/* Brings value i into the cache for writing (i < 0: nothing). */
+void sky_idmap_prefetch_value(const sky_idmap_t *m, int64_t i);
 void sky_idmap_destroy(sky_idmap_t *m); /* NULL is fine */
 
 /* The index of key (len bytes, any bytes, at most 65,535), or -1 when absent. */

@@ -3,8 +3,6 @@
  * (lib/idmap), GSL Steffen (monotone) interpolation per variable. */
 #include "resample.h"
 
-#include "dynbuf.h"
-#include "error.h"
 #include "idmap.h"
 #include "timefmt.h"
 
@@ -31,15 +29,13 @@ typedef struct track {
 } track_t;
 
 /* Active tracks are pool[0..count-1] (a removed one's place takes the last); the idmap
- * interns every flight id seen, and track_of[id] is its track in the pool or -1, so a
- * flight evicted and seen again starts a new track under the same index. */
+ * interns every flight id seen, and its value is the flight's track in the pool + 1
+ * (0: none), so a flight evicted and seen again starts a new track under the same id. */
 struct sky_resampler {
     int64_t cadence_ms, gap_ms;
     size_t max_flights, count;
     track_t *pool;
-    sky_idmap_t *ids;
-    int32_t *track_of; /* by idmap index */
-    size_t track_of_cap;
+    sky_idmap_t *ids; /* values: uint32_t track + 1 */
     int64_t last_sweep_ms;
     bool swept_once;
     /* gsl_interp objects are sized at allocation: one set per window size in use */
@@ -58,7 +54,7 @@ sky_resampler_t *sky_resampler_new(int64_t cadence_ms, int64_t gap_ms, size_t ma
     rs->gap_ms = gap_ms;
     rs->max_flights = max_flights;
     bool ok = (rs->pool = calloc(max_flights, sizeof *rs->pool)) != NULL &&
-              (rs->ids = sky_idmap_new(max_flights)) != NULL;
+              (rs->ids = sky_idmap_new_values(max_flights, sizeof(uint32_t))) != NULL;
     for (int v = 0; ok && v < NVARS; v++) {
         for (int n = 3; ok && n <= SKY_RESAMPLE_WINDOW; n++)
             ok = (rs->steffen[n][v] = gsl_interp_alloc(gsl_interp_steffen, (size_t)n)) != NULL;
@@ -82,7 +78,6 @@ void sky_resampler_destroy(sky_resampler_t *rs) {
             gsl_interp_free(rs->linear[v]);
     }
     free(rs->pool);
-    free(rs->track_of);
     sky_idmap_destroy(rs->ids);
     free(rs);
 }
@@ -163,12 +158,16 @@ static int flush_track(sky_resampler_t *rs, track_t *tr, sky_resample_emit_fn *e
     return rc;
 }
 
+static uint32_t *track_of(const sky_resampler_t *rs, int64_t id) {
+    return sky_idmap_value(rs->ids, (size_t)id);
+}
+
 /* Forgets the track at pool[i]: the last active track moves into its place. */
 static void remove_at(sky_resampler_t *rs, size_t i) {
-    rs->track_of[rs->pool[i].id] = -1;
+    *track_of(rs, rs->pool[i].id) = 0;
     if (i != --rs->count) {
         rs->pool[i] = rs->pool[rs->count];
-        rs->track_of[rs->pool[i].id] = (int32_t)i;
+        *track_of(rs, rs->pool[i].id) = (uint32_t)i + 1;
     }
 }
 
@@ -214,23 +213,6 @@ static int make_room(sky_resampler_t *rs, int64_t now_ms, sky_resample_emit_fn *
     return rc;
 }
 
-/* The flight's idmap index, with room for it in track_of; negative SKY_ENOMEM. */
-static int64_t flight_index(sky_resampler_t *rs, const sky_flight_t *f) {
-    bool added;
-    int64_t id = sky_idmap_intern(rs->ids, f->flight_id, strlen(f->flight_id), &added);
-    if (id < 0)
-        return id;
-    if ((size_t)id >= rs->track_of_cap) {
-        size_t old = rs->track_of_cap;
-        if (sky_grow_array((void **)&rs->track_of, &rs->track_of_cap, (size_t)id + 1,
-                           sizeof *rs->track_of))
-            return SKY_ENOMEM;
-        for (size_t k = old; k < rs->track_of_cap; k++)
-            rs->track_of[k] = -1;
-    }
-    return id;
-}
-
 static void append_point(sky_resampler_t *rs, track_t *tr, const sky_flight_t *f, int64_t t) {
     point_t p = {.t = t, .v = {f->latitude, f->longitude, f->altitude, f->airspeed}};
     if (tr->n == 0) {
@@ -250,11 +232,11 @@ static void append_point(sky_resampler_t *rs, track_t *tr, const sky_flight_t *f
 
 static int lookup_track(sky_resampler_t *rs, const sky_flight_t *f, int64_t ts_ms,
                         sky_resample_emit_fn *emit, void *opaque, track_t **out) {
-    int64_t id = flight_index(rs, f);
+    int64_t id = sky_idmap_intern(rs->ids, f->flight_id, strlen(f->flight_id), NULL);
     if (id < 0)
         return (int)id;
-    if (rs->track_of[id] >= 0) {
-        *out = &rs->pool[rs->track_of[id]];
+    if (*track_of(rs, id)) {
+        *out = &rs->pool[*track_of(rs, id) - 1];
         return 0;
     }
     if (rs->count >= rs->max_flights) {
@@ -265,7 +247,7 @@ static int lookup_track(sky_resampler_t *rs, const sky_flight_t *f, int64_t ts_m
     track_t *tr = &rs->pool[rs->count];
     memset(tr, 0, sizeof *tr);
     tr->id = id;
-    rs->track_of[id] = (int32_t)rs->count++;
+    *track_of(rs, id) = (uint32_t)++rs->count; /* the pool index + 1 */
     *out = tr;
     return 0;
 }
@@ -299,7 +281,7 @@ int sky_resampler_flush(sky_resampler_t *rs, sky_resample_emit_fn *emit, void *o
     for (size_t i = 0; i < rs->count; i++) {
         if (!rc)
             rc = flush_track(rs, &rs->pool[i], emit, opaque);
-        rs->track_of[rs->pool[i].id] = -1;
+        *track_of(rs, rs->pool[i].id) = 0;
     }
     rs->count = 0;
     rs->swept_once = false;

@@ -1,4 +1,5 @@
-/* flight_id -> per-flight state (an idmap index into one array) with one bitmap arena. */
+/* flight_id -> per-flight state (the values of an idmap of the ids: one array, filled once
+ * from the manifest, so it never moves) with one bitmap arena. */
 #include "flight_table.h"
 
 #include "error.h"
@@ -8,7 +9,7 @@
 #include <string.h>
 
 struct sky_flight_table {
-    sky_vflight_t *flights; /* by idmap index */
+    sky_vflight_t *flights; /* the idmap's values, by index (fixed once built) */
     size_t nflights;
     sky_idmap_t *ids;
     uint64_t *arena; /* every flight's bitmap */
@@ -60,15 +61,15 @@ static int add_flights(sky_flight_table_t *t, const sky_verify_manifest_t *m) {
         int64_t k = sky_idmap_intern(t->ids, mf->id, len, &added);
         if (k < 0)
             return SKY_ENOMEM;
+        sky_vflight_t *f = sky_idmap_value(t->ids, (size_t)k);
         if (!added) { /* the same flight in two shards: keep the widest range */
-            sky_vflight_t *f = &t->flights[k];
             f->first_seq = mf->first_seq < f->first_seq ? mf->first_seq : f->first_seq;
             f->last_seq = mf->last_seq > f->last_seq ? mf->last_seq : f->last_seq;
             if (mf->final.present && (!f->final || mf->final.seq > f->final->seq))
                 f->final = &mf->final;
             continue;
         }
-        sky_vflight_t *f = &t->flights[t->nflights++];
+        t->nflights++;
         *f = (sky_vflight_t){.id = mf->id, .id_len = len, .first_seq = mf->first_seq,
                              .last_seq = mf->last_seq, .manifest_partition = mf->partition,
                              .final = mf->final.present ? &mf->final : NULL,
@@ -126,9 +127,11 @@ sky_flight_table_t *sky_flight_table_new(const sky_verify_manifest_t *m, char *e
     sky_flight_table_t *t = calloc(1, sizeof *t);
     if (!t || m->nflights >= UINT32_MAX / 4)
         goto nomem;
-    t->ids = sky_idmap_new(m->nflights);
-    t->flights = calloc(m->nflights ? m->nflights : 1, sizeof *t->flights);
-    if (!t->ids || !t->flights || add_flights(t, m) || build_bitmaps(t) || attach_faults(t, m))
+    t->ids = sky_idmap_new_values(m->nflights, sizeof(sky_vflight_t));
+    if (!t->ids || add_flights(t, m))
+        goto nomem;
+    t->flights = sky_idmap_value(t->ids, 0); /* every flight is in: the values stay put */
+    if (build_bitmaps(t) || attach_faults(t, m))
         goto nomem;
     sky_flight_table_reset(t);
     return t;
@@ -141,7 +144,6 @@ nomem:
 void sky_flight_table_destroy(sky_flight_table_t *t) {
     if (!t)
         return;
-    free(t->flights);
     sky_idmap_destroy(t->ids);
     free(t->arena);
     free(t->faults);
@@ -218,6 +220,6 @@ unsigned sky_flight_faults_at(const sky_flight_table_t *t, const sky_vflight_t *
 }
 
 size_t sky_flight_table_bytes(const sky_flight_table_t *t) {
-    return sizeof *t + t->nflights * sizeof *t->flights + sky_idmap_bytes(t->ids) +
+    return sizeof *t + sky_idmap_bytes(t->ids) +
            t->arena_words * sizeof *t->arena + t->nfaults * sizeof *t->faults;
 }

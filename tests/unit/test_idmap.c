@@ -127,6 +127,58 @@ static void test_idmap_reserve_makes_room_without_moving_slots(void **state) {
 
 /* The slot index takes the low bits (and a bigger map more of them, up to the high
  * ones): both ends must spread keys that differ only in their last character. */
+typedef struct value {
+    int64_t seq;
+    char tag[24];
+} value_t;
+
+/* Values: zeroed when their key is added, each key's own across growth and clear, not
+ * moved by the keys a reservation made room for, and found back from their address. */
+static void test_idmap_values_follow_their_keys(void **state) {
+    (void)state;
+    sky_idmap_t *m = sky_idmap_new_values(2, sizeof(value_t));
+    assert_non_null(m);
+    assert_null(sky_idmap_value(m, 0));
+    char key[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "FL%05d", i);
+        bool added;
+        int64_t k = sky_idmap_intern(m, key, strlen(key), &added);
+        assert_true(added);
+        value_t *v = sky_idmap_value(m, (size_t)k);
+        assert_non_null(v);
+        assert_int_equal(v->seq, 0);
+        assert_int_equal(v->tag[0], 0);
+        v->seq = i;
+        snprintf(v->tag, sizeof v->tag, "%d", i * 7);
+        assert_int_equal(sky_idmap_value_index(m, v), (size_t)k);
+    }
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "FL%05d", i);
+        value_t *v = sky_idmap_value(m, (size_t)sky_idmap_find(m, key, strlen(key)));
+        char want[24];
+        snprintf(want, sizeof want, "%d", i * 7);
+        assert_int_equal(v->seq, i);
+        assert_string_equal(v->tag, want);
+    }
+    assert_int_equal(sky_idmap_reserve(m, 100, 100 * 8), 0);
+    value_t *first = sky_idmap_value(m, 0);
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof key, "NEW%03d", i);
+        assert_true(sky_idmap_intern(m, key, strlen(key), NULL) >= 0);
+    }
+    assert_ptr_equal(sky_idmap_value(m, 0), first); /* reserved: nothing moved */
+    assert_null(sky_idmap_value(m, 5100));
+    sky_idmap_clear(m);
+    int64_t k = sky_idmap_intern(m, "FL00000", 7, NULL);
+    assert_int_equal(((value_t *)sky_idmap_value(m, (size_t)k))->seq, 0); /* fresh again */
+    sky_idmap_destroy(m);
+    sky_idmap_t *plain = sky_idmap_new(1);
+    assert_int_equal(sky_idmap_intern(plain, "A", 1, NULL), 0);
+    assert_null(sky_idmap_value(plain, 0)); /* a map made without values has none */
+    sky_idmap_destroy(plain);
+}
+
 static void test_idmap_hash_spreads_similar_keys_over_low_and_high_bits(void **state) {
     (void)state;
     enum { N = 4096, BUCKETS = 64 };
@@ -151,6 +203,7 @@ int main(void) {
         cmocka_unit_test(test_idmap_clear_forgets_keys_and_reuses_indexes),
         cmocka_unit_test(test_idmap_staged_lookup_agrees_with_find),
         cmocka_unit_test(test_idmap_reserve_makes_room_without_moving_slots),
+        cmocka_unit_test(test_idmap_values_follow_their_keys),
         cmocka_unit_test(test_idmap_hash_spreads_similar_keys_over_low_and_high_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
