@@ -122,28 +122,38 @@ static int create_topic(rd_kafka_t *rk, rd_kafka_NewTopic_t *nt, const char *top
 /* A topic just created has no partition leaders for a moment: records sent
  * then wait for metadata retries and show as hundreds of ms of ack latency
  * that belong to topic creation, not to the load. Waits (bounded) until every
- * partition has a leader; on timeout the producer's own retries take over. */
+ * partition has a leader, and then until each leader answers an offsets request
+ * (a leader in the metadata may not take writes yet: the first produce would be
+ * retried after retry.backoff.ms, ~110 ms here); on timeout the producer's own
+ * retries take over. */
 static void wait_for_leaders(rd_kafka_t *rk, const char *topic, int timeout_ms) {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     if (!rkt)
         return;
-    for (int waited = 0; waited < timeout_ms; waited += 50) {
+    int partitions = 0, waited = 0;
+    for (; waited < timeout_ms && !partitions; waited += 50) {
         const struct rd_kafka_metadata *md = NULL;
-        int ready = 0;
         if (!rd_kafka_metadata(rk, 0, rkt, &md, 2000) && md->topic_cnt == 1 &&
             !md->topics[0].err && md->topics[0].partition_cnt > 0) {
-            ready = 1;
+            partitions = md->topics[0].partition_cnt;
             for (int i = 0; i < md->topics[0].partition_cnt; i++)
-                ready &= md->topics[0].partitions[i].leader >= 0 &&
-                         !md->topics[0].partitions[i].err;
+                if (md->topics[0].partitions[i].leader < 0 || md->topics[0].partitions[i].err)
+                    partitions = 0;
         }
         if (md)
             rd_kafka_metadata_destroy(md);
-        if (ready)
-            break;
-        rd_kafka_poll(rk, 50);
+        if (!partitions)
+            rd_kafka_poll(rk, 50);
     }
     rd_kafka_topic_destroy(rkt);
+    for (int32_t part = 0; part < partitions && waited < timeout_ms; part++) {
+        int64_t lo, hi;
+        while (rd_kafka_query_watermark_offsets(rk, topic, part, &lo, &hi, 1000) &&
+               waited < timeout_ms) {
+            rd_kafka_poll(rk, 20);
+            waited += 20;
+        }
+    }
 }
 
 int sky_kafka_ensure_topic_timeout(const sky_kconf_t *kc, const char *topic, int partitions,

@@ -2,6 +2,7 @@
 #include "publish.h"
 
 #include "error.h"
+#include "kafka_admin.h"
 #include "log.h"
 #include "timefmt.h"
 
@@ -13,7 +14,8 @@ static int open_sink(const sky_replay_job_t *job, sky_sink_t **sink, char *errst
                      size_t errstr_size) {
     int rc = 0;
     if (strcmp(job->sink, "kafka") == 0 && job->create_topic)
-        rc = sky_sink_create_topic(job->kafka, job->topic, job->partitions, errstr, errstr_size);
+        rc = sky_kafka_ensure_topic(job->kafka, job->topic, job->partitions, NULL, errstr,
+                                    errstr_size);
     return rc ? rc : sky_sink_open(job->sink, job->kafka, job->topic, sink, errstr, errstr_size);
 }
 

@@ -75,41 +75,6 @@ int sky_sink_open(const char *spec, const sky_kconf_t *kc, const char *topic, sk
     return 0;
 }
 
-int sky_sink_create_topic(const sky_kconf_t *kc, const char *topic, int partitions,
-                          char *errstr, size_t errsz) {
-    /* the question must not create the topic itself (with the broker's partition count) */
-    static const char *const quiet[] = {"allow.auto.create.topics=false", NULL};
-    char rderr[512];
-    rd_kafka_conf_t *conf = sky_kconf_build(kc, quiet, errstr, errsz);
-    if (!conf)
-        return SKY_EUSAGE;
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rderr, sizeof rderr);
-    if (!rk) {
-        rd_kafka_conf_destroy(conf);
-        return sky_err(errstr, errsz, SKY_EKAFKA, "creating a Kafka client: %s", rderr);
-    }
-    int have = 0;
-    int rc = sky_kafka_partition_count(rk, topic, 10000, &have, errstr, errsz);
-    if (rc == 0 || rc == SKY_EUNAVAIL) { /* there already, or no broker to ask */
-        rd_kafka_destroy(rk);
-        return rc;
-    }
-    rc = sky_kafka_ensure_topic(kc, topic, partitions, NULL, errstr, errsz);
-    /* A leader in the metadata may not take writes yet (the first produce would be
-     * retried after retry.backoff.ms): ask each partition's leader for its offsets
-     * until it answers, bounded. */
-    for (int32_t part = 0; !rc && part < partitions; part++) {
-        int64_t lo, hi;
-        for (int tries = 0; tries < 100; tries++) {
-            if (!rd_kafka_query_watermark_offsets(rk, topic, part, &lo, &hi, 1000))
-                break;
-            rd_kafka_poll(rk, 20);
-        }
-    }
-    rd_kafka_destroy(rk);
-    return rc;
-}
-
 static int add_header(sky_buf_t *b, const char *name, const void *v, size_t len, bool comma) {
     int rc = comma ? sky_buf_add_char(b, ',') : 0;
     rc |= sky_buf_add_json_str(b, name, strlen(name));

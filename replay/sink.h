@@ -40,12 +40,6 @@ int32_t sky_sink_partition(const sky_sink_t *s, const void *key, size_t len);
  * (copied). Returns 0 and *out, or SKY_EUSAGE / SKY_EKAFKA / SKY_EIO. */
 int sky_sink_open(const char *spec, const sky_kconf_t *kc, const char *topic, sky_sink_t **out,
                   char *errstr, size_t errstr_size);
-/* Before a Kafka sink opens: creates topic with `partitions` partitions when it does not
- * exist yet and waits until every partition has a leader, so that topic creation (about a
- * second) happens before the replay's clock starts and never shows as kafka_ack latency.
- * An existing topic is left as it is. Returns 0, SKY_EUNAVAIL (no broker) or SKY_EKAFKA. */
-int sky_sink_create_topic(const sky_kconf_t *kc, const char *topic, int partitions,
-                          char *errstr, size_t errstr_size);
 /* Kafka: waits up to timeout_ms for every ack; files: fflush. Returns
  * SKY_ETIMEOUT / SKY_EIO when something was not written. */
 int sky_sink_flush(sky_sink_t *s, int timeout_ms, char *errstr, size_t errstr_size);
