@@ -8,16 +8,8 @@
 
 # shellcheck shell=bash
 sky_ingest_fault() {
-  local fault=$1 service=${2:-} name work
-  name=$(sky_unique "e2e_ingest_$fault")
-  work=$(mktemp -d)
-  sky_on_exit rm -rf "$work"
-  sky_kafka_create_topic "$name" 4
-  sky_kafka_create_topic "$name.dlq" 1
-  sky_on_exit sky_kafka_delete_topic "$name"
-  sky_on_exit sky_kafka_delete_topic "$name.dlq"
-  sky_on_exit sky_pg_drop_schema "$name"
-  sky_on_exit sky_tile38 DROP "$name"
+  local fault=$1 service=${2:-} name work topic group schema collection
+  sky_fixture "e2e_ingest_$fault" 4
   [[ -z $service ]] || sky_on_exit "$SKY_SOURCE_DIR/deploy/local/stack" start "$service"
   timeout 600 "$SKY_PYTHON" "$SKY_SOURCE_DIR/tests/e2e/test_ingest_fixture.py" scenario \
     --fault "$fault" --skyload "$SKYLOAD" --brokers "$SKY_BROKERS" --tile38 "$SKY_TILE38" \

@@ -3,8 +3,7 @@
 #   source "$(dirname "$0")/lib.sh"
 #   sky_need_stack                      # skip (77) or fail if the stack is down
 #   sky_need_stack kafka pg             # ... only these servers are needed
-#   topic=$(sky_unique e2e_smoke)
-#   sky_kafka_create_topic "$topic" 6
+#   sky_fixture e2e_smoke 6              # name/topic/schema/collection, work, clean-up
 #   "$SKYLOAD" simulate -b "$SKY_BROKERS" -t "$topic" ...
 #   sky_assert_eq "$(sky_psql -c 'select count(*) from x')" 42 "rows stored"
 #
@@ -131,6 +130,41 @@ sky_unique() {
   base=$(printf '%s' "$base" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9_\n' '_')
   r=$(od -An -N3 -tu4 /dev/urandom | tr -d ' \n')
   printf '%s_%s_%s_%s\n' "$base" "$(date +%s)" "$$" "$r"
+}
+
+# ---- a test's own names on the shared stack --------------------------------
+
+# sky_fixture PREFIX [PARTITIONS]: what one test uses on the shared stack, and its
+# clean-up, in one call (not inside $(...): the clean-up is queued in this shell).
+# Sets name (unique; also the test's topic, group, PostgreSQL schema and Tile38
+# collection: topic, group, schema, collection) and work (a temporary directory).
+# With PARTITIONS the topic is created with that many and name.dlq with 1. At exit,
+# whatever of them exists goes: work, the topics name, name.dlq and name.events, the
+# schema and the collection.
+sky_fixture() {
+  name=$(sky_unique "$1")
+  topic=$name group=$name schema=$name collection=$name
+  work=$(mktemp -d)
+  sky_on_exit rm -rf "$work"
+  sky_on_exit sky_kafka_delete_topic "$name"
+  sky_on_exit sky_kafka_delete_topic "$name.dlq"
+  sky_on_exit sky_kafka_delete_topic "$name.events"
+  sky_on_exit sky_pg_drop_schema "$name"
+  sky_on_exit sky_tile38 DROP "$name"
+  if [[ -n ${2:-} ]]; then
+    sky_kafka_create_topic "$name" "$2"
+    sky_kafka_create_topic "$name.dlq" 1
+  fi
+}
+
+# sky_topics PARTITIONS TOPIC...: creates each topic, deleted again at exit
+sky_topics() {
+  local parts=$1 t
+  shift
+  for t in "$@"; do
+    sky_kafka_create_topic "$t" "$parts"
+    sky_on_exit sky_kafka_delete_topic "$t"
+  done
 }
 
 # ---- Kafka -----------------------------------------------------------------

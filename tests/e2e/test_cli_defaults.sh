@@ -14,10 +14,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 sky_need_stack kafka tile38 pg
-work=$(mktemp -d)
-sky_on_exit rm -rf "$work"
-topic=$(sky_unique e2e_defaults)
-sky_on_exit sky_kafka_delete_topic "$topic"
+sky_fixture e2e_defaults
 schema=$(sky_unique e2e_defaults_none) # never created: "nothing ingested here"
 DOWN=127.0.0.1:1                       # nothing listens on port 1
 

@@ -12,15 +12,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 sky_need_stack kafka tile38 pg
 
-topic=$(sky_unique e2e_georules)
-schema=$(sky_unique e2e_georules)
-coll=$(sky_unique georules)
+sky_fixture e2e_georules
+coll=$collection
 tag=$(sky_unique r)
-work=$(mktemp -d)
-sky_on_exit rm -rf "$work"
-for t in "$topic" "$topic.dlq" "$topic.events"; do sky_on_exit sky_kafka_delete_topic "$t"; done
-sky_on_exit sky_pg_drop_schema "$schema"
-sky_on_exit sky_tile38 DROP "$coll"
 sq=SQ_$tag am=AM_$tag
 sky_on_exit sky_tile38 DELCHAN "$sq"
 sky_on_exit sky_tile38 DELCHAN "$am"

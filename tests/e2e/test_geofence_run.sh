@@ -7,13 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 sky_need_stack kafka tile38 pg
 
-topic=$(sky_unique e2e_geo)
-schema=$(sky_unique e2e_geo)
-group=$(sky_unique e2e_geo_group)
-work=$(mktemp -d)
-sky_on_exit rm -rf "$work"
-for t in "$topic" "$topic.dlq" "$topic.events"; do sky_on_exit sky_kafka_delete_topic "$t"; done
-sky_on_exit sky_pg_drop_schema "$schema"
+sky_fixture e2e_geo
 sky_on_exit "$SKYLOAD" geofence drop --scenario ci --tile38 "$SKY_TILE38"
 
 rc=0

@@ -9,17 +9,8 @@ source "$(dirname "$0")/lib.sh"
 sky_need_stack kafka tile38 pg
 exec 3>&2 # sky_wait_until silences its command: failures inside it report here
 
-name=$(sky_unique e2e_ingest)
-topic=$name schema=$name collection=$name
+sky_fixture e2e_ingest 4
 fixture=$SKY_SOURCE_DIR/tests/e2e/test_ingest_fixture.py
-work=$(mktemp -d)
-sky_on_exit rm -rf "$work"
-sky_kafka_create_topic "$topic" 4
-sky_kafka_create_topic "$topic.dlq" 1
-sky_on_exit sky_kafka_delete_topic "$topic"
-sky_on_exit sky_kafka_delete_topic "$topic.dlq"
-sky_on_exit sky_pg_drop_schema "$schema"
-sky_on_exit sky_tile38 DROP "$collection"
 
 base_ms=$(( $(date +%s) * 1000 - 3600 * 1000 ))
 "$SKY_PYTHON" "$fixture" produce --brokers "$SKY_BROKERS" --topic "$topic" --prefix "${name}_F" \

@@ -16,16 +16,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 sky_need_stack kafka tile38 pg
 
-name=$(sky_unique e2e_t38sink)
-work=$(mktemp -d)
+sky_fixture e2e_t38sink 6
 fixture=$SKY_SOURCE_DIR/tests/e2e/test_ingest_fixture.py
-sky_on_exit rm -rf "$work"
-sky_on_exit sky_kafka_delete_topic "$name"
-sky_on_exit sky_kafka_delete_topic "$name.dlq"
-sky_on_exit sky_pg_drop_schema "$name"
-sky_on_exit sky_tile38 DROP "$name"
 
-sky_kafka_create_topic "$name" 6
 "$SKYLOAD" ingest -b "$SKY_BROKERS" -t "$name" -g "$name" --tile38 "$SKY_TILE38" \
   --pg "$SKY_PG_CONNINFO" --init-schema --schema "$name" --collection "$name" --ttl 300 \
   --metrics 127.0.0.1:0 --stats "$work/stats.json" 2>"$work/ingest.log" &

@@ -15,23 +15,15 @@ driver=$SKY_SOURCE_DIR/tests/e2e/browser/map_check.js
 [[ -d ${SKY_BUILD_DIR:-}/web/node_modules/playwright-core ]] ||
   sky_fail "playwright-core is not in \$SKY_BUILD_DIR/web/node_modules (the build runs npm ci there)"
 
-name=$(sky_unique e2e_map)
-topic=$name schema=$name collection=$name events=$name.events hook=EUROPE-$$
+sky_fixture e2e_map 6
+events=$name.events hook=EUROPE-$$
 out=${SKY_BUILD_DIR}/test-output
-work=$(mktemp -d)
 mkdir -p "$out"
-sky_on_exit rm -rf "$work"
-sky_on_exit sky_kafka_delete_topic "$topic"
-sky_on_exit sky_kafka_delete_topic "$topic.dlq"
-sky_on_exit sky_kafka_delete_topic "$events"
-sky_on_exit sky_pg_drop_schema "$schema"
-sky_on_exit sky_tile38 DROP "$collection"
 sky_on_exit sky_tile38 DELHOOK "$hook"
 pids=()
 stop_all() { local p; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 sky_on_exit stop_all
 
-sky_kafka_create_topic "$topic" 6
 sky_kafka_create_topic "$events" 1
 # Europe as Tile38 geofences it: every aircraft set inside is an "enter" event.
 # (A short name: it is what the page shows; tests run one at a time.)

@@ -8,15 +8,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 sky_need_stack kafka
 
-src=$(sky_unique e2e_replay_src)
-dst=$(sky_unique e2e_replay_dst)
-dst2=$(sky_unique e2e_replay_dst2)
-for t in "$src" "$dst" "$dst2"; do
-  sky_kafka_create_topic "$t" 4
-  sky_on_exit sky_kafka_delete_topic "$t"
-done
-work=$(mktemp -d)
-sky_on_exit rm -rf "$work"
+sky_fixture e2e_replay
+src=${name}_src dst=${name}_dst dst2=${name}_dst2
+sky_topics 4 "$src" "$dst" "$dst2"
 
 "$SKY_BUILD_DIR/sky_fixture_produce" "$SKY_BROKERS" "$src" 4000 100 run-cap >/dev/null
 timeout 120 "$SKYLOAD" record -b "$SKY_BROKERS" -t "$src" -o "$work/a.skc" -e >/dev/null

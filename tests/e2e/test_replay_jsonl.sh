@@ -6,14 +6,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 sky_need_stack kafka
 
-src=$(sky_unique e2e_rjsonl_src)
-dst=$(sky_unique e2e_rjsonl_dst)
-for t in "$src" "$dst"; do
-  sky_kafka_create_topic "$t" 3
-  sky_on_exit sky_kafka_delete_topic "$t"
-done
-work=$(mktemp -d)
-sky_on_exit rm -rf "$work"
+sky_fixture e2e_rjsonl
+src=${name}_src dst=${name}_dst
+sky_topics 3 "$src" "$dst"
 
 "$SKY_BUILD_DIR/sky_fixture_produce" "$SKY_BROKERS" "$src" 2000 40 run-jsonl >/dev/null
 timeout 120 "$SKYLOAD" tail -b "$SKY_BROKERS" -t "$src" -e >"$work/a.jsonl"

@@ -7,15 +7,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 sky_need_stack kafka
 
-src=$(sky_unique e2e_rsim_src)
-same=$(sky_unique e2e_rsim_same)
-fresh=$(sky_unique e2e_rsim_fresh)
-for t in "$src" "$same" "$fresh"; do
-  sky_kafka_create_topic "$t" 6
-  sky_on_exit sky_kafka_delete_topic "$t"
-done
-work=$(mktemp -d)
-sky_on_exit rm -rf "$work"
+sky_fixture e2e_rsim
+src=${name}_src same=${name}_same fresh=${name}_fresh
+sky_topics 6 "$src" "$same" "$fresh"
 k=(-b "$SKY_BROKERS")
 verify() { timeout 180 "$SKYLOAD" verify "${k[@]}" --skip pg,tile38,dlq,geofence --timeout 20s "$@"; }
 

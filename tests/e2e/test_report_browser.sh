@@ -14,12 +14,7 @@ driver=$SKY_SOURCE_DIR/tests/e2e/browser/report_check.js
 out=${SKY_BUILD_DIR}/test-output
 mkdir -p "$out"
 
-name=$(sky_unique e2e_report)
-work=$(mktemp -d)
-sky_on_exit rm -rf "$work"
-sky_on_exit sky_kafka_delete_topic "$name"
-sky_on_exit sky_kafka_delete_topic "$name.dlq"
-sky_on_exit sky_pg_drop_schema "$name"
+sky_fixture e2e_report
 
 rc=0
 timeout 300 "$SKYLOAD" run smoke -b "$SKY_BROKERS" -t "$name" --group "$name" --schema "$name" \

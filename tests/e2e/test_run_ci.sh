@@ -9,16 +9,8 @@ source "$(dirname "$0")/lib.sh"
 sky_need_stack kafka tile38 pg
 tile38=$SKY_TILE38
 
-topic=$(sky_unique e2e_run)
-schema=$(sky_unique e2e_run)
-group=$(sky_unique e2e_run_group)
-work=$(mktemp -d)
-sky_on_exit rm -rf "$work"
-sky_on_exit sky_kafka_delete_topic "$topic"
-sky_on_exit sky_kafka_delete_topic "$topic.dlq"
-sky_on_exit sky_kafka_delete_topic "$topic.events"
+sky_fixture e2e_run
 sky_on_exit "$SKYLOAD" geofence drop --scenario ci --tile38 "$tile38"
-sky_on_exit sky_pg_drop_schema "$schema"
 common=(-b "$SKY_BROKERS" -t "$topic" --group "$group" --schema "$schema" --pg "$SKY_PG_CONNINFO"
   --tile38 "$tile38" --drain-timeout 90s)
 
