@@ -18,55 +18,13 @@ timeout 120 "$SKYLOAD" replay -b "$SKY_BROKERS" -t "$dst" --original-headers --s
   "$work/a.skc" >"$work/replay1.txt"
 timeout 120 "$SKYLOAD" record -b "$SKY_BROKERS" -t "$dst" -o "$work/b.skc.gz" -e >/dev/null
 
-# An independent reader of docs/formats.md's capture layout.
-cat >"$work/capture.py" <<'PY'
-import gzip, struct, sys
-# CRC-32C (Castagnoli, reflected 0x82F63B78), bit by bit: slow, and nothing shared with C.
-TABLE = []
-for i in range(256):
-    c = i
-    for _ in range(8):
-        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-    TABLE.append(c)
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-assert crc32c(b"123456789") == 0xE3069283
-def records(path):
-    raw = open(path, "rb").read()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    assert raw[:8] == b"SKYCAPT\n", "magic"
-    assert struct.unpack_from("<H", raw, 8)[0] == 2, "version"
-    pos = 12
-    while pos + 4 <= len(raw):
-        (n,) = struct.unpack_from("<I", raw, pos)
-        body = raw[pos + 4:pos + 4 + n]
-        (crc,) = struct.unpack_from("<I", raw, pos + 4 + n)
-        assert crc32c(body) == crc, "crc"
-        pos += 8 + n
-        ts, part, off = struct.unpack_from("<qiq", body, 0)
-        p = 20
-        def take():
-            nonlocal p
-            (l,) = struct.unpack_from("<I", body, p); p += 4
-            if l == 0xFFFFFFFF: return None
-            v = body[p:p + l]; p += l; return v
-        key = take()
-        (nh,) = struct.unpack_from("<H", body, p); p += 2
-        hdrs = [(take(), take()) for _ in range(nh)]
-        value = take()
-        yield part, key, hdrs, value
-PY
-python3 - "$work" <<'PY'
+python3 - "$work" "$SKY_SOURCE_DIR/tests/tools" <<'PY'
 import sys
-sys.path.insert(0, sys.argv[1])
-from capture import records
+sys.path.insert(0, sys.argv[2])  # tests/tools: an independent reader of the layout
+from skycapture import records
 def by_part(path):
     parts = {}
-    for part, key, hdrs, value in records(path):
+    for _ts, part, _off, key, hdrs, value in records(path):
         parts.setdefault(part, []).append((key, hdrs, value))
     return parts
 a, b = by_part(sys.argv[1] + "/a.skc"), by_part(sys.argv[1] + "/b.skc.gz")
@@ -80,13 +38,13 @@ timeout 120 "$SKYLOAD" replay -b "$SKY_BROKERS" -t "$dst2" --rate max --run-id r
   --manifest "$work/m.json" "$work/a.skc" >/dev/null
 timeout 120 "$SKYLOAD" tail -b "$SKY_BROKERS" -t "$dst2" -e >"$work/dst2.jsonl"
 timeout 120 "$SKYLOAD" record -b "$SKY_BROKERS" -t "$dst2" -o "$work/c.skc" -e >/dev/null
-python3 - "$work" <<'PY'
+python3 - "$work" "$SKY_SOURCE_DIR/tests/tools" <<'PY'
 import json, sys
-sys.path.insert(0, sys.argv[1])
-from capture import records
+sys.path.insert(0, sys.argv[2])  # tests/tools: an independent reader of the layout
+from skycapture import records
 # the recorded skyload-* headers are replaced, not repeated (JSON would hide a repeat)
 own = {b"skyload-run", b"skyload-seq", b"skyload-intended"}
-for part, key, hdrs, value in records(sys.argv[1] + "/c.skc"):
+for _ts, part, _off, key, hdrs, value in records(sys.argv[1] + "/c.skc"):
     names = [n.rstrip(b"\0") for n, v in hdrs]  # names are stored with their NUL
     assert sorted(n for n in names if n in own) == sorted(own), (key, names)
     assert len(names) == len(set(names)), ("repeated header", key, names)

@@ -21,31 +21,14 @@ timeout 120 "$SKYLOAD" replay "${k[@]}" -t "$same" --original-headers --rate max
 timeout 120 "$SKYLOAD" record "${k[@]}" -t "$same" -o "$work/same.skc" -e >/dev/null
 
 # Per partition, in order: the same keys, headers and values (docs/formats.md's layout).
-python3 - "$work" <<'PY'
-import json, struct, sys
-def records(path):
-    raw = open(path, "rb").read()
-    assert raw[:8] == b"SKYCAPT\n", path
-    pos = 12
-    while pos + 4 <= len(raw):
-        (n,) = struct.unpack_from("<I", raw, pos)
-        body = raw[pos + 4:pos + 4 + n]
-        pos += 8 + n
-        p = 20
-        def take():
-            nonlocal p
-            (l,) = struct.unpack_from("<I", body, p); p += 4
-            if l == 0xFFFFFFFF: return None
-            v = body[p:p + l]; p += l; return v
-        part = struct.unpack_from("<i", body, 8)[0]
-        key = take()
-        (nh,) = struct.unpack_from("<H", body, p); p += 2
-        hdrs = [(take(), take()) for _ in range(nh)]
-        yield part, (key, hdrs, take())
+python3 - "$work" "$SKY_SOURCE_DIR/tests/tools" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[2])
+from skycapture import records
 def by_part(path):
     parts = {}
-    for part, rec in records(path):
-        parts.setdefault(part, []).append(rec)
+    for _ts, part, _off, key, hdrs, value in records(path):
+        parts.setdefault(part, []).append((key, hdrs, value))
     return parts
 a, b = by_part(sys.argv[1] + "/src.skc"), by_part(sys.argv[1] + "/same.skc")
 m = json.load(open(sys.argv[1] + "/sim.json"))
