@@ -42,9 +42,11 @@ static int add_ack_stage(sky_verify_report_t *r, const sky_verify_manifest_t *m)
     return sky_verify_report_add_stage(r, "kafka_ack", "manifest", h) ? 0 : SKY_ENOMEM;
 }
 
-/* The consumed / tile38 / pg_commit histograms of `skyload ingest --stats`. */
-static int add_ingest_stages(sky_verify_report_t *r, const char *path, char *errstr,
-                             size_t errsz) {
+/* The consumed / tile38 / pg_commit histograms of `skyload ingest --stats`; not tile38's
+ * when its check is skipped (--skip tile38, --tile38 none): a stage of a server nobody
+ * asked about has no samples to judge its SLO by. */
+static int add_ingest_stages(sky_verify_report_t *r, const char *path, unsigned checks,
+                             char *errstr, size_t errsz) {
     static const char *const stages[] = {"consumed", "tile38", "pg_commit"};
     json_error_t jerr;
     json_t *root = json_load_file(path, 0, &jerr);
@@ -54,7 +56,8 @@ static int add_ingest_stages(sky_verify_report_t *r, const char *path, char *err
     int rc = 0;
     for (size_t i = 0; i < sizeof stages / sizeof stages[0] && !rc; i++) {
         json_t *hj = json_object_get(lat, stages[i]);
-        if (!json_is_object(hj))
+        if (!json_is_object(hj) ||
+            (strcmp(stages[i], "tile38") == 0 && !(checks & SKY_VERIFY_TILE38)))
             continue;
         char *text = json_dumps(hj, JSON_COMPACT), herr[256];
         sky_hist_t *h = text ? sky_hist_from_json(text, herr, sizeof herr) : NULL;
@@ -126,7 +129,8 @@ int sky_verify_run(const sky_verify_config_t *cfg, sky_verify_report_t **out, ch
     if (!rc)
         rc = run_checks(&ctx, cfg->checks ? cfg->checks : SKY_VERIFY_ALL, errstr, errstr_size);
     if (!rc && cfg->ingest_stats_path)
-        rc = add_ingest_stages(r, cfg->ingest_stats_path, errstr, errstr_size);
+        rc = add_ingest_stages(r, cfg->ingest_stats_path,
+                               cfg->checks ? cfg->checks : SKY_VERIFY_ALL, errstr, errstr_size);
     if (!rc)
         rc = judge_slo(r, cfg, m, errstr, errstr_size);
     r->elapsed_ms = (sky_monotonic_ns() - t0) / 1000000;
