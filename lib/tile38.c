@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
+
+enum { SKY_TILE38_LOADING_POLL_MS = 250, SKY_TILE38_LOADING_WAIT_MS = 300000 };
 
 struct sky_tile38 {
     redisContext *ctx;
@@ -91,10 +94,44 @@ sky_tile38_t *sky_tile38_new_unconnected(const char *host, int port, int timeout
     return t;
 }
 
+/* A server that restarted with a big AOF answers PING at once but every other command
+ * with "LOADING" until it has read it (tens of seconds for a GB): one-shot callers
+ * (geofence, verify, map, bench) wait for HEALTHZ rather than fail on their first
+ * command. Other HEALTHZ answers (a follower catching up, an old server without the
+ * command) are left to the commands themselves. */
+static int wait_loaded(sky_tile38_t *t, char *errstr, size_t errstr_size) {
+    const char *argv[] = {"HEALTHZ"};
+    const size_t argvlen[] = {7};
+    char err[256];
+    for (int waited_ms = 0;; waited_ms += SKY_TILE38_LOADING_POLL_MS) {
+        redisReply *r = NULL;
+        int rc = sky_tile38_append(t, 1, argv, argvlen, errstr, errstr_size);
+        if (!rc)
+            rc = sky_tile38_get_reply(t, &r, errstr, errstr_size);
+        if (rc)
+            return rc;
+        const char *e = sky_tile38_reply_error(r, err, sizeof err);
+        bool loading = e && strncmp(e, "LOADING", 7) == 0;
+        freeReplyObject(r);
+        if (!loading)
+            return 0;
+        if (waited_ms >= SKY_TILE38_LOADING_WAIT_MS)
+            return sky_err(errstr, errstr_size, SKY_EUNAVAIL,
+                           "Tile38 %s is still loading its data after %d s; try again when "
+                           "'tile38-cli -p %d healthz' says ok",
+                           t->address, waited_ms / 1000, t->port);
+        if (waited_ms == 0)
+            sky_log_warn("Tile38 %s is loading its data (AOF); waiting up to %d s", t->address,
+                         SKY_TILE38_LOADING_WAIT_MS / 1000);
+        struct timespec ts = {0, SKY_TILE38_LOADING_POLL_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 sky_tile38_t *sky_tile38_new(const char *host, int port, int timeout_ms, char *errstr,
                              size_t errstr_size) {
     sky_tile38_t *t = sky_tile38_new_unconnected(host, port, timeout_ms, errstr, errstr_size);
-    if (t && sky_tile38_reconnect(t, errstr, errstr_size)) {
+    if (t && (sky_tile38_reconnect(t, errstr, errstr_size) || wait_loaded(t, errstr, errstr_size))) {
         sky_tile38_destroy(t);
         return NULL;
     }

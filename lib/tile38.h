@@ -11,9 +11,10 @@
 
 typedef struct sky_tile38 sky_tile38_t;
 
-/* host is copied. Connects at once; on failure returns NULL with errstr filled
- * (SKY_EUNAVAIL-style message naming host:port). timeout_ms bounds connect and
- * every reply. */
+/* host is copied. Connects at once and, when the server is still loading its AOF,
+ * waits (up to 5 min, saying so on the log) until it answers; on failure returns
+ * NULL with errstr filled (SKY_EUNAVAIL-style message naming host:port). timeout_ms
+ * bounds connect and every reply. */
 sky_tile38_t *sky_tile38_new(const char *host, int port, int timeout_ms, char *errstr,
                              size_t errstr_size);
 /* The same client without connecting yet (for a sink that starts while Tile38 is
