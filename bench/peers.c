@@ -4,6 +4,7 @@
 #include "error.h"
 #include "timefmt.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -89,12 +90,28 @@ int sky_peer_parse_rdkafka_performance(const char *text, sky_peer_report_t *out,
     if (!l || sscanf(l, "%% %lld messages produced", &n) != 1)
         return sky_err(errstr, errstr_size, SKY_EINVAL,
                        "rdkafka_performance: no \"%% N messages produced ... msgs/s\" summary");
+    /* Its "produced" counter drops a record still in the queue at the last stats tick
+     * even when the flush at exit delivers it (then it exits 1 with "499999 produced,
+     * 500000 delivered"): what counts is delivered and failed. */
+    const char *dr = strstr(l, " delivered (offset ");
+    const char *digits = dr;
+    while (digits && digits > l && isdigit((unsigned char)digits[-1]))
+        digits--;
+    long long delivered = 0, failed = 0, offset;
+    if (!dr || digits == dr || sscanf(digits, "%lld", &delivered) != 1 ||
+        sscanf(dr, " delivered (offset %lld, %lld failed)", &offset, &failed) != 2)
+        return sky_err(errstr, errstr_size, SKY_EINVAL,
+                       "rdkafka_performance: summary without \"N delivered (offset O, F "
+                       "failed)\"");
+    if (failed > 0)
+        return sky_err(errstr, errstr_size, SKY_EKAFKA,
+                       "rdkafka_performance: %lld of its records failed delivery", failed);
     const char *rate = strstr(l, " in ");
     double ms, msgs, mb;
     if (!rate || sscanf(rate, " in %lfms: %lf msgs/s and %lf MB/s", &ms, &msgs, &mb) != 3)
         return sky_err(errstr, errstr_size, SKY_EINVAL,
                        "rdkafka_performance: summary without \"in Tms: R msgs/s and M MB/s\"");
-    out->messages = n;
+    out->messages = delivered;
     out->msgs_s = msgs;
     out->mb_s = mb;
     return 0;

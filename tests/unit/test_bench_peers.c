@@ -64,6 +64,25 @@ static void test_parsers_read_captured_peer_output(void **state) {
     }
 }
 
+/* Captured in a bench run: rdkafka_performance exited 1, having delivered every record. */
+static void test_rdkafka_performance_counts_delivered_not_produced(void **state) {
+    (void)state;
+    const char *text =
+        "% Sending 500000 messages of size 125 bytes\n"
+        "% 500000 messages produced (62500000 bytes), 500000 delivered (offset 83204, 0 failed) "
+        "in 1043ms: 479288 msgs/s and 59.91 MB/s, 0 produce failures, 1 in queue, no "
+        "compression\n"
+        "% 499999 messages produced (62500000 bytes), 500000 delivered (offset 83204, 0 failed) "
+        "in 1043ms: 479290 msgs/s and 59.91 MB/s, 0 produce failures, 0 in queue, no "
+        "compression\n";
+    sky_peer_report_t r;
+    char err[256] = "";
+    if (sky_peer_parse_rdkafka_performance(text, &r, err, sizeof err))
+        fail_msg("%s", err);
+    assert_int_equal(r.messages, 500000);
+    assert_true(fabs(r.msgs_s - 479290) < 1e-6);
+}
+
 static void test_parsers_reject_output_without_a_summary(void **state) {
     (void)state;
     static const struct {
@@ -75,6 +94,10 @@ static void test_parsers_reject_output_without_a_summary(void **state) {
         {sky_peer_parse_rdkafka_performance,
          "% 5 messages produced (10 bytes), 5 delivered in lots: 5 msgs/s and 1 MB/s\n",
          "rdkafka_performance"},
+        {sky_peer_parse_rdkafka_performance,
+         "% 9 messages produced (90 bytes), 9 delivered (offset 3, 1 failed) in 5ms: 1800 "
+         "msgs/s and 0.02 MB/s, 0 produce failures, 0 in queue, no compression\n",
+         "1 of its records failed"},
         {sky_peer_parse_producer_performance,
          "100 records sent, 50.0 records/sec (0.01 MB/sec), 2.0 ms avg latency, 5.0 ms max "
          "latency.\n",
@@ -200,6 +223,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sys_cpu_reads_busy_and_total_ticks),
         cmocka_unit_test(test_parsers_read_captured_peer_output),
+        cmocka_unit_test(test_rdkafka_performance_counts_delivered_not_produced),
         cmocka_unit_test(test_parsers_reject_output_without_a_summary),
         cmocka_unit_test(test_spread_is_median_min_max),
         cmocka_unit_test(test_proc_stat_parses_names_with_spaces_and_parens),
