@@ -457,8 +457,15 @@ static int run_capacity(const sky_capacity_config_t *cfg, volatile sig_atomic_t 
     }
     int64_t started = sky_monotonic_ns();
     size_t cap = 0;
+    int refined = 0;
     snprintf(res->stop_reason, sizeof res->stop_reason, "max steps (%d) reached", cfg->max_steps);
-    for (int i = 0; i < cfg->max_steps; i++) {
+    for (int i = 0; i < cfg->max_steps + cfg->refine; i++) {
+        bool refining = i > 0 && res->steps[res->nsteps - 1 - refined].verdict != SKY_STEP_HELD;
+        if (refining && (refined == cfg->refine ||
+                         !(aircraft = sky_ramp_refine_aircraft(res->steps, res->nsteps))))
+            break;
+        if (!refining && i == cfg->max_steps)
+            break;
         if (stop && *stop) {
             snprintf(res->stop_reason, sizeof res->stop_reason, "stopped by a signal");
             break;
@@ -469,6 +476,8 @@ static int run_capacity(const sky_capacity_config_t *cfg, volatile sig_atomic_t 
         }
         if (grow(res, &cap))
             return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");
+        if (refining && cfg->status)
+            cfg->status(cfg->opaque, "refining the knee");
         sky_ramp_step_t *step = &res->steps[res->nsteps];
         int rc = run_step(cfg, (size_t)i, aircraft, stop, step, &res->cadence_ms, errstr,
                           errstr_size);
@@ -479,17 +488,19 @@ static int run_capacity(const sky_capacity_config_t *cfg, volatile sig_atomic_t 
                      i, errstr);
             break;
         }
+        step->run = (size_t)i;
         step->verdict = sky_ramp_judge(step, &res->slo);
         res->nsteps++;
+        refined += refining;
         if (cfg->on_step)
             cfg->on_step(cfg->opaque, (size_t)i, step);
-        if (step->verdict != SKY_STEP_HELD) {
+        if (!refining && step->verdict != SKY_STEP_HELD)
             snprintf(res->stop_reason, sizeof res->stop_reason, "step %d: %s", i,
                      sky_ramp_verdict_name(step->verdict));
-            break;
-        }
-        aircraft = sky_ramp_next_aircraft(aircraft, cfg->factor);
+        if (!refining)
+            aircraft = sky_ramp_next_aircraft(aircraft, cfg->factor);
     }
+    sky_ramp_sort(res->steps, res->nsteps);
     res->knee = sky_ramp_knee(res->steps, res->nsteps);
     /* e2e latency well below the knee, against Kafka's own (EndToEndLatency) */
     if (cfg->half_knee && res->knee >= 0 && !(stop && *stop)) {

@@ -33,8 +33,8 @@ void sky_capacity_print_header(FILE *f) {
             "cpu_38", "rss_skMB", "verdict");
 }
 
-void sky_capacity_print_step(FILE *f, size_t i, const sky_ramp_step_t *s) {
-    fprintf(f, "%4zu %8llu", i, (unsigned long long)s->aircraft);
+void sky_capacity_print_step(FILE *f, const sky_ramp_step_t *s) {
+    fprintf(f, "%4zu %8llu", s->run, (unsigned long long)s->aircraft);
     col(f, 9, 0, s->offered_msgs_s);
     col(f, 9, 0, s->achieved_msgs_s);
     col(f, 9, 0, s->produced_msgs_s);
@@ -65,7 +65,7 @@ void sky_capacity_print_stages(FILE *f, const sky_capacity_result_t *r) {
         if (!s)
             break;
         if (i < r->nsteps)
-            fprintf(f, "%4zu", i);
+            fprintf(f, "%4zu", s->run);
         else
             fprintf(f, "%4s", "half");
         for (int k = 0; k < SKY_NSTAGES; k++) {
@@ -88,7 +88,8 @@ void sky_capacity_print_stages(FILE *f, const sky_capacity_result_t *r) {
         char why[400];
         sky_ramp_explain(&r->steps[i], &r->slo, why, sizeof why);
         if (why[0])
-            fprintf(f, "step %zu %s: %s\n", i, sky_ramp_verdict_name(r->steps[i].verdict), why);
+            fprintf(f, "step %zu %s: %s\n", r->steps[i].run,
+                    sky_ramp_verdict_name(r->steps[i].verdict), why);
     }
 }
 
@@ -155,9 +156,9 @@ void sky_capacity_print_knee(FILE *f, const sky_capacity_result_t *r) {
     }
     const sky_ramp_step_t *k = &r->steps[r->knee];
     fprintf(f,
-            "knee: step %d, %llu aircraft = %.0f msgs/s offered, %.0f stored/s, end-to-end "
+            "knee: step %zu, %llu aircraft = %.0f msgs/s offered, %.0f stored/s, end-to-end "
             "p99 %.1f ms (SLO %.0f ms); stopped: %s\n",
-            r->knee, (unsigned long long)k->aircraft, k->offered_msgs_s, k->achieved_msgs_s,
+            k->run, (unsigned long long)k->aircraft, k->offered_msgs_s, k->achieved_msgs_s,
             ms(k->pg_commit.p99), ms(r->slo.pg_commit_p99_us), r->stop_reason);
 }
 
@@ -188,7 +189,7 @@ int sky_capacity_write_report(const char *dir, const sky_capacity_result_t *r,
         return sky_err(errstr, errstr_size, SKY_EIO, "%s/capacity.txt: cannot write", dir);
     sky_capacity_print_header(f);
     for (size_t i = 0; i < r->nsteps; i++)
-        sky_capacity_print_step(f, i, &r->steps[i]);
+        sky_capacity_print_step(f, &r->steps[i]);
     sky_capacity_print_knee(f, r);
     sky_capacity_print_stages(f, r);
     sky_capacity_print_targets(f, r);

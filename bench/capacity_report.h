@@ -8,7 +8,8 @@
 #include <stdio.h>
 
 void sky_capacity_print_header(FILE *f);
-void sky_capacity_print_step(FILE *f, size_t index, const sky_ramp_step_t *step);
+/* One row of the table; its step number is the order it ran in (step->run). */
+void sky_capacity_print_step(FILE *f, const sky_ramp_step_t *step);
 /* "knee: step 3, 18000 aircraft = ..." or "knee: none ...". */
 void sky_capacity_print_knee(FILE *f, const sky_capacity_result_t *r);
 /* The stage table (per step: each stage's p50/p99, sinks' busy share, CPUs) and, for

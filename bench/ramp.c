@@ -94,6 +94,33 @@ int sky_ramp_knee(const sky_ramp_step_t *steps, size_t n) {
     return knee;
 }
 
+uint64_t sky_ramp_refine_aircraft(const sky_ramp_step_t *steps, size_t n) {
+    uint64_t failed = 0, held = 0;
+    for (size_t i = 0; i < n; i++)
+        if (steps[i].verdict != SKY_STEP_HELD && (!failed || steps[i].aircraft < failed))
+            failed = steps[i].aircraft;
+    for (size_t i = 0; i < n && failed; i++)
+        if (steps[i].verdict == SKY_STEP_HELD && steps[i].aircraft < failed &&
+            steps[i].aircraft > held)
+            held = steps[i].aircraft;
+    if (!failed || !held)
+        return 0;
+    uint64_t mid = (uint64_t)llround(sqrt((double)held * (double)failed));
+    return mid > held && mid < failed ? mid : 0;
+}
+
+static int by_aircraft(const void *a, const void *b) {
+    const sky_ramp_step_t *x = a, *y = b;
+    if (x->aircraft != y->aircraft)
+        return x->aircraft < y->aircraft ? -1 : 1;
+    return x->run < y->run ? -1 : x->run > y->run;
+}
+
+void sky_ramp_sort(sky_ramp_step_t *steps, size_t n) {
+    if (n > 1)
+        qsort(steps, n, sizeof *steps, by_aircraft);
+}
+
 uint64_t sky_ramp_next_aircraft(uint64_t current, double factor) {
     double next = ceil((double)current * factor);
     if (!(next < 1e15))
@@ -186,6 +213,7 @@ json_t *sky_ramp_step_to_json(const sky_ramp_step_t *s) {
         json_object_set_new(j, "tile38_busy", json_real(s->tile38_busy));
         json_object_set_new(j, "cpu_busy", json_real(s->cpu_busy));
         json_object_set_new(j, "pg_connections", json_integer(s->pg_connections));
+        json_object_set_new(j, "run", json_integer((json_int_t)s->run));
     }
     return j;
 }
@@ -273,6 +301,7 @@ int sky_ramp_step_from_json(const json_t *obj, sky_ramp_step_t *out, char *errst
         json_is_number(v = json_object_get(obj, "tile38_busy")) ? json_number_value(v) : -1;
     out->cpu_busy = json_is_number(v = json_object_get(obj, "cpu_busy")) ? json_number_value(v) : -1;
     out->pg_connections = (int)json_integer_value(json_object_get(obj, "pg_connections"));
+    out->run = (size_t)json_integer_value(json_object_get(obj, "run")); /* 0 in older files */
     if (procs_from_json(procs, out))
         return sky_err(errstr, errstr_size, SKY_EINVAL,
                        "step: procs must be at most %d {name, cpu_cores, rss_kib} objects",
@@ -306,8 +335,11 @@ int sky_ramp_steps_load(const char *path, sky_ramp_step_t **out, size_t *n, char
         rc = sky_err(errstr, errstr_size, SKY_ENOMEM, "%s: out of memory", path);
     for (size_t i = 0; !rc && i < count; i++) {
         char why[256];
-        if (sky_ramp_step_from_json(json_array_get(steps, i), &arr[i], why, sizeof why))
+        json_t *sj = json_array_get(steps, i);
+        if (sky_ramp_step_from_json(sj, &arr[i], why, sizeof why))
             rc = sky_err(errstr, errstr_size, SKY_EINVAL, "%s: steps[%zu]: %s", path, i, why);
+        else if (!json_object_get(sj, "run")) /* recorded before refinement: in run order */
+            arr[i].run = i;
     }
     json_decref(root);
     if (rc) {

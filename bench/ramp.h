@@ -66,6 +66,7 @@ extern const char *const sky_stage_names[SKY_NSTAGES];
 
 typedef struct sky_ramp_step {
     uint64_t aircraft;
+    size_t run;              /* the order it ran in: its directory is step-<run> */
     double offered_msgs_s;   /* aircraft / cadence */
     double achieved_msgs_s;  /* rows stored in the hold window / its length */
     double produced_msgs_s;  /* records the generator sent / its wall time */
@@ -121,6 +122,15 @@ void sky_ramp_explain(const sky_ramp_step_t *step, const sky_ramp_slo_t *slo, ch
 /* Index of the knee: the highest load step that held, with every lower step
  * held as well (a ramp is judged up to its first failure); -1 if none held. */
 int sky_ramp_knee(const sky_ramp_step_t *steps, size_t n);
+
+/* After a ramp's first failure, where the knee lies is known only to within one
+ * factor: the next step to run between the highest step that held below every failed
+ * one and the lowest failed one, at their geometric mean. 0 when there is no such
+ * pair or no whole aircraft count strictly between them. Steps in any order. */
+uint64_t sky_ramp_refine_aircraft(const sky_ramp_step_t *steps, size_t n);
+
+/* Sorts steps by aircraft (refinement steps run out of order); run keeps the order. */
+void sky_ramp_sort(sky_ramp_step_t *steps, size_t n);
 
 /* The next step's aircraft: ceil(current * factor), at least current + 1. */
 uint64_t sky_ramp_next_aircraft(uint64_t current, double factor);

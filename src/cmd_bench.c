@@ -19,7 +19,8 @@
 
 static const char bench_help[] =
     "usage: skyload bench capacity [--scenario F] [--report DIR] [--start N] [--factor X]\n"
-    "                              [--warmup D] [--hold D] [--max-steps N] [--budget D]\n"
+    "                              [--warmup D] [--hold D] [--max-steps N] [--refine N]\n"
+    "                              [--budget D]\n"
     "       skyload bench peers [--report DIR] [--count N] [--size BYTES] [--runs N]\n\n"
     "capacity: measures each component alone (Kafka produce+consume, an indexed COPY,\n"
     "tile38-benchmark SET, Kafka's EndToEndLatency), then runs the whole loop (simulate\n"
@@ -37,6 +38,9 @@ static const char bench_help[] =
     "      --warmup D         per step, excluded from the figures (default 10s)\n"
     "      --hold D           per step, measured (default 30s)\n"
     "      --max-steps N      (default 20)\n"
+    "      --refine N         after the first failed step, N more between it and the last\n"
+    "                         held one, halving the gap (on a log scale) each time: the\n"
+    "                         knee within factor^(1/2^N) (default 2: 1.5 -> within 11%)\n"
     "      --budget D         no step starts after D (default 9m)\n"
     "      --plot FILE        gnuplot script (default <source>/bench/plot.gp)\n"
     "      --no-components    skip measuring Kafka, COPY, tile38-benchmark and Kafka's\n"
@@ -67,12 +71,12 @@ typedef struct bench_opts {
     const char *what, *scenario, *plot, *stack_dir, *tile38_benchmark;
     sky_capacity_config_t cap; /* the options go straight into the two configurations */
     sky_peers_config_t peers;
-    int64_t start, max_steps;
+    int64_t start, max_steps, refine;
 } bench_opts_t;
 
 enum { OPT_REPORT = OPT_FIRST_CMD, OPT_START, OPT_FACTOR, OPT_WARMUP, OPT_HOLD, OPT_MAX_STEPS,
        OPT_BUDGET, OPT_PLOT, OPT_STACK_DIR, OPT_SIZE, OPT_RUNS, OPT_TOOLS_DIR, OPT_T38BENCH,
-       OPT_NO_COMPONENTS, OPT_NO_HALF_KNEE, OPT_COMPONENTS_RECORDS };
+       OPT_NO_COMPONENTS, OPT_NO_HALF_KNEE, OPT_COMPONENTS_RECORDS, OPT_REFINE };
 
 static const struct option bench_longopts[] = {
     {"scenario", required_argument, NULL, 's'},
@@ -82,6 +86,7 @@ static const struct option bench_longopts[] = {
     {"warmup", required_argument, NULL, OPT_WARMUP},
     {"hold", required_argument, NULL, OPT_HOLD},
     {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
+    {"refine", required_argument, NULL, OPT_REFINE},
     {"budget", required_argument, NULL, OPT_BUDGET},
     {"plot", required_argument, NULL, OPT_PLOT},
     {"stack-dir", required_argument, NULL, OPT_STACK_DIR},
@@ -101,6 +106,7 @@ static void bench_defaults(bench_opts_t *o) {
     o->plot = SKY_SOURCE_DIR "/bench/plot.gp";
     o->stack_dir = SKY_SOURCE_DIR "/.stack";
     o->max_steps = 20;
+    o->refine = 2;
     o->cap = (sky_capacity_config_t){.report_dir = "report/bench", .factor = 1.5,
                                      .warmup_ms = 10000, .hold_ms = 30000, .budget_ms = 540000,
                                      .components = true, .half_knee = true};
@@ -137,6 +143,7 @@ static int bench_opt(void *opts, int opt, const char *arg) {
     case OPT_HOLD: rc = DURATION(&c->hold_ms, "--hold"); break;
     case OPT_BUDGET: rc = DURATION(&c->budget_ms, "--budget"); break;
     case OPT_MAX_STEPS: rc = I64(1, 100, &o->max_steps, "--max-steps"); break;
+    case OPT_REFINE: rc = I64(0, 10, &o->refine, "--refine"); break;
     case 'n': rc = I64(1000, 100000000, &o->peers.count, "--count"); break;
     case OPT_SIZE: rc = I64(SKY_PEER_HEADER_BYTES + 16, 1000000, &o->peers.size, "--size"); break;
     case OPT_RUNS: rc = I64(1, 20, &o->peers.runs, "--runs"); break;
@@ -166,7 +173,7 @@ static void on_step(void *opaque, size_t index, const sky_ramp_step_t *step) {
     cli_status_clear(opaque);
     if (index == 0)
         sky_capacity_print_header(stdout);
-    sky_capacity_print_step(stdout, index, step);
+    sky_capacity_print_step(stdout, step);
     fflush(stdout);
 }
 
@@ -186,6 +193,7 @@ static int bench_capacity(bench_opts_t *o, const sky_stack_files_t *sf, char *er
     c->name_prefix = prefix;
     c->start_aircraft = (uint64_t)o->start;
     c->max_steps = (int)o->max_steps;
+    c->refine = (int)o->refine;
     c->kafka_pidfile = sf->has_kafka_pid ? sf->kafka_pid : NULL;
     c->pg_pidfile = sf->has_pg_pid ? sf->pg_pid : NULL;
     bool t38 = sf->has_tile38_pid && !cli_tile38_none(&o->common);

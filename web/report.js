@@ -319,7 +319,7 @@
     var tb = el('tbody');
     steps.forEach(function (st, i) {
       var p = st.pg_commit_us || {}, k = st.kafka_ack_us || {};
-      tb.appendChild(el('tr', i === c.knee ? 'knee' : '', '<td>' + i + '</td><td>' + fmt.format(st.aircraft) +
+      tb.appendChild(el('tr', i === c.knee ? 'knee' : '', '<td>' + (st.run !== undefined ? st.run : i) + '</td><td>' + fmt.format(st.aircraft) +
         '</td><td>' + fmt.format(Math.round(st.offered_msgs_s)) + '</td><td>' +
         fmt.format(Math.round(st.achieved_msgs_s)) + '</td><td>' + ms((p.p50 || 0) / 1000) + ' ms</td><td>' +
         ms((p.p99 || 0) / 1000) + ' ms</td><td>' + ms((k.p99 || 0) / 1000) + ' ms</td><td>' +

@@ -132,6 +132,64 @@ static void test_recorded_ramps_rejudge_to_the_same_knee(void **state) {
     }
 }
 
+/* Bisection after the first failure: table of (aircraft, held) ramps -> next step. */
+static void test_refine_bisects_between_the_knee_and_the_first_failure(void **state) {
+    (void)state;
+    static const struct {
+        uint64_t aircraft[6];
+        bool held[6];
+        size_t n;
+        uint64_t next;
+    } rows[] = {
+        {{8000, 12000, 18000, 27000, 40500}, {1, 1, 1, 1, 0}, 5, 33068}, /* sqrt(27k*40.5k) */
+        {{8000, 12000, 18000, 27000, 40500, 33068}, {1, 1, 1, 1, 0, 0}, 6, 29880},
+        {{8000, 12000, 18000, 27000, 40500, 33068}, {1, 1, 1, 1, 0, 1}, 6, 36596},
+        {{8000, 12000}, {1, 1}, 2, 0},      /* nothing failed: nothing to refine */
+        {{8000}, {0}, 1, 0},                /* nothing held */
+        {{10, 11}, {1, 0}, 2, 0},           /* no whole count strictly between */
+        {{10, 12}, {1, 0}, 2, 11},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        sky_ramp_step_t steps[6];
+        for (size_t j = 0; j < rows[i].n; j++) {
+            steps[j] = held_step();
+            steps[j].aircraft = rows[i].aircraft[j];
+            steps[j].verdict = rows[i].held[j] ? SKY_STEP_HELD : SKY_STEP_SLO_BROKEN;
+        }
+        uint64_t next = sky_ramp_refine_aircraft(steps, rows[i].n);
+        if (next != rows[i].next)
+            fail_msg("row %zu: next %llu, want %llu", i, (unsigned long long)next,
+                     (unsigned long long)rows[i].next);
+    }
+}
+
+/* Refinement steps run out of order; sorted by load, the knee is the highest held step. */
+static void test_sorted_refined_ramp_has_its_knee_at_the_highest_held_step(void **state) {
+    (void)state;
+    static const uint64_t aircraft[] = {8000, 12000, 18000, 27000, 40500, 33068, 29880};
+    static const bool held[] = {1, 1, 1, 1, 0, 0, 1};
+    sky_ramp_step_t steps[7];
+    for (size_t j = 0; j < 7; j++) {
+        steps[j] = held_step();
+        steps[j].aircraft = aircraft[j];
+        steps[j].run = j;
+        steps[j].verdict = held[j] ? SKY_STEP_HELD : SKY_STEP_SLO_BROKEN;
+    }
+    sky_ramp_sort(steps, 7);
+    for (size_t j = 1; j < 7; j++)
+        assert_true(steps[j - 1].aircraft < steps[j].aircraft);
+    int knee = sky_ramp_knee(steps, 7);
+    assert_int_equal(knee, 4);
+    assert_int_equal(steps[knee].aircraft, 29880);
+    assert_int_equal(steps[knee].run, 6);
+    json_t *j = sky_ramp_step_to_json(&steps[knee]);
+    sky_ramp_step_t back;
+    char err[256];
+    assert_int_equal(sky_ramp_step_from_json(j, &back, err, sizeof err), 0);
+    assert_int_equal(back.run, 6);
+    json_decref(j);
+}
+
 static void test_step_json_reads_back_identically(void **state) {
     (void)state;
     sky_ramp_step_t s = held_step(), back;
@@ -243,6 +301,8 @@ int main(void) {
         cmocka_unit_test(test_lag_trend_flags_only_a_backlog_that_keeps_growing),
         cmocka_unit_test(test_judge_names_the_first_failure),
         cmocka_unit_test(test_recorded_ramps_rejudge_to_the_same_knee),
+        cmocka_unit_test(test_refine_bisects_between_the_knee_and_the_first_failure),
+        cmocka_unit_test(test_sorted_refined_ramp_has_its_knee_at_the_highest_held_step),
         cmocka_unit_test(test_step_json_reads_back_identically),
         cmocka_unit_test(test_step_json_rejects_unknown_verdict_and_missing_fields),
         cmocka_unit_test(test_next_aircraft_grows_by_the_factor_at_least_by_one),
