@@ -409,7 +409,8 @@ sky_consumer_t *sky_consumer_new(const sky_kconf_t *kc, const char *group, char 
                                  size_t errstr_size) {
     static const char *const defaults[] = {
         "enable.auto.commit=false", "enable.auto.offset.store=false",
-        "auto.offset.reset=earliest", "partition.assignment.strategy=cooperative-sticky", NULL};
+        "auto.offset.reset=earliest", "partition.assignment.strategy=cooperative-sticky",
+        "fetch.wait.max.ms=10", "fetch.min.bytes=65536", NULL};
     sky_consumer_t *c = calloc(1, sizeof *c);
     if (!c) {
         sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory creating the consumer");
