@@ -311,7 +311,12 @@ static int64_t pace(sky_replay_t *r, int64_t t_ms) {
             return target;
         if (wait > 50000000)
             wait = 50000000;
-        if (sky_sink_producer(r->sink))
+        /* under a millisecond: one sleep of a millisecond, after which the records due
+         * meanwhile go out together (a poll(0) here spun a core; never early, at most
+         * a millisecond late, which the lag and the latency include) */
+        if (wait < 1000000)
+            sleep_ns(1000000);
+        else if (sky_sink_producer(r->sink))
             sky_sink_poll(r->sink, (int)(wait / 1000000));
         else
             sleep_ns(wait);
