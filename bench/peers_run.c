@@ -509,7 +509,7 @@ static void print_peers(FILE *f, peers_ctx_t *c, const peer_result_t *res) {
                "simulate's median rate / the peer's;\n"
                "Tile38: tile38-benchmark SET POINT of %lld ids, one connection, 100 per pipeline "
                "(self-rep = its own figure); the skyload Tile38 sink (ingest/t38sink.c, in this "
-               "process) SETs %lld positions of %d flights (FIELD seq, altitude, airspeed, ts, EX, "
+               "process) SETs %lld positions of %d flights (FIELD seq, altitude, airspeed, EX, "
                "POINT) one batch of %d at a time, one pipeline per batch; its ratio = its rate / "
                "tile38-benchmark's self-reported rate (target >= 0.80)\n",
             (long long)c->o->count, (long long)c->o->size, (long long)c->o->runs,
