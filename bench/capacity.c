@@ -458,8 +458,9 @@ static int run_capacity(const sky_capacity_config_t *cfg, volatile sig_atomic_t 
     int64_t started = sky_monotonic_ns();
     size_t cap = 0;
     int refined = 0;
-    snprintf(res->stop_reason, sizeof res->stop_reason, "max steps (%d) reached", cfg->max_steps);
-    for (int i = 0; i < cfg->max_steps + cfg->refine; i++) {
+    snprintf(res->stop_reason, sizeof res->stop_reason, "max steps (%lld) reached",
+             (long long)cfg->max_steps);
+    for (int i = 0; i < (int)(cfg->max_steps + cfg->refine); i++) {
         bool refining = i > 0 && res->steps[res->nsteps - 1 - refined].verdict != SKY_STEP_HELD;
         if (refining && (refined == cfg->refine ||
                          !(aircraft = sky_ramp_refine_aircraft(res->steps, res->nsteps))))

@@ -22,8 +22,8 @@ typedef struct sky_capacity_config {
     const char *name_prefix;    /* topic, group and schema are <prefix>_sNN; required */
     uint64_t start_aircraft;    /* 0: the scenario's aircraft */
     double factor;              /* aircraft multiplier per step (> 1) */
-    int max_steps;
-    int refine;                 /* after the first failure, steps between the knee and it */
+    int64_t max_steps;
+    int64_t refine;             /* after the first failure, steps between the knee and it */
     int64_t warmup_ms, hold_ms; /* each step runs warmup + hold; figures from hold only */
     int64_t budget_ms;          /* no new step starts after this much wall time */
     const char *kafka_pidfile;  /* NULL: no broker row */

@@ -162,6 +162,12 @@ void sky_capacity_print_knee(FILE *f, const sky_capacity_result_t *r) {
             ms(k->pg_commit.p99), ms(r->slo.pg_commit_p99_us), r->stop_reason);
 }
 
+void sky_capacity_print_results(FILE *f, const sky_capacity_result_t *r) {
+    sky_capacity_print_knee(f, r);
+    sky_capacity_print_stages(f, r);
+    sky_capacity_print_targets(f, r);
+}
+
 static void write_dat(FILE *f, const sky_capacity_result_t *r) {
     fprintf(f, "# offered_msgs_s stored_msgs_s e2e_p50_ms e2e_p90_ms e2e_p99_ms e2e_p999_ms "
                "ack_p99_ms aircraft held tile38_p99_ms\n");
@@ -190,9 +196,7 @@ int sky_capacity_write_report(const char *dir, const sky_capacity_result_t *r,
     sky_capacity_print_header(f);
     for (size_t i = 0; i < r->nsteps; i++)
         sky_capacity_print_step(f, &r->steps[i]);
-    sky_capacity_print_knee(f, r);
-    sky_capacity_print_stages(f, r);
-    sky_capacity_print_targets(f, r);
+    sky_capacity_print_results(f, r);
     fclose(f);
     json_t *j = sky_capacity_result_to_json(r, scenario);
     snprintf(path, sizeof path, "%s/capacity.json", dir);

@@ -18,6 +18,8 @@ void sky_capacity_print_stages(FILE *f, const sky_capacity_result_t *r);
 /* The components measured alone, the knee's ratio to the slowest, the CPUs at the
  * knee, and e2e p99 at half the knee against EndToEndLatency's p99 + 250 ms. */
 void sky_capacity_print_targets(FILE *f, const sky_capacity_result_t *r);
+/* The three above, in that order: what follows the step table. */
+void sky_capacity_print_results(FILE *f, const sky_capacity_result_t *r);
 
 /* Writes dir/capacity.txt, capacity.json, capacity.dat and, when gnuplot runs,
  * capacity.png and capacity.svg (plot_script: bench/plot.gp). A chart that cannot be

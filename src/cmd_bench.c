@@ -71,7 +71,7 @@ typedef struct bench_opts {
     const char *what, *scenario, *plot, *stack_dir, *tile38_benchmark;
     sky_capacity_config_t cap; /* the options go straight into the two configurations */
     sky_peers_config_t peers;
-    int64_t start, max_steps, refine;
+    int64_t start;
 } bench_opts_t;
 
 enum { OPT_REPORT = OPT_FIRST_CMD, OPT_START, OPT_FACTOR, OPT_WARMUP, OPT_HOLD, OPT_MAX_STEPS,
@@ -105,13 +105,12 @@ static void bench_defaults(bench_opts_t *o) {
     o->scenario = "capacity-ramp";
     o->plot = SKY_SOURCE_DIR "/bench/plot.gp";
     o->stack_dir = SKY_SOURCE_DIR "/.stack";
-    o->max_steps = 20;
-    o->refine = 2;
     o->cap = (sky_capacity_config_t){.report_dir = "report/bench", .factor = 1.5,
+                                     .max_steps = 20, .refine = 2,
                                      .warmup_ms = 10000, .hold_ms = 30000, .budget_ms = 540000,
                                      .components = true, .half_knee = true};
     o->peers = (sky_peers_config_t){.tools_dir = SKY_SOURCE_DIR "/bench/tools", .count = 500000,
-                                    .size = 220, .runs = 3};
+                                    .size = 220, .runs = 3, .stop = &cli_stop};
 }
 
 /* the option's argument as a bounded number or a duration, into dst */
@@ -142,8 +141,8 @@ static int bench_opt(void *opts, int opt, const char *arg) {
     case OPT_WARMUP: rc = DURATION(&c->warmup_ms, "--warmup"); break;
     case OPT_HOLD: rc = DURATION(&c->hold_ms, "--hold"); break;
     case OPT_BUDGET: rc = DURATION(&c->budget_ms, "--budget"); break;
-    case OPT_MAX_STEPS: rc = I64(1, 100, &o->max_steps, "--max-steps"); break;
-    case OPT_REFINE: rc = I64(0, 10, &o->refine, "--refine"); break;
+    case OPT_MAX_STEPS: rc = I64(1, 100, &c->max_steps, "--max-steps"); break;
+    case OPT_REFINE: rc = I64(0, 10, &c->refine, "--refine"); break;
     case 'n': rc = I64(1000, 100000000, &o->peers.count, "--count"); break;
     case OPT_SIZE: rc = I64(SKY_PEER_HEADER_BYTES + 16, 1000000, &o->peers.size, "--size"); break;
     case OPT_RUNS: rc = I64(1, 20, &o->peers.runs, "--runs"); break;
@@ -192,8 +191,6 @@ static int bench_capacity(bench_opts_t *o, const sky_stack_files_t *sf, char *er
     c->scenario_path = path;
     c->name_prefix = prefix;
     c->start_aircraft = (uint64_t)o->start;
-    c->max_steps = (int)o->max_steps;
-    c->refine = (int)o->refine;
     c->kafka_pidfile = sf->has_kafka_pid ? sf->kafka_pid : NULL;
     c->pg_pidfile = sf->has_pg_pid ? sf->pg_pid : NULL;
     bool t38 = sf->has_tile38_pid && !cli_tile38_none(&o->common);
@@ -206,9 +203,7 @@ static int bench_capacity(bench_opts_t *o, const sky_stack_files_t *sf, char *er
     cli_status_clear(&status);
     if (rc)
         return rc;
-    sky_capacity_print_knee(stdout, &res);
-    sky_capacity_print_stages(stdout, &res);
-    sky_capacity_print_targets(stdout, &res);
+    sky_capacity_print_results(stdout, &res);
     char why[512] = "";
     rc = sky_capacity_write_report(c->report_dir, &res, path, o->plot, why, sizeof why);
     if (why[0]) /* a report written without its chart says why, and is no failure */
@@ -237,7 +232,6 @@ int cmd_bench(int argc, char **argv) {
     c->tile38 = p->tile38 = o.common.tile38;
     c->tile38_benchmark = p->tile38_benchmark = sf.tile38_benchmark;
     c->stack_dir = p->stack_dir = o.stack_dir;
-    p->stop = &cli_stop;
     char err[1024];
     if (mkdir(c->report_dir, 0777) && errno != EEXIST)
         rc = sky_err(err, sizeof err, SKY_EIO, "%s: %s", c->report_dir, strerror(errno));
