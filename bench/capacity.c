@@ -8,7 +8,6 @@
 #include "kafka_admin.h"
 #include "log.h"
 #include "procstat.h"
-#include "parse.h"
 #include "scenario.h"
 #include "tile38.h"
 #include "timefmt.h"
@@ -412,19 +411,11 @@ static uint64_t first_aircraft(const sky_capacity_config_t *cfg, sky_ramp_slo_t 
  * 1.7 GB after one ramp): rewrite it, or the next start of the stack spends a minute
  * loading it. Tile38 rewrites in the background. */
 static void shrink_tile38_aof(const sky_capacity_config_t *cfg) {
-    char host[256] = "127.0.0.1", err[256];
-    int port = 9851;
-    if (cfg->tile38 && (strcmp(cfg->tile38, "none") == 0 ||
-                        sky_parse_hostport(cfg->tile38, host, sizeof host, &port, "--tile38",
-                                           err, sizeof err)))
-        return;
-    sky_tile38_t *t = sky_tile38_new(host, port, 10000, err, sizeof err);
     const char *argv[] = {"AOFSHRINK"};
-    redisReply *reply = NULL;
-    if (!t || sky_tile38_command(t, 1, argv, &reply, err, sizeof err))
+    char err[256];
+    if (!(cfg->tile38 && strcmp(cfg->tile38, "none") == 0) &&
+        sky_tile38_oneshot(cfg->tile38, 1, argv, err, sizeof err))
         sky_log_warn("bench capacity: AOFSHRINK: %s", err);
-    freeReplyObject(reply);
-    sky_tile38_destroy(t);
 }
 
 static int run_capacity(const sky_capacity_config_t *cfg, volatile sig_atomic_t *stop,

@@ -153,19 +153,9 @@ static void drop_scratch(const sky_components_config_t *cfg, const char *schema,
     if (PQstatus(c) == CONNECTION_OK)
         PQclear(PQexec(c, sql));
     PQfinish(c);
-    if (!collection)
-        return;
-    char host[256] = "127.0.0.1";
-    int port = 9851;
-    if (cfg->tile38 && sky_parse_hostport(cfg->tile38, host, sizeof host, &port, "--tile38", err,
-                                          sizeof err))
-        return;
-    sky_tile38_t *t = sky_tile38_new(host, port, 10000, err, sizeof err);
     const char *argv[] = {"DROP", collection};
-    redisReply *reply = NULL;
-    if (t && sky_tile38_command(t, 2, argv, &reply, err, sizeof err) == 0)
-        freeReplyObject(reply);
-    sky_tile38_destroy(t);
+    if (collection)
+        sky_tile38_oneshot(cfg->tile38, 2, argv, err, sizeof err);
 }
 
 static void ingest_component(const sky_components_config_t *cfg, const char *topic,
@@ -457,12 +447,8 @@ static void tile38_component(const sky_components_config_t *cfg, sky_component_t
              (long long)cfg->records);
     }
     free(text);
-    sky_tile38_t *t = sky_tile38_new(host, port, 10000, err, sizeof err);
     const char *drop[] = {"DROP", "key:bench"}; /* its own key, left behind */
-    redisReply *reply = NULL;
-    if (t && sky_tile38_command(t, 2, drop, &reply, err, sizeof err) == 0)
-        freeReplyObject(reply);
-    sky_tile38_destroy(t);
+    sky_tile38_oneshot(cfg->tile38, 2, drop, err, sizeof err);
 }
 
 static void e2e_latency(const sky_components_config_t *cfg, sky_components_result_t *res) {

@@ -372,16 +372,6 @@ static int t38sink_run_once(peers_ctx_t *c, sky_exec_result_t *r, int64_t *sets,
     return 0;
 }
 
-static void drop_collection(peers_ctx_t *c, const char *key) {
-    char err[256];
-    sky_tile38_t *t = sky_tile38_new(c->t38_host, c->t38_port_num, 10000, err, sizeof err);
-    const char *argv[] = {"DROP", key};
-    redisReply *reply = NULL;
-    if (t && sky_tile38_command(t, 2, argv, &reply, err, sizeof err) == 0)
-        freeReplyObject(reply);
-    sky_tile38_destroy(t);
-}
-
 /* One run of peer k into its own fresh topic (or the truncated COPY table). */
 static int peer_run_once(peers_ctx_t *c, peer_kind_t k, int run, sky_exec_result_t *r,
                          char *out_path, size_t outsz, char *why, size_t whysz) {
@@ -391,7 +381,9 @@ static int peer_run_once(peers_ctx_t *c, peer_kind_t k, int run, sky_exec_result
     if (k == PEER_TILE38) {
         peer_argv(c, k, &a);
         int rc = sky_bench_exec(a.argv, NULL, out_path, 600000, r, err, sizeof err);
-        drop_collection(c, "key:bench"); /* tile38-benchmark's own key, left behind */
+        const char *drop[] = {"DROP", "key:bench"}; /* tile38-benchmark's own key, left behind */
+        char ignored[256];
+        sky_tile38_oneshot(c->o->tile38, 2, drop, ignored, sizeof ignored);
         return rc ? why_failed(why, whysz, "%.200s", err) : 0;
     }
     if (k == PEER_COPY) {

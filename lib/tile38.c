@@ -241,6 +241,22 @@ static bool reply_ok(const redisReply *r) {
     return r->type == REDIS_REPLY_STRING && strncmp(r->str, "{\"ok\":true", 10) == 0;
 }
 
+int sky_tile38_oneshot(const char *addr, int argc, const char **argv, char *errstr,
+                       size_t errstr_size) {
+    char host[256] = "127.0.0.1";
+    int port = 9851;
+    if (addr && sky_parse_hostport(addr, host, sizeof host, &port, "--tile38", errstr, errstr_size))
+        return SKY_EUSAGE;
+    sky_tile38_t *t = sky_tile38_new(host, port, 10000, errstr, errstr_size);
+    if (!t)
+        return SKY_EUNAVAIL;
+    redisReply *reply = NULL;
+    int rc = sky_tile38_command(t, argc, argv, &reply, errstr, errstr_size);
+    freeReplyObject(reply);
+    sky_tile38_destroy(t);
+    return rc;
+}
+
 int sky_tile38_command(sky_tile38_t *t, int argc, const char **argv, redisReply **reply,
                        char *errstr, size_t errstr_size) {
     int rc = sky_tile38_append(t, argc, argv, NULL, errstr, errstr_size);

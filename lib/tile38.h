@@ -53,6 +53,11 @@ int sky_tile38_get_reply(sky_tile38_t *t, redisReply **reply, char *errstr, size
 /* append + get_reply; additionally fails with SKY_ETILE38 on an error reply. */
 int sky_tile38_command(sky_tile38_t *t, int argc, const char **argv, redisReply **reply,
                        char *errstr, size_t errstr_size);
+/* One command on a connection of its own, for housekeeping (DROP, AOFSHRINK): connects
+ * to addr ("HOST:PORT"; NULL: 127.0.0.1:9851), runs it, disconnects. 0, SKY_EUSAGE (a
+ * bad address), SKY_EUNAVAIL or SKY_ETILE38 (an error reply), with errstr filled. */
+int sky_tile38_oneshot(const char *addr, int argc, const char **argv, char *errstr,
+                       size_t errstr_size);
 
 /* The error of a reply in JSON output ({"ok":false,"err":"..."}) or a RESP error,
  * copied into buf; NULL when the reply says ok. */

@@ -314,22 +314,8 @@ static int reset_pg(const sky_loop_config_t *cfg, char *errstr, size_t errstr_si
 }
 
 static int reset_tile38(const sky_loop_config_t *cfg, char *errstr, size_t errstr_size) {
-    char host[256];
-    int port = 9851;
-    if (cfg->tile38 && sky_parse_hostport(cfg->tile38, host, sizeof host, &port, "--tile38",
-                                          errstr, errstr_size))
-        return SKY_EUSAGE;
-    sky_tile38_t *t = sky_tile38_new(cfg->tile38 ? host : "127.0.0.1", port, 10000, errstr,
-                                     errstr_size);
-    if (!t)
-        return SKY_EUNAVAIL;
     const char *argv[] = {"DROP", SKY_INGEST_DEFAULT_COLLECTION};
-    redisReply *r = NULL;
-    int rc = sky_tile38_command(t, 2, argv, &r, errstr, errstr_size);
-    if (r)
-        freeReplyObject(r);
-    sky_tile38_destroy(t);
-    return rc;
+    return sky_tile38_oneshot(cfg->tile38, 2, argv, errstr, errstr_size);
 }
 
 int sky_loop_run(const sky_loop_config_t *cfg, volatile sig_atomic_t *stop, sky_loop_result_t *res,

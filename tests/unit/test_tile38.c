@@ -1,5 +1,6 @@
 /* Tile38 client helpers: GET replies (JSON output) parse into positions and
  * fields, absent objects are not errors, and coordinates format exactly. */
+#include "error.h"
 #include "tile38.h"
 
 #include <math.h>
@@ -81,6 +82,17 @@ static void test_new_reports_an_unreachable_server(void **state) {
     /* port 1 on loopback: nothing listens there */
     sky_tile38_t *t = sky_tile38_new("127.0.0.1", 1, 500, err, sizeof err);
     assert_null(t);
+    assert_non_null(strstr(err, "127.0.0.1:1"));
+}
+
+static void test_oneshot_names_a_bad_address_and_an_unreachable_server(void **state) {
+    (void)state;
+    const char *argv[] = {"DROP", "x"};
+    char err[256] = "";
+    assert_int_equal(sky_tile38_oneshot("no-port", 2, argv, err, sizeof err), SKY_EUSAGE);
+    assert_non_null(strstr(err, "--tile38"));
+    err[0] = '\0';
+    assert_int_equal(sky_tile38_oneshot("127.0.0.1:1", 2, argv, err, sizeof err), SKY_EUNAVAIL);
     assert_non_null(strstr(err, "127.0.0.1:1"));
 }
 
@@ -180,6 +192,7 @@ int main(void) {
         cmocka_unit_test(test_parse_object_reads_point_and_fields),
         cmocka_unit_test(test_fmt_fixed_rounds_to_the_requested_decimals),
         cmocka_unit_test(test_new_reports_an_unreachable_server),
+        cmocka_unit_test(test_oneshot_names_a_bad_address_and_an_unreachable_server),
         cmocka_unit_test(test_reply_error_reads_json_and_resp_errors),
         cmocka_unit_test(test_error_kinds_split_server_state_from_bad_commands),
         cmocka_unit_test(test_parse_object_resp_reads_point_and_fields),
