@@ -44,5 +44,9 @@ void sky_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
 int64_t sky_now_ns(void);      /* CLOCK_REALTIME */
 int64_t sky_monotonic_ns(void); /* CLOCK_MONOTONIC */
+/* The pacers' (simulate, replay) granularity: a record due sooner than this waits this
+ * long, and the records due meanwhile go out together after one wake-up (never early,
+ * at most this late). A sleep per record cost 0.2 cores at 27,000 msgs/s. */
+#define SKY_PACE_QUANTUM_NS 1000000LL
 
 #endif

@@ -311,11 +311,9 @@ static int64_t pace(sky_replay_t *r, int64_t t_ms) {
             return target;
         if (wait > 50000000)
             wait = 50000000;
-        /* under a millisecond: one sleep of a millisecond, after which the records due
-         * meanwhile go out together (a poll(0) here spun a core; never early, at most
-         * a millisecond late, which the lag and the latency include) */
-        if (wait < 1000000)
-            sleep_ns(1000000);
+        /* under a quantum: one sleep of it (SKY_PACE_QUANTUM_NS; a poll(0) here spun a core) */
+        if (wait < SKY_PACE_QUANTUM_NS)
+            sleep_ns(SKY_PACE_QUANTUM_NS);
         else if (sky_sink_producer(r->sink))
             sky_sink_poll(r->sink, (int)(wait / 1000000));
         else

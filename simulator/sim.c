@@ -15,6 +15,7 @@
 #include "record.h"
 #include "record_json.h"
 #include "scheduler.h"
+#include "timefmt.h"
 #include "traffic.h"
 
 #include <errno.h>
@@ -29,7 +30,6 @@
 #define SLOT_USED 8u /* has flown: plan.index is its latest flight's */
 #define SLOT_FENCED 16u /* in or near a geofence at its last step (its state is not zero) */
 #define PROGRESS_EVERY_NS 250000000LL
-#define PACE_QUANTUM_NS 1000000LL
 
 /* Per airborne aircraft; with the scheduler's order entry this is the whole
  * per-aircraft memory of the simulator (sky_sim_result_t.bytes_per_aircraft). */
@@ -510,17 +510,12 @@ static int64_t due_ns(const sim_t *s, int64_t t_us) {
     return (int64_t)((double)t_us * 1000.0 / s->speedup);
 }
 
-/* Sleeps until the emission is due (serving Kafka meanwhile); records the lag. A
- * record due sooner than PACE_QUANTUM_NS from now is waited for at least that long,
- * so the records due meanwhile go out together after one wake-up: at 27,000 msgs/s a
- * sleep per record (37 us apart) cost the generator 0.2 cores of sleeping and waking.
- * Never early: a record waits for its due time, up to a quantum late (its lag, which
- * latency, measured from the intended time, includes). */
+/* Sleeps until the emission is due (serving Kafka meanwhile), at SKY_PACE_QUANTUM_NS
+ * granularity; records the lag behind the intended time (which latency includes). */
 static void pace(sim_t *s, int64_t t_us, volatile sig_atomic_t *stop) {
-    int64_t due = due_ns(s, t_us), now = sky_monotonic_ns() - s->mono0_ns;
-    if (now < due && due - now < PACE_QUANTUM_NS)
-        due = now + PACE_QUANTUM_NS;
-    int64_t intended = due_ns(s, t_us);
+    int64_t intended = due_ns(s, t_us), due = intended, now = sky_monotonic_ns() - s->mono0_ns;
+    if (now < due && due - now < SKY_PACE_QUANTUM_NS)
+        due = now + SKY_PACE_QUANTUM_NS;
     while (now < due && !(stop && *stop)) {
         int64_t wait = due - now;
         if (s->producer && wait > 2000000) {

@@ -126,11 +126,11 @@ int sky_verify_run(const sky_verify_config_t *cfg, sky_verify_report_t **out, ch
     }
     describe_run(r, m, ctx.topic);
     rc = add_ack_stage(r, m) ? sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory") : 0;
+    unsigned checks = cfg->checks ? cfg->checks : SKY_VERIFY_ALL;
     if (!rc)
-        rc = run_checks(&ctx, cfg->checks ? cfg->checks : SKY_VERIFY_ALL, errstr, errstr_size);
+        rc = run_checks(&ctx, checks, errstr, errstr_size);
     if (!rc && cfg->ingest_stats_path)
-        rc = add_ingest_stages(r, cfg->ingest_stats_path,
-                               cfg->checks ? cfg->checks : SKY_VERIFY_ALL, errstr, errstr_size);
+        rc = add_ingest_stages(r, cfg->ingest_stats_path, checks, errstr, errstr_size);
     if (!rc)
         rc = judge_slo(r, cfg, m, errstr, errstr_size);
     r->elapsed_ms = (sky_monotonic_ns() - t0) / 1000000;
