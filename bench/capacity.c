@@ -418,6 +418,50 @@ static void shrink_tile38_aof(const sky_capacity_config_t *cfg) {
         sky_log_warn("bench capacity: AOFSHRINK: %s", err);
 }
 
+/* The ramp as it runs: steps are numbered in the order they run (step-NN/). */
+typedef struct ramp {
+    const sky_capacity_config_t *cfg;
+    volatile sig_atomic_t *stop;
+    sky_capacity_result_t *res;
+    int64_t started_ns;
+    size_t run, cap;
+    bool out_of_memory; /* the step table could not grow: no use going on */
+} ramp_t;
+
+/* Runs the next step at aircraft and appends it, judged: 0. Not started (a signal, the
+ * time budget): 1, with the stop reason. The step failed to run: a negative SKY_E*,
+ * with the stop reason (the steps so far still make a table). */
+static int ramp_step(ramp_t *rp, uint64_t aircraft, char *errstr, size_t errstr_size) {
+    const sky_capacity_config_t *cfg = rp->cfg;
+    sky_capacity_result_t *res = rp->res;
+    if (rp->stop && *rp->stop) {
+        snprintf(res->stop_reason, sizeof res->stop_reason, "stopped by a signal");
+        return 1;
+    }
+    if ((sky_monotonic_ns() - rp->started_ns) / 1000000 > cfg->budget_ms) {
+        snprintf(res->stop_reason, sizeof res->stop_reason, "time budget used up");
+        return 1;
+    }
+    if (grow(res, &rp->cap)) {
+        rp->out_of_memory = true;
+        return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");
+    }
+    sky_ramp_step_t *step = &res->steps[res->nsteps];
+    size_t run = rp->run++;
+    int rc = run_step(cfg, run, aircraft, rp->stop, step, &res->cadence_ms, errstr, errstr_size);
+    if (rc) {
+        snprintf(res->stop_reason, sizeof res->stop_reason, "step %zu could not run: %.100s",
+                 run, errstr);
+        return rc;
+    }
+    step->run = run;
+    step->verdict = sky_ramp_judge(step, &res->slo);
+    res->nsteps++;
+    if (cfg->on_step)
+        cfg->on_step(cfg->opaque, run, step);
+    return 0;
+}
+
 static int run_capacity(const sky_capacity_config_t *cfg, volatile sig_atomic_t *stop,
                         sky_capacity_result_t *res, char *errstr, size_t errstr_size) {
     memset(res, 0, sizeof *res);
@@ -446,51 +490,32 @@ static int run_capacity(const sky_capacity_config_t *cfg, volatile sig_atomic_t 
         res->has_components =
             sky_components_run(&cc, &res->components, errstr, errstr_size) == 0;
     }
-    int64_t started = sky_monotonic_ns();
-    size_t cap = 0;
-    int refined = 0;
+    ramp_t rp = {cfg, stop, res, sky_monotonic_ns(), 0, 0, false};
     snprintf(res->stop_reason, sizeof res->stop_reason, "max steps (%lld) reached",
              (long long)cfg->max_steps);
-    for (int i = 0; i < (int)(cfg->max_steps + cfg->refine); i++) {
-        bool refining = i > 0 && res->steps[res->nsteps - 1 - refined].verdict != SKY_STEP_HELD;
-        if (refining && (refined == cfg->refine ||
-                         !(aircraft = sky_ramp_refine_aircraft(res->steps, res->nsteps))))
-            break;
-        if (!refining && i == cfg->max_steps)
-            break;
-        if (stop && *stop) {
-            snprintf(res->stop_reason, sizeof res->stop_reason, "stopped by a signal");
-            break;
-        }
-        if ((sky_monotonic_ns() - started) / 1000000 > cfg->budget_ms) {
-            snprintf(res->stop_reason, sizeof res->stop_reason, "time budget used up");
-            break;
-        }
-        if (grow(res, &cap))
-            return sky_err(errstr, errstr_size, SKY_ENOMEM, "out of memory");
-        if (refining && cfg->status)
-            cfg->status(cfg->opaque, "refining the knee");
-        sky_ramp_step_t *step = &res->steps[res->nsteps];
-        int rc = run_step(cfg, (size_t)i, aircraft, stop, step, &res->cadence_ms, errstr,
-                          errstr_size);
-        if (rc && !res->nsteps)
+    bool failed = false;
+    while (!failed && rp.run < (size_t)cfg->max_steps) {
+        int rc = ramp_step(&rp, aircraft, errstr, errstr_size);
+        if (rc < 0 && (!res->nsteps || rp.out_of_memory))
             return rc;
-        if (rc) { /* the steps so far still make a table */
-            snprintf(res->stop_reason, sizeof res->stop_reason, "step %d could not run: %.100s",
-                     i, errstr);
+        if (rc)
             break;
-        }
-        step->run = (size_t)i;
-        step->verdict = sky_ramp_judge(step, &res->slo);
-        res->nsteps++;
-        refined += refining;
-        if (cfg->on_step)
-            cfg->on_step(cfg->opaque, (size_t)i, step);
-        if (!refining && step->verdict != SKY_STEP_HELD)
-            snprintf(res->stop_reason, sizeof res->stop_reason, "step %d: %s", i,
+        const sky_ramp_step_t *step = &res->steps[res->nsteps - 1];
+        if ((failed = step->verdict != SKY_STEP_HELD))
+            snprintf(res->stop_reason, sizeof res->stop_reason, "step %zu: %s", step->run,
                      sky_ramp_verdict_name(step->verdict));
-        if (!refining)
-            aircraft = sky_ramp_next_aircraft(aircraft, cfg->factor);
+        aircraft = sky_ramp_next_aircraft(aircraft, cfg->factor);
+    }
+    for (int64_t r = 0; failed && r < cfg->refine; r++) {
+        if (!(aircraft = sky_ramp_refine_aircraft(res->steps, res->nsteps)))
+            break;
+        if (cfg->status)
+            cfg->status(cfg->opaque, "refining the knee");
+        int rc = ramp_step(&rp, aircraft, errstr, errstr_size);
+        if (rc < 0 && rp.out_of_memory)
+            return rc;
+        if (rc)
+            break;
     }
     sky_ramp_sort(res->steps, res->nsteps);
     res->knee = sky_ramp_knee(res->steps, res->nsteps);

@@ -52,10 +52,11 @@ typedef struct sky_capacity_result {
     sky_ramp_step_t half; /* the half-knee step */
 } sky_capacity_result_t;
 
-/* Runs steps until one fails its verdict, max_steps, the budget, or *stop, then
- * up to refine steps between the last held and the first failed one (bisection on a
- * log scale); steps come back sorted by aircraft, each with its run order. Returns 0 when at least one step ran to its verdict (the knee may be -1),
- * else a negative SKY_E* code. Each step's topic and schema are removed after it. */
+/* Runs steps until one fails its verdict, max_steps, the budget, or *stop, then up
+ * to refine steps between the last held and the first failed one (bisection on a log
+ * scale); steps come back sorted by aircraft, each with its run order. Returns 0 when
+ * at least one step ran to its verdict (the knee may be -1), else a negative SKY_E*
+ * code. Each step's topic and schema are removed after it. */
 int sky_capacity_run(const sky_capacity_config_t *cfg, volatile sig_atomic_t *stop,
                      sky_capacity_result_t *res, char *errstr, size_t errstr_size);
 void sky_capacity_result_free(sky_capacity_result_t *res);
