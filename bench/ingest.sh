@@ -119,12 +119,17 @@ sky_on_exit sky_kafka_delete_topic "${name}_none"
 cols='"time", flight_id, seq, geom, altitude_ft, airspeed_kt, airline, flight_number, departure, arrival, intended_at'
 sky_psql -c "\\copy (SELECT $cols FROM \"$name\".flight_positions) TO '$work/rows.copy'"
 split -n "r/$nconn" -d -a 2 "$work/rows.copy" "$work/part."
-start=$(date +%s.%N)
-for f in "$work"/part.??; do
-  sky_psql -c "\\copy \"$peer\".flight_positions ($cols) FROM '$f'" >/dev/null &
-done
-wait
-copy_secs=$(echo "$(date +%s.%N) - $start" | bc)
+# Every part.NN (+ SUFFIX) COPYed at once, one connection each; prints the seconds.
+timed_copy() {
+  local suffix=$1 opts=$2 start f
+  start=$(date +%s.%N)
+  for f in "$work"/part.??; do
+    sky_psql -c "\\copy \"$peer\".flight_positions ($cols) FROM '$f$suffix'$opts" >/dev/null &
+  done
+  wait
+  echo "$(date +%s.%N) - $start" | bc
+}
+copy_secs=$(timed_copy "" "")
 copy_rate=$(echo "$rows / $copy_secs" | bc)
 [[ $(sky_psql -c "SELECT count(*) FROM \"$peer\".flight_positions") == "$rows" ]] ||
   sky_fail "the raw COPY did not store $rows rows"
@@ -137,12 +142,7 @@ for f in "$work"/part.??; do
   sky_psql -c "\copy (SELECT $cols FROM \"$peer\".conv) TO '$f.bin' WITH (FORMAT binary)" >/dev/null
   sky_psql -c "TRUNCATE \"$peer\".conv" >/dev/null
 done
-start=$(date +%s.%N)
-for f in "$work"/part.??; do
-  sky_psql -c "\copy \"$peer\".flight_positions ($cols) FROM '$f.bin' WITH (FORMAT binary)" >/dev/null &
-done
-wait
-bin_secs=$(echo "$(date +%s.%N) - $start" | bc)
+bin_secs=$(timed_copy .bin " WITH (FORMAT binary)")
 bin_rate=$(echo "$rows / $bin_secs" | bc)
 
 # --- tile38-benchmark SET POINT, pipelined (beside the stack's server: SKY_TILE38_BIN's
