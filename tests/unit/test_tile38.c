@@ -3,12 +3,17 @@
 #include "error.h"
 #include "tile38.h"
 
+#include <arpa/inet.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 static void test_parse_object_reads_point_and_fields(void **state) {
@@ -94,6 +99,65 @@ static void test_oneshot_names_a_bad_address_and_an_unreachable_server(void **st
     err[0] = '\0';
     assert_int_equal(sky_tile38_oneshot("127.0.0.1:1", 2, argv, err, sizeof err), SKY_EUNAVAIL);
     assert_non_null(strstr(err, "127.0.0.1:1"));
+}
+
+/* A server still reading its AOF, as Tile38 answers in OUTPUT json: HEALTHZ is LOADING
+ * for the first `loading` asks, then ok; any other command is ok. Counts what came. */
+typedef struct loading_server {
+    int listen_fd, loading, healthz, others, others_while_loading;
+} loading_server_t;
+
+static void reply_json(int fd, const char *json) {
+    char buf[256];
+    int n = snprintf(buf, sizeof buf, "$%zu\r\n%s\r\n", strlen(json), json);
+    assert_true(write(fd, buf, (size_t)n) == n);
+}
+
+static void *serve_loading(void *arg) {
+    loading_server_t *ls = arg;
+    int fd = accept(ls->listen_fd, NULL, NULL);
+    char buf[512];
+    ssize_t n;
+    while (fd >= 0 && (n = read(fd, buf, sizeof buf - 1)) > 0) { /* one command per read */
+        buf[n] = '\0';
+        if (strstr(buf, "HEALTHZ") && ls->healthz++ < ls->loading) {
+            reply_json(fd, "{\"ok\":false,\"err\":\"LOADING Tile38 is loading the dataset "
+                           "in memory\"}");
+            continue;
+        }
+        if (!strstr(buf, "HEALTHZ") && !strstr(buf, "OUTPUT")) {
+            ls->others++;
+            ls->others_while_loading += ls->healthz <= ls->loading;
+        }
+        reply_json(fd, "{\"ok\":true}");
+    }
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
+static void test_oneshot_waits_while_the_server_loads_its_aof(void **state) {
+    (void)state;
+    loading_server_t ls = {.listen_fd = socket(AF_INET, SOCK_STREAM, 0), .loading = 3};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    assert_true(ls.listen_fd >= 0);
+    assert_int_equal(bind(ls.listen_fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(ls.listen_fd, 1), 0);
+    assert_int_equal(getsockname(ls.listen_fd, (struct sockaddr *)&sa, &len), 0);
+    pthread_t tid;
+    assert_int_equal(pthread_create(&tid, NULL, serve_loading, &ls), 0);
+    char addr[64], err[256] = "";
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(sa.sin_port));
+    const char *argv[] = {"DROP", "x"};
+    int rc = sky_tile38_oneshot(addr, 2, argv, err, sizeof err);
+    pthread_join(tid, NULL);
+    close(ls.listen_fd);
+    if (rc)
+        fail_msg("%s", err);
+    assert_int_equal(ls.healthz, 4); /* three LOADING, then ok */
+    assert_int_equal(ls.others, 1);
+    assert_int_equal(ls.others_while_loading, 0);
 }
 
 static void test_reply_error_reads_json_and_resp_errors(void **state) {
@@ -193,6 +257,7 @@ int main(void) {
         cmocka_unit_test(test_fmt_fixed_rounds_to_the_requested_decimals),
         cmocka_unit_test(test_new_reports_an_unreachable_server),
         cmocka_unit_test(test_oneshot_names_a_bad_address_and_an_unreachable_server),
+        cmocka_unit_test(test_oneshot_waits_while_the_server_loads_its_aof),
         cmocka_unit_test(test_reply_error_reads_json_and_resp_errors),
         cmocka_unit_test(test_error_kinds_split_server_state_from_bad_commands),
         cmocka_unit_test(test_parse_object_resp_reads_point_and_fields),
